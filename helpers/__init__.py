@@ -1,0 +1,27 @@
+"""Shared code for the notebook series on gradients through discrete random choices."""
+
+from . import plotting, stats
+from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
+from .estimators import ESTIMATORS, Estimator, elementary
+from .exact import GAUSS_HERMITE_NODES, exact_gradient, exact_loss, expected_f
+from .model import PARAM_NAMES, Model, make_model, sample, square
+from .sampling import gradient_samples, noise_for
+
+__all__ = [
+    "plotting",
+    "stats",
+    "ESTIMATORS",
+    "GAUSS_HERMITE_NODES",
+    "PARAM_NAMES",
+    "Estimator",
+    "Model",
+    "elementary",
+    "exact_gradient",
+    "exact_loss",
+    "expected_f",
+    "gradient_samples",
+    "make_model",
+    "noise_for",
+    "sample",
+    "square",
+]

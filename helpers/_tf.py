@@ -1,0 +1,34 @@
+"""Import TensorFlow without the log lines it writes to the process's stderr.
+
+TensorFlow 2.21 prints C++ log lines (CUDA probing, CPU features, oneDNN notes)
+straight to file descriptor 2 while it loads, before its own log level applies.
+In a notebook those lines land in the first cell's output. Setting
+TF_CPP_MIN_LOG_LEVEL=3 and TF_ENABLE_ONEDNN_OPTS=0 removes most of them (oneDNN
+off also makes results reproducible across CPUs); the CUDA-stub line needs the
+descriptor itself pointed at /dev/null for the duration of the import.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def _import_quietly():
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tensorflow
+
+
+tf = _import_quietly()

@@ -1,0 +1,74 @@
+"""The exact objective L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps) and its gradient.
+
+The sum over s is enumerated. The Gaussian expectation is closed form for
+f = square (mu**2 + sigma**2) and Gauss-Hermite quadrature otherwise, with
+GAUSS_HERMITE_NODES nodes. An n-node rule integrates polynomials of degree up
+to 2n - 1 exactly, so 64 nodes are exact for any polynomial f of degree <= 127;
+for smooth, non-polynomial f the error falls geometrically with n: for
+f = cos, whose expectation is known in closed form, 64 nodes are accurate to
+machine precision up to sigma = 8 (32 nodes already fail there by 1e-3).
+Quadrature is *not* accurate for f with kinks or jumps (|z|, a step), nor when
+f varies on scales much smaller than sigma.
+Differentiating this enumerated value with autodiff gives the exact gradient.
+"""
+
+import functools
+
+import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+
+from . import checks
+from ._tf import tf
+from .model import conditionals_all, probs, square
+
+GAUSS_HERMITE_NODES = 64
+
+
+@functools.cache
+def _gauss_hermite(n):
+    """Nodes and weights with sum_i w_i g(x_i) ~= E g(eps), eps ~ N(0, 1)."""
+    nodes, weights = hermegauss(n)
+    return nodes, weights / np.sqrt(2 * np.pi)
+
+
+def expected_f(mu, sigma, f=square):
+    """E_eps f(mu + sigma eps), elementwise over mu and sigma."""
+    if f is square:
+        return tf.square(mu) + tf.square(sigma)
+    nodes, weights = _gauss_hermite(GAUSS_HERMITE_NODES)
+    nodes = tf.constant(nodes, dtype=mu.dtype)
+    weights = tf.constant(weights, dtype=mu.dtype)
+    values = f(mu[..., None] + sigma[..., None] * nodes)
+    return tf.reduce_sum(weights * values, axis=-1)
+
+
+def loss_from(params, x, f=square):
+    """The exact objective for a parameter mapping (leading batch axes allowed)."""
+    mu, sigma = conditionals_all(params, x)
+    return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f), axis=-1)
+
+
+@functools.cache
+def _traced_value_and_gradient(f):
+    # One traced function per f, reused across calls and models.
+    @tf.function(reduce_retracing=True)
+    def value_and_gradient(params, x):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            value = loss_from(params, x, f)
+        return value, tape.gradient(value, params)
+
+    return value_and_gradient
+
+
+def exact_loss(model, f=square):
+    """L(theta) = E[f(z)] for the model's current parameters: a scalar tensor."""
+    checks.objective(f, model.dtype)
+    return loss_from(model.values(), model.x, f)
+
+
+def exact_gradient(model, f=square):
+    """The exact gradient of L(theta): dict name -> np.ndarray, keys as model.params."""
+    checks.objective(f, model.dtype)
+    _, grads = _traced_value_and_gradient(f)(model.values(), model.x)
+    return {name: grad.numpy() for name, grad in grads.items()}

@@ -1,0 +1,54 @@
+"""House style for every notebook's figures: one colour per estimator, everywhere.
+
+Colours are the Okabe-Ito palette, readable with the common colour-vision
+deficiencies. Use `color(name)` and `label(name)` for any estimator or
+reference line, and call `use_style()` once per notebook.
+"""
+
+import matplotlib as mpl
+import numpy as np
+
+STYLES = {
+    # name: (colour, label)
+    "exact": ("#000000", "exact"),
+    "elementary": ("#0072B2", "elementary (enumerate s)"),
+    "gumbel_softmax": ("#E69F00", "Gumbel-softmax"),
+    "straight_through": ("#D55E00", "straight-through Gumbel"),
+    "score_function": ("#009E73", "score function (hybrid)"),
+    "score_function_pure": ("#CC79A7", "score function (pure)"),
+    "loo": ("#56B4E9", "score function + LOO"),
+    "optimal": ("#8C6D1F", "score function + optimal baseline"),
+    "monte_carlo": ("#7F7F7F", "Monte Carlo"),
+}
+
+
+def color(name):
+    """The colour of an estimator or reference line, the same in every notebook."""
+    return STYLES[name][0]
+
+
+def label(name):
+    """The legend label of an estimator or reference line."""
+    return STYLES[name][1]
+
+
+def use_style():
+    """Figure defaults shared by the series (size, grid, fonts, resolution)."""
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (7.0, 4.0),
+            "figure.dpi": 90,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+            "font.size": 10,
+        }
+    )
+
+
+def reference_slope(ax, x, anchor, slope=-0.5, text=r"$\propto 1/\sqrt{n}$"):
+    """A dashed power-law guide y = anchor * (x / x[0])**slope on log-log axes."""
+    x = np.asarray(x, dtype=float)
+    ax.plot(x, anchor * (x / x[0]) ** slope, "k--", lw=1, label=text)

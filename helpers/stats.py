@@ -1,0 +1,106 @@
+"""Summaries of gradient samples against a reference gradient.
+
+`grads` is what `gradient_samples` returns: dict name -> array (R, *shape), one
+row per independent replicate. `reference` is a dict of the same names without
+the replicate axis, usually `exact_gradient(model)`. Per-coordinate results
+keep the parameter shapes; `total` adds a dict up over every coordinate (the
+trace of the covariance, for variances), `by_block` adds up within each name.
+"""
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+
+def _replicates(grads):
+    count = {np.shape(value)[0] for value in grads.values()}
+    if len(count) != 1 or count == {0}:
+        raise ValueError("grads must hold arrays with the same, non-zero number of replicates")
+    return count.pop()
+
+
+def mean(grads):
+    """The average gradient estimate per coordinate."""
+    return {name: np.mean(value, axis=0) for name, value in grads.items()}
+
+
+def variance(grads):
+    """The sample variance (ddof=1) of one estimate per coordinate."""
+    if _replicates(grads) < 2:
+        raise ValueError("variance needs at least 2 replicates")
+    return {name: np.var(value, axis=0, ddof=1) for name, value in grads.items()}
+
+
+def standard_error(grads):
+    """Standard error of the mean estimate per coordinate: sqrt(variance / R)."""
+    n = _replicates(grads)
+    return {name: np.sqrt(value / n) for name, value in variance(grads).items()}
+
+
+def bias(grads, reference):
+    """mean estimate - reference, per coordinate."""
+    return {name: value - reference[name] for name, value in mean(grads).items()}
+
+
+def mse(grads, reference):
+    """Mean squared error of one estimate against the reference, per coordinate."""
+    return {
+        name: np.mean(np.square(value - reference[name]), axis=0) for name, value in grads.items()
+    }
+
+
+def z_scores(grads, reference):
+    """(mean - reference) / standard error, per coordinate."""
+    errors = standard_error(grads)
+    scores = {}
+    for name, value in bias(grads, reference).items():
+        # A coordinate with no spread is either exactly right (0) or surely biased (inf).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores[name] = np.where(
+                errors[name] > 0, value / errors[name], np.where(value == 0, 0.0, np.inf)
+            )
+    return scores
+
+
+def total(per_coordinate):
+    """The sum over every coordinate of every parameter."""
+    return float(sum(np.sum(value) for value in per_coordinate.values()))
+
+
+def by_block(per_coordinate):
+    """The sum over the coordinates of each parameter: dict name -> float."""
+    return {name: float(np.sum(value)) for name, value in per_coordinate.items()}
+
+
+def n_coordinates(grads):
+    return int(sum(np.size(value) // _replicates(grads) for value in grads.values()))
+
+
+def bonferroni_z(n_tests, alpha=1e-3):
+    """The |z| bound that n_tests two-sided tests share at family-wise level alpha.
+
+    If every coordinate's mean estimate is unbiased and close to normal (CLT
+    over R replicates), all n_tests |z| stay below this bound with probability
+    at least 1 - alpha.
+    """
+    return float(scipy_stats.norm.isf(alpha / (2 * n_tests)))
+
+
+def unbiasedness(grads, reference, alpha=1e-3):
+    """Worst |z| over all coordinates, and the Bonferroni bound it should stay under."""
+    worst = max(float(np.max(np.abs(value))) for value in z_scores(grads, reference).values())
+    return worst, bonferroni_z(n_coordinates(grads), alpha)
+
+
+def relative_error(estimate, reference):
+    """||estimate - reference|| / ||reference|| over all coordinates."""
+    diff = np.sqrt(total({k: np.square(estimate[k] - reference[k]) for k in reference}))
+    return diff / np.sqrt(total({k: np.square(v) for k, v in reference.items()}))
+
+
+def summary(grads, reference):
+    """Totals over all coordinates: squared bias, variance, MSE (one estimate each)."""
+    return {
+        "squared_bias": total({k: np.square(v) for k, v in bias(grads, reference).items()}),
+        "variance": total(variance(grads)),
+        "mse": total(mse(grads, reference)),
+    }

@@ -1,0 +1,66 @@
+"""An independent float64 implementation of the model in numpy, for the tests.
+
+It shares no code with helpers: the model is rebuilt from its definition, the
+Gaussian expectations are closed forms (or scipy quadrature), and gradients are
+central finite differences.
+"""
+
+import numpy as np
+from scipy import integrate
+
+# E_eps g(mu + sigma eps) in closed form, for the f's the tests use.
+INNER = {
+    "square": lambda mu, sigma: mu**2 + sigma**2,
+    "cos": lambda mu, sigma: np.cos(mu) * np.exp(-(sigma**2) / 2),
+    "exp_half": lambda mu, sigma: np.exp(0.5 * mu + 0.125 * sigma**2),
+}
+
+
+def quadrature_inner(g):
+    """E g(mu + sigma eps) by adaptive quadrature, for f without a closed form."""
+
+    def inner(mu, sigma):
+        def one(m, s):
+            density = lambda e: np.exp(-0.5 * e * e) / np.sqrt(2 * np.pi)  # noqa: E731
+            return integrate.quad(
+                lambda e: g(m + s * e) * density(e), -np.inf, np.inf, epsabs=1e-13, epsrel=1e-13
+            )[0]
+
+        return np.vectorize(one)(mu, sigma)
+
+    return inner
+
+
+def numpy_params(model):
+    return {name: np.array(value.numpy(), dtype=np.float64) for name, value in model.params.items()}
+
+
+def loss(params, x, inner):
+    logits, A, B, C, D = (params[k] for k in ("logits", "A", "B", "C", "D"))
+    K, dim = logits.size, x.size
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    x_s = np.hstack([np.tile(x, (K, 1)), np.eye(K)])  # row s: concat(x, onehot(s))
+    mu = 1 / (1 + np.exp(-(x_s @ A + B)))
+    sigma = np.exp(x_s @ C + D)
+    assert x_s.shape == (K, dim + K)
+    return float(np.sum(p * inner(mu, sigma)))
+
+
+def finite_difference_gradient(params, x, inner, step=1e-6):
+    """Central differences, coordinate by coordinate: error O(step^2)."""
+    grad = {}
+    for name, value in params.items():
+        flat = np.atleast_1d(value).astype(np.float64)
+        g = np.zeros_like(flat)
+        for i in range(flat.size):
+            up, down = flat.copy(), flat.copy()
+            up[i] += step
+            down[i] -= step
+            shape = np.shape(value)
+            g[i] = (
+                loss({**params, name: up.reshape(shape)}, x, inner)
+                - loss({**params, name: down.reshape(shape)}, x, inner)
+            ) / (2 * step)
+        grad[name] = g.reshape(np.shape(value))
+    return grad
