@@ -113,29 +113,31 @@ class Model:
 def make_model(dim=10, buckets=5, seed=0, dtype="float64"):
     """A model with dim context features and buckets categories.
 
-    Parameters are drawn from a numpy Generator seeded with `seed`. The context
-    x, the logits, B and the one-hot weights A[dim:] are N(0, 1), so the K
-    components' means differ by O(1); the context weights A[:dim] are
-    N(0, 1/dim), so x . A stays O(1) for any dim instead of saturating the
-    sigmoid. C is drawn like A at half the scale and D ~ N(-1.5, 0.5^2), so
-    sigma is typically 0.1 to 1: components narrow enough to tell apart.
+    Parameters are drawn from a numpy Generator seeded with `seed`, at scales
+    chosen so that the K components are distinct and sigma is small enough to
+    tell them apart, for any dim and K:
+    logits ~ N(0, 1); A[:dim] ~ N(0, 1/dim), so x . A stays O(1) instead of
+    saturating the sigmoid, and A[dim:] ~ N(0, 2^2), so the means mu_s spread
+    over (0, 1); B ~ N(0, 0.5^2); C is drawn like A[:dim] for all its entries
+    at half the scale; D ~ N(-2, 0.3^2), so sigma is typically 0.05 to 0.3;
+    the context x ~ N(0, 1).
     """
     dim = checks.integer(dim, "dim", 1)
     buckets = checks.integer(buckets, "buckets", 2)
     dtype = checks.dtype(dtype)
     rng = np.random.default_rng(checks.integer(seed, "seed", 0))
 
-    def weights():
-        return np.concatenate([rng.normal(size=dim) / np.sqrt(dim), rng.normal(size=buckets)])
+    def context_weights():
+        return rng.normal(size=dim) / np.sqrt(dim)
 
-    x = rng.normal(size=dim)
     initial = {
         "logits": rng.normal(size=buckets),
-        "A": weights(),
-        "B": rng.normal(),
-        "C": 0.5 * weights(),
-        "D": -1.5 + 0.5 * rng.normal(),
+        "A": np.concatenate([context_weights(), 2.0 * rng.normal(size=buckets)]),
+        "B": 0.5 * rng.normal(),
+        "C": 0.5 * np.concatenate([context_weights(), rng.normal(size=buckets)]),
+        "D": -2.0 + 0.3 * rng.normal(),
     }
+    x = rng.normal(size=dim)
     params = {
         name: tf.Variable(np.asarray(value), dtype=dtype, name=name)
         for name, value in initial.items()

@@ -1,9 +1,9 @@
 """Shared fixtures, and nbval told to leave stderr out of its comparison."""
 
+import helpers as h
+
 import numpy as np
 import pytest
-
-import helpers as h
 
 
 def _drop_stderr(outputs):

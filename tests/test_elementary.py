@@ -2,12 +2,12 @@
 
 import time
 
+import helpers as h
+
 import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import randomize
-
-import helpers as h
 
 ALPHA = 1e-3  # family-wise false-alarm rate of each unbiasedness check
 

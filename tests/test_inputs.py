@@ -1,10 +1,10 @@
 """Bad input gets a ValueError that says what was wrong and what is allowed."""
 
+import helpers as h
+
 import numpy as np
 import pytest
 import tensorflow as tf
-
-import helpers as h
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,72 @@
+# Two commands for a newcomer: `make lab` and `make test`.
+# Both create the environment first if needed: an active virtualenv or conda
+# environment (other than conda's base) is used as it is; otherwise a .venv is
+# made with python3 -m venv and pip.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+JUPYTER_PORT ?= 8888
+JUPYTER_IP ?= 127.0.0.1
+
+ifneq ($(strip $(VIRTUAL_ENV)),)
+  ACTIVE_ENV := $(VIRTUAL_ENV)
+else ifneq ($(filter-out base,$(CONDA_DEFAULT_ENV)),)
+  ACTIVE_ENV := $(CONDA_PREFIX)
+endif
+
+ifdef ACTIVE_ENV
+  BIN := $(ACTIVE_ENV)/bin/
+  ENV_READY := $(ACTIVE_ENV)/.discrete-latent-gradients-ready
+else
+  BIN := $(VENV)/bin/
+  ENV_READY := $(VENV)/.ready
+endif
+PYTHON := $(BIN)python
+
+# TensorFlow's load-time log lines off, and oneDNN off for reproducible numbers.
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export PYTHONHASHSEED := 0
+
+.PHONY: help env lab test lint unit outputs badges clean
+
+help:
+	@echo "make lab      open JupyterLab on the notebooks (port \$$JUPYTER_PORT, default 8888)"
+	@echo "make test     lint, unit and statistical tests, every notebook under nbval"
+	@echo "make outputs  re-execute every notebook in place (refresh stored outputs)"
+	@echo "make badges   rewrite Binder/Colab badges and links from pyproject.toml"
+
+env: $(ENV_READY)
+
+$(ENV_READY): pyproject.toml
+ifndef ACTIVE_ENV
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+endif
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e ".[test]"
+	@touch $@
+
+lab: env
+	$(BIN)jupyter lab --no-browser --ip=$(JUPYTER_IP) --port=$(JUPYTER_PORT) \
+		--ServerApp.root_dir=notebooks
+
+lint: env
+	$(BIN)ruff check .
+	$(BIN)ruff format --check .
+
+unit: env
+	$(PYTHON) -m pytest tests
+
+test: lint
+	$(PYTHON) -m pytest
+
+outputs: env
+	$(PYTHON) tools/execute_notebooks.py notebooks/[0-9]*.ipynb
+
+badges: env
+	$(PYTHON) tools/badges.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,81 @@
+"""The series' own files agree with each other: badges, pins, notebooks, Makefile."""
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import badges  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def split_requirement(text):
+    name, spec = re.match(r"\s*([A-Za-z0-9_.-]+)\s*(.*)", text).groups()
+    return name.lower().replace("_", "-"), ",".join(sorted(spec.replace(" ", "").split(",")))
+
+
+def test_badges_and_links_match_the_repository_setting():
+    stale = [p.name for p, text in badges.rendered().items() if p.read_text() != text]
+    assert not stale, f"run `make badges`: {stale} disagree with [tool.series]"
+    repo, branch = badges.settings()
+    readme = (ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert badges.colab_url(repo, branch, path.stem) in readme
+        assert badges.binder_url(repo, branch, path.stem) in path.read_text()
+
+
+def test_environment_yml_pins_what_pyproject_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = dict(map(split_requirement, project["dependencies"]))
+    wanted.update(map(split_requirement, project["optional-dependencies"]["test"]))
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pinned = {}
+    for dep in env["dependencies"]:
+        for item in dep["pip"] if isinstance(dep, dict) else [dep]:
+            name, spec = split_requirement(item)
+            if name not in ("python", "pip"):
+                pinned[name] = spec
+    assert pinned == wanted
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_structure(path):
+    notebook = nbformat.read(path, as_version=4)
+    cells = notebook.cells
+    assert "header" in cells[0].metadata.get("tags", [])
+    assert "footer" in cells[-1].metadata.get("tags", [])
+    assert cells[1].source.startswith(f"# {path.stem[:2]} · ")
+    for needed in ("**What you will learn**", "**Prerequisites**", "**Time**"):
+        assert needed in cells[1].source
+    text = "\n".join(c.source for c in cells)
+    assert "## Takeaways" in text and "## Exercises" in text
+    assert any("solution" in c.metadata.get("tags", []) for c in cells)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_executed_in_order_without_errors_or_stderr(path):
+    code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    for cell in code:
+        for out in cell.outputs:
+            assert out.output_type != "error", cell.source[:80]
+            assert out.get("name") != "stderr", f"stderr stored in: {cell.source[:80]}"
+
+
+def test_make_lab_honours_jupyter_port_and_needs_no_browser():
+    dry = subprocess.run(
+        ["make", "-n", "lab", "JUPYTER_PORT=9123", f"ENV_READY={ROOT / 'pyproject.toml'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "--port=9123" in dry and "--no-browser" in dry
