@@ -1,6 +1,8 @@
 """The elementary estimator: unbiased, deterministic, batched correctly, fast."""
 
+import sys
 import time
+from pathlib import Path
 
 import helpers as h
 
@@ -110,3 +112,11 @@ def test_hundred_thousand_replicates_well_under_a_second():
     elapsed = time.perf_counter() - start
     # One eager tape per replicate costs ~5 ms, i.e. ~500 s for this call.
     assert elapsed < 1.0, f"100,000 replicates took {elapsed:.2f} s"
+
+
+def test_at_least_1000_times_faster_than_one_tape_per_replicate():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from replicates import per_replicate_seconds
+
+    loop, batched = per_replicate_seconds(h.make_model(), loop_replicates=100)
+    assert loop / batched > 1000, f"only {loop / batched:.0f}x faster"
