@@ -2,7 +2,7 @@
 
 from . import plotting, stats
 from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
-from .estimators import ESTIMATORS, Estimator, elementary
+from .estimators import ESTIMATORS, Estimator, elementary, gumbel_softmax
 from .exact import GAUSS_HERMITE_NODES, exact_gradient, exact_loss, expected_f
 from .model import PARAM_NAMES, Model, make_model, sample, square
 from .sampling import gradient_samples, noise_for
@@ -20,6 +20,7 @@ __all__ = [
     "exact_loss",
     "expected_f",
     "gradient_samples",
+    "gumbel_softmax",
     "make_model",
     "noise_for",
     "sample",

@@ -13,8 +13,11 @@ options it takes, and how many model evaluations one estimate costs.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from . import checks
 from ._tf import tf
-from .model import conditionals_all, probs
+from .model import conditionals, conditionals_all, probs
 
 
 def standard_normal_per_category(seed, n_replicates, n_samples, buckets, dtype):
@@ -32,6 +35,65 @@ def elementary(params, x, f, noise):
     mu, sigma = conditionals_all(params, x)  # (R, K) each
     z = mu[:, None, :] + sigma[:, None, :] * noise["eps"]  # (R, N, K)
     return tf.reduce_sum(probs(params) * tf.reduce_mean(f(z), axis=1), axis=-1)
+
+
+def with_sample_axis(params):
+    """Parameters of shape (R, ...) as (R, 1, ...), to broadcast against (R, N, K) draws."""
+    return {name: tf.expand_dims(value, 1) for name, value in params.items()}
+
+
+def uniform_per_category(seed, n_replicates, n_samples, buckets, dtype):
+    """u of shape (R, N, K), strictly inside (0, 1), and eps of shape (R, N).
+
+    u >= the smallest normal float, so -log(-log(u)) is finite; the upper end
+    of stateless_uniform's [min, max) is already excluded.
+    """
+    seeds = tf.random.experimental.stateless_split(seed, num=2)
+    shape = tf.stack([n_replicates, n_samples, buckets])
+    tiny = np.finfo(dtype.as_numpy_dtype).tiny
+    u = tf.random.stateless_uniform(shape, seed=seeds[0], minval=tiny, maxval=1, dtype=dtype)
+    eps = tf.random.stateless_normal(shape[:2], seed=seeds[1], dtype=dtype)
+    return {"u": u, "eps": eps}
+
+
+def gumbel(u):
+    """Standard Gumbel noise from uniforms strictly inside (0, 1)."""
+    return -tf.math.log(-tf.math.log(u))
+
+
+def relaxed_one_hot(logits, u, tau, straight_through=False):
+    """softmax((log p + G) / tau): a point on the simplex, one-hot as tau -> 0.
+
+    tf.nn.softmax subtracts the maximum before exponentiating, so a tiny tau
+    (large logits / tau) gives no overflow in float32 or float64. With
+    straight_through, the forward value is the exact one-hot of the argmax and
+    the gradient is the relaxed sample's.
+    """
+    soft = tf.nn.softmax((tf.nn.log_softmax(logits, axis=-1) + gumbel(u)) / tau, axis=-1)
+    if not straight_through:
+        return soft
+    hard = tf.one_hot(tf.argmax(soft, axis=-1), tf.shape(soft)[-1], dtype=soft.dtype)
+    return hard + (soft - tf.stop_gradient(soft))
+
+
+def gumbel_softmax(params, x, f, noise, tau, straight_through=False):
+    """Relax s to y = softmax((log p + G) / tau), feed y to the model, reparameterise z.
+
+    Unbiased for the gradient of the relaxed objective E f(z(y)), a biased
+    estimate of the true gradient; the bias vanishes as tau -> 0.
+    """
+    params = with_sample_axis(params)
+    y = relaxed_one_hot(params["logits"], noise["u"], tau, straight_through)  # (R, N, K)
+    mu, sigma = conditionals(params, x, y)  # (R, N) each
+    return tf.reduce_mean(f(mu + sigma * noise["eps"]), axis=1)
+
+
+def _check_gumbel_options(options, n_samples):
+    if not isinstance(options["straight_through"], bool):
+        raise ValueError(
+            f"straight_through must be True or False, got {options['straight_through']!r}"
+        )
+    return {**options, "tau": checks.positive_finite(options["tau"], "tau")}
 
 
 @dataclass(eq=False)
@@ -82,5 +144,16 @@ register(
         surrogate=elementary,
         noise=standard_normal_per_category,
         evaluations=lambda buckets, n_samples: buckets * n_samples,
+    )
+)
+
+register(
+    Estimator(
+        name="gumbel_softmax",
+        surrogate=gumbel_softmax,
+        noise=uniform_per_category,
+        evaluations=lambda buckets, n_samples: n_samples,
+        options={"tau": 1.0, "straight_through": False},
+        check=_check_gumbel_options,
     )
 )

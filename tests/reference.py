@@ -48,7 +48,24 @@ def loss(params, x, inner):
 
 
 def finite_difference_gradient(params, x, inner, step=1e-6):
-    """Central differences, coordinate by coordinate: error O(step^2)."""
+    """Central differences of the exact loss, coordinate by coordinate: error O(step^2)."""
+    return finite_difference(lambda p: loss(p, x, inner), params, step)
+
+
+def relaxed_loss(params, x, gumbels, eps, tau, g):
+    """Common-random-numbers Monte Carlo value of the Gumbel-softmax relaxed objective."""
+    logits, A, B, C, D = (params[k] for k in ("logits", "A", "B", "C", "D"))
+    dim = x.size
+    a = (logits - logits.max() - np.log(np.sum(np.exp(logits - logits.max()))) + gumbels) / tau
+    y = np.exp(a - a.max(axis=1, keepdims=True))
+    y /= y.sum(axis=1, keepdims=True)  # (M, K) relaxed one-hots
+    mu = 1 / (1 + np.exp(-(x @ A[:dim] + y @ A[dim:] + B)))
+    sigma = np.exp(x @ C[:dim] + y @ C[dim:] + D)
+    return float(np.mean(g(mu + sigma * eps)))
+
+
+def finite_difference(loss_of_params, params, step=1e-6):
+    """Central differences of any scalar function of a parameter dict."""
     grad = {}
     for name, value in params.items():
         flat = np.atleast_1d(value).astype(np.float64)
@@ -59,8 +76,8 @@ def finite_difference_gradient(params, x, inner, step=1e-6):
             down[i] -= step
             shape = np.shape(value)
             g[i] = (
-                loss({**params, name: up.reshape(shape)}, x, inner)
-                - loss({**params, name: down.reshape(shape)}, x, inner)
+                loss_of_params({**params, name: up.reshape(shape)})
+                - loss_of_params({**params, name: down.reshape(shape)})
             ) / (2 * step)
         grad[name] = g.reshape(np.shape(value))
     return grad
