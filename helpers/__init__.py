@@ -2,7 +2,7 @@
 
 from . import plotting, stats
 from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
-from .estimators import ESTIMATORS, Estimator, elementary, gumbel_softmax
+from .estimators import ESTIMATORS, Estimator, elementary, gumbel_softmax, score_function
 from .exact import GAUSS_HERMITE_NODES, exact_gradient, exact_loss, expected_f
 from .model import PARAM_NAMES, Model, make_model, sample, square
 from .sampling import gradient_samples, noise_for
@@ -24,5 +24,6 @@ __all__ = [
     "make_model",
     "noise_for",
     "sample",
+    "score_function",
     "square",
 ]

@@ -32,3 +32,14 @@ def _import_quietly():
 
 
 tf = _import_quietly()
+
+
+class _DropRetracingNotes:
+    """Each estimator, f and option set is traced once by design (helpers.sampling);
+    TensorFlow counts those first traces together and warns about "retracing"."""
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_DropRetracingNotes())

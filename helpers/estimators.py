@@ -17,7 +17,8 @@ import numpy as np
 
 from . import checks
 from ._tf import tf
-from .model import conditionals, conditionals_all, probs
+from .exact import gauss_hermite
+from .model import conditionals, conditionals_all, log_probs, probs
 
 
 def standard_normal_per_category(seed, n_replicates, n_samples, buckets, dtype):
@@ -96,6 +97,95 @@ def _check_gumbel_options(options, n_samples):
     return {**options, "tau": checks.positive_finite(options["tau"], "tau")}
 
 
+BASELINES = ("none", "constant", "optimal", "loo")
+
+
+def normal_log_density(z, mu, sigma):
+    return -0.5 * tf.square((z - mu) / sigma) - tf.math.log(sigma) - 0.5 * np.log(2 * np.pi)
+
+
+def optimal_baseline(params, x, f, pathwise_z):
+    """The constant b minimising tr Cov of (f - b) grad log q: E[f |g|^2] / E[|g|^2].
+
+    Computed exactly, by enumerating s and Gauss-Hermite quadrature over eps,
+    from the closed-form squared norm |g|^2 of the score, and kept out of the
+    gradient, so the estimator stays unbiased. g is e_s - p for the logits;
+    scoring z too adds (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for (A, B)
+    and (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), with |x_s|^2 = |x|^2 + 1.
+    gradient_samples evaluates every replicate at the same theta, so it is
+    computed once, from the first replicate's copy. Returns shape (1, 1).
+    """
+    params = {name: tf.stop_gradient(value[:1]) for name, value in params.items()}
+    p = probs(params)  # (1, 1, K)
+    mu, sigma = conditionals_all(params, x)  # (1, 1, K)
+    nodes, weights = (tf.constant(v, dtype=x.dtype) for v in gauss_hermite())
+    f_values = f(mu[..., None] + sigma[..., None] * nodes)  # (1, 1, K, Q)
+    norm = (1 - 2 * p + tf.reduce_sum(p * p, axis=-1, keepdims=True))[..., None]
+    if not pathwise_z:
+        xs = tf.reduce_sum(x * x) + 2  # |x_s|^2 + 1
+        slope = (mu * (1 - mu) / sigma)[..., None]
+        norm = norm + xs * (tf.square(nodes * slope) + tf.square(nodes * nodes - 1))
+    numerator = tf.reduce_sum(p * tf.reduce_sum(weights * f_values * norm, axis=-1), axis=-1)
+    denominator = tf.reduce_sum(p * tf.reduce_sum(weights * norm, axis=-1), axis=-1)
+    return numerator / denominator
+
+
+def score_function(params, x, f, noise, baseline="none", value=None, pathwise_z=True):
+    """The log-derivative trick: grad E f = E[(f - b) grad log q] (+ the pathwise part).
+
+    s is drawn by Gumbel-max. pathwise_z=True scores only s (log q = log p_s) and
+    reparameterises z = mu_s + sigma_s eps; pathwise_z=False scores both,
+    log q = log p_s + log N(z; mu_s, sigma_s), with no gradient through z.
+    The baseline b must not depend on the draw it multiplies: a constant, the
+    exact optimal constant, or the mean of the other draws (leave-one-out).
+    """
+    params = with_sample_axis(params)
+    log_p = log_probs(params)  # (R, 1, K)
+    s = tf.argmax(tf.stop_gradient(log_p) + gumbel(noise["u"]), axis=-1)  # (R, N)
+    one_hot = tf.one_hot(s, tf.shape(log_p)[-1], dtype=log_p.dtype)
+    mu, sigma = conditionals(params, x, one_hot)  # (R, N)
+    z = mu + sigma * noise["eps"]
+    log_q = tf.reduce_sum(one_hot * log_p, axis=-1)
+    if not pathwise_z:
+        z = tf.stop_gradient(z)
+        log_q += normal_log_density(z, mu, sigma)
+    f_z = f(z)
+    if baseline == "constant":
+        b = value
+    elif baseline == "optimal":
+        b = optimal_baseline(params, x, f, pathwise_z)
+    elif baseline == "loo":
+        n = tf.cast(tf.shape(f_z)[1], f_z.dtype)
+        b = (tf.reduce_sum(f_z, axis=1, keepdims=True) - f_z) / (n - 1)
+    else:
+        b = 0.0
+    # Value f(z); gradient: pathwise part of f(z) + (f - b) grad log q.
+    score_term = tf.stop_gradient(f_z - b) * (log_q - tf.stop_gradient(log_q))
+    return tf.reduce_mean(f_z + score_term, axis=1)
+
+
+def _check_score_options(options, n_samples):
+    baseline, value = options["baseline"], options["value"]
+    if baseline not in BASELINES:
+        raise ValueError(f"unknown baseline {baseline!r}; allowed: {', '.join(BASELINES)}")
+    if not isinstance(options["pathwise_z"], bool):
+        raise ValueError(f"pathwise_z must be True or False, got {options['pathwise_z']!r}")
+    if baseline == "loo" and n_samples < 2:
+        raise ValueError(
+            f"baseline='loo' averages the other draws of a replicate, so it needs "
+            f"n_samples >= 2, got n_samples={n_samples}"
+        )
+    if baseline != "constant" and value is not None:
+        raise ValueError(f"value is used only with baseline='constant', not {baseline!r}")
+    if baseline == "constant":
+        if value is None:
+            value = 0.0
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            raise ValueError(f"value must be a finite number, got {value!r}")
+        value = float(value)
+    return {**options, "value": value}
+
+
 @dataclass(eq=False)
 class Estimator:
     """An estimator: its surrogate, its noise, its options and its cost."""
@@ -155,5 +245,16 @@ register(
         evaluations=lambda buckets, n_samples: n_samples,
         options={"tau": 1.0, "straight_through": False},
         check=_check_gumbel_options,
+    )
+)
+
+register(
+    Estimator(
+        name="score_function",
+        surrogate=score_function,
+        noise=uniform_per_category,
+        evaluations=lambda buckets, n_samples: n_samples,
+        options={"baseline": "none", "value": None, "pathwise_z": True},
+        check=_check_score_options,
     )
 )

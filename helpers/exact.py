@@ -25,7 +25,7 @@ GAUSS_HERMITE_NODES = 64
 
 
 @functools.cache
-def _gauss_hermite(n):
+def gauss_hermite(n=GAUSS_HERMITE_NODES):
     """Nodes and weights with sum_i w_i g(x_i) ~= E g(eps), eps ~ N(0, 1)."""
     nodes, weights = hermegauss(n)
     return nodes, weights / np.sqrt(2 * np.pi)
@@ -35,7 +35,7 @@ def expected_f(mu, sigma, f=square):
     """E_eps f(mu + sigma eps), elementwise over mu and sigma."""
     if f is square:
         return tf.square(mu) + tf.square(sigma)
-    nodes, weights = _gauss_hermite(GAUSS_HERMITE_NODES)
+    nodes, weights = gauss_hermite()
     nodes = tf.constant(nodes, dtype=mu.dtype)
     weights = tf.constant(weights, dtype=mu.dtype)
     values = f(mu[..., None] + sigma[..., None] * nodes)
