@@ -24,6 +24,8 @@ else
   ENV_READY := $(VENV)/.ready
 endif
 PYTHON := $(BIN)python
+# Jupyter refuses to run as root unless told to (containers, CI machines).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # TensorFlow's load-time log lines off, and oneDNN off for reproducible numbers.
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -49,7 +51,7 @@ endif
 	@touch $@
 
 lab: env
-	$(BIN)jupyter lab --no-browser --ip=$(JUPYTER_IP) --port=$(JUPYTER_PORT) \
+	$(BIN)jupyter lab --no-browser --ip=$(JUPYTER_IP) --port=$(JUPYTER_PORT) $(ALLOW_ROOT) \
 		--ServerApp.root_dir=notebooks
 
 lint: env

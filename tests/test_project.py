@@ -1,9 +1,15 @@
 """The series' own files agree with each other: badges, pins, notebooks, Makefile."""
 
+import json
+import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import time
 import tomllib
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -79,3 +85,39 @@ def test_make_lab_honours_jupyter_port_and_needs_no_browser():
         check=True,
     ).stdout
     assert "--port=9123" in dry and "--no-browser" in dry
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_make_lab_serves_the_notebooks():
+    port = free_port()
+    env = {**os.environ, "JUPYTER_PORT": str(port), "JUPYTER_TOKEN": "series-test"}
+    lab = subprocess.Popen(
+        ["make", "lab"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/api/contents?token=series-test"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    listing = json.load(response)
+                break
+            except OSError:
+                assert lab.poll() is None, "make lab exited early"
+                assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
+                time.sleep(1)
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait(timeout=30)
+    names = {item["name"] for item in listing["content"]}
+    assert {path.name for path in NOTEBOOKS} <= names
