@@ -28,7 +28,12 @@ SERIES = [
     ("01_model", "The model", "the model, its exact objective, why naive gradients fail", "~6 s"),
     ("02_exact_gradient", "The exact gradient", "enumerate s, reparameterise z; checks", "~7 s"),
     ("03_gumbel_softmax", "The Gumbel-softmax relaxation", "relax s; bias-variance in tau", "~8 s"),
-    ("04_log_trick", "The log-derivative trick", "score function, pure vs hybrid, baselines", "~10 s"),
+    (
+        "04_log_trick",
+        "The log-derivative trick",
+        "score function; pure vs hybrid; baselines",
+        "~10 s",
+    ),
     ("05_comparison", "The comparison", "every estimator against the exact gradient", ""),
 ]
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
