@@ -5,6 +5,7 @@ from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-t
 from .estimators import ESTIMATORS, Estimator, elementary, gumbel_softmax, score_function
 from .exact import GAUSS_HERMITE_NODES, exact_gradient, exact_loss, expected_f
 from .model import PARAM_NAMES, Model, make_model, sample, square
+from .optimise import optimise
 from .sampling import gradient_samples, noise_for
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "gumbel_softmax",
     "make_model",
     "noise_for",
+    "optimise",
     "sample",
     "score_function",
     "square",

@@ -39,7 +39,7 @@ def _traced(estimator, f, static_options):
     return per_replicate_gradients
 
 
-def _split_options(options, dtype):
+def split_options(options, dtype):
     """Flags and names fix the traced graph; numbers become tensors (no retracing)."""
     static, dynamic = {}, {}
     for name, value in options.items():
@@ -70,7 +70,7 @@ def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=squa
     n_samples = checks.integer(n_samples, "n_samples", 1)
     options = estimator.checked_options(options, n_samples)
     checks.objective(f, model.dtype)
-    static, dynamic = _split_options(options, model.dtype)
+    static, dynamic = split_options(options, model.dtype)
     run = _traced(estimator, f, static)
     grads = run(
         model.values(),

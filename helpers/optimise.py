@@ -1,0 +1,138 @@
+"""Gradient descent with any estimator: several independent runs in one batched pass.
+
+Every run starts from the model's current theta and gets its own noise; the
+parameters carry a leading run axis, so each step evaluates all runs' surrogates
+at once (the same trick as sampling.gradient_samples) and applies Adam to each
+run. The exact objective of every run is recorded after every step.
+"""
+
+import functools
+import numbers
+import time
+
+from . import checks
+from ._tf import tf
+from .estimators import resolve
+from .exact import loss_from
+from .model import square
+from .sampling import split_options
+
+ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
+
+
+def _exact_surrogate(params, x, f, noise, **options):
+    return loss_from(params, x, f)
+
+
+def _adam(params, grads, moments, step, learning_rate):
+    """One Adam step for every run; moments = (first, second) dicts."""
+    (b1, b2), (first, second) = ADAM_BETAS, moments
+    t = tf.cast(step + 1, learning_rate.dtype)
+    new = {}
+    for name, value in params.items():
+        first[name] = b1 * first[name] + (1 - b1) * grads[name]
+        second[name] = b2 * second[name] + (1 - b2) * tf.square(grads[name])
+        m_hat = first[name] / (1 - b1**t)
+        v_hat = second[name] / (1 - b2**t)
+        new[name] = value - learning_rate * m_hat / (tf.sqrt(v_hat) + ADAM_EPSILON)
+    return new, (first, second)
+
+
+@functools.cache
+def _traced_run(estimator, f, static_options, moving_average):
+    static = dict(static_options)
+    surrogate = estimator.surrogate if estimator else _exact_surrogate
+
+    @tf.function(reduce_retracing=True)
+    def run(params, x, seed, steps, n_samples, learning_rate, dynamic, decay):
+        n_runs = tf.shape(params["logits"])[0]
+        buckets = tf.shape(params["logits"])[-1]
+        zeros = {name: tf.zeros_like(value) for name, value in params.items()}
+        moments = (dict(zeros), dict(zeros))
+        average = tf.zeros([n_runs, 1], dtype=x.dtype)  # bias-corrected below, as in Adam
+        losses = tf.TensorArray(x.dtype, size=steps + 1)
+        losses = losses.write(0, loss_from(params, x, f))
+        for step in tf.range(steps):
+            noise = {}
+            if estimator:
+                step_seed = tf.random.experimental.stateless_fold_in(seed, step)
+                noise = estimator.noise(step_seed, n_runs, n_samples, buckets, x.dtype)
+            options = dict(dynamic)
+            if moving_average:  # no baseline at step 0, then the corrected average
+                correction = 1 - decay ** tf.cast(step, x.dtype)
+                options["value"] = tf.math.divide_no_nan(average, correction)
+            with tf.GradientTape() as tape:
+                tape.watch(params)
+                values = surrogate(params, x, f, noise, **static, **options)
+                total = tf.reduce_sum(values)
+            grads = tape.gradient(total, params, unconnected_gradients="zero")
+            if moving_average:  # update after use: the baseline never sees its own draw
+                average = decay * average + (1 - decay) * tf.stop_gradient(values)[:, None]
+            params, moments = _adam(params, grads, moments, step, learning_rate)
+            losses = losses.write(step + 1, loss_from(params, x, f))
+        return losses.stack()
+
+    return run
+
+
+def optimise(
+    model,
+    estimator,
+    steps=200,
+    learning_rate=0.05,
+    n_samples=1,
+    n_runs=5,
+    seed=0,
+    f=square,
+    moving_average=None,
+    **options,
+):
+    """Adam from the model's theta, n_runs independent runs with their own noise.
+
+    estimator: an estimator name or function, or "exact" for the exact gradient.
+    moving_average: a decay in (0, 1) to use with estimator "score_function": the
+    baseline is then a per-run exponential moving average of past f values
+    (baseline="constant" with value updated after every step).
+    Returns {"loss": array (steps + 1, n_runs), the exact objective before each
+    step and after the last, "seconds": wall time of the runs}.
+    The model's parameters are not changed.
+    """
+    exact = isinstance(estimator, str) and estimator == "exact"
+    spec = None if exact else resolve(estimator)
+    steps = checks.integer(steps, "steps", 1)
+    n_samples = checks.integer(n_samples, "n_samples", 1)
+    n_runs = checks.integer(n_runs, "n_runs", 1)
+    learning_rate = checks.positive_finite(learning_rate, "learning_rate")
+    if moving_average is not None:
+        if spec is None or spec.name != "score_function":
+            raise ValueError("moving_average is a baseline for estimator 'score_function' only")
+        if not isinstance(moving_average, numbers.Real) or not 0 < moving_average < 1:
+            raise ValueError(f"moving_average must be a decay in (0, 1), got {moving_average!r}")
+        if options.get("baseline", "constant") != "constant":
+            raise ValueError("moving_average sets baseline='constant'; do not pass another one")
+        options = {**options, "baseline": "constant"}
+    if exact and options:
+        raise ValueError(f"the exact gradient takes no options, got {sorted(options)}")
+    options = spec.checked_options(options, n_samples) if spec else {}
+    if moving_average is not None:
+        del options["value"]  # supplied by the loop at every step
+    checks.objective(f, model.dtype)
+    static, dynamic = split_options(options, model.dtype)
+    run = _traced_run(spec, f, static, moving_average is not None)
+    params = {
+        name: tf.broadcast_to(value, [n_runs, *value.shape])
+        for name, value in model.values().items()
+    }
+    start = time.perf_counter()
+    losses = run(
+        params,
+        model.x,
+        checks.seed(seed),
+        tf.constant(steps),
+        tf.constant(n_samples),
+        tf.constant(learning_rate, model.dtype),
+        dynamic,
+        tf.constant(moving_average or 0.0, model.dtype),
+    )
+    losses = losses.numpy()
+    return {"loss": losses, "seconds": time.perf_counter() - start}

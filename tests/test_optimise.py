@@ -1,0 +1,74 @@
+"""Batched optimisation runs: correct Adam steps, reproducible, every estimator, bad input."""
+
+import helpers as h
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+
+def target(z):
+    return (z - 0.7) ** 2
+
+
+def test_first_exact_step_is_plain_adam():
+    # Adam's first step moves every coordinate by -learning_rate * sign(gradient).
+    model = h.make_model(dim=3, buckets=4, seed=2)
+    grad = h.exact_gradient(model, target)
+    out = h.optimise(model, "exact", steps=1, learning_rate=0.01, n_runs=2, f=target)
+    for name, variable in model.params.items():
+        variable.assign_sub(0.01 * np.sign(grad[name]))
+    assert np.allclose(out["loss"][1], float(h.exact_loss(model, target)), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "estimator,options",
+    [
+        ("exact", {}),
+        ("elementary", {}),
+        ("gumbel_softmax", dict(n_samples=4, tau=0.5)),
+        ("score_function", dict(n_samples=4, baseline="loo")),
+        ("score_function", dict(n_samples=4, moving_average=0.9)),
+    ],
+)
+def test_every_estimator_lowers_the_objective(estimator, options):
+    model = h.make_model(dim=3, buckets=4, seed=3)
+    out = h.optimise(model, estimator, steps=100, learning_rate=0.02, n_runs=3, f=target, **options)
+    assert out["loss"].shape == (101, 3)
+    assert np.all(out["loss"][-1] < 0.2 * out["loss"][0])
+
+
+def test_runs_differ_and_repeat():
+    model = h.make_model(dim=3, buckets=4, seed=4)
+    a = h.optimise(model, "score_function", steps=20, n_samples=2, n_runs=3, seed=1)["loss"]
+    b = h.optimise(model, h.score_function, steps=20, n_samples=2, n_runs=3, seed=1)["loss"]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a[:, 0], a[:, 1])
+
+
+def test_model_is_left_unchanged():
+    model = h.make_model(dim=2, buckets=3)
+    before = {k: v.numpy().copy() for k, v in model.params.items()}
+    h.optimise(model, "elementary", steps=5)
+    for name, value in before.items():
+        np.testing.assert_array_equal(model.params[name].numpy(), value)
+
+
+@pytest.mark.parametrize(
+    "estimator,kwargs,message",
+    [
+        ("exact", dict(steps=0), "steps must be an integer >= 1"),
+        ("exact", dict(learning_rate=0.0), "learning_rate must be a positive finite number"),
+        ("exact", dict(n_runs=0), "n_runs must be an integer >= 1"),
+        ("exact", dict(tau=0.5), "the exact gradient takes no options"),
+        ("nope", {}, "unknown estimator 'nope'"),
+        ("elementary", dict(moving_average=0.9), "for estimator 'score_function' only"),
+        ("score_function", dict(moving_average=1.0), r"moving_average must be a decay in \(0, 1\)"),
+        ("score_function", dict(moving_average=0.9, baseline="loo", n_samples=2), "do not pass"),
+        ("exact", dict(f=tf.reduce_sum), "of its input's shape"),
+    ],
+)
+def test_bad_input_raises(estimator, kwargs, message):
+    model = h.make_model(dim=2, buckets=3)
+    with pytest.raises(ValueError, match=message):
+        h.optimise(model, estimator, **kwargs)
