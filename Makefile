@@ -66,6 +66,7 @@ test: lint
 
 outputs: env
 	$(PYTHON) tools/execute_notebooks.py notebooks/[0-9]*.ipynb
+	$(PYTHON) tools/readme_figure.py
 
 badges: env
 	$(PYTHON) tools/badges.py

@@ -18,6 +18,7 @@ STYLES = {
     "score_function_pure": ("#CC79A7", "score function (pure)"),
     "loo": ("#56B4E9", "score function + LOO"),
     "optimal": ("#8C6D1F", "score function + optimal baseline"),
+    "moving_average": ("#B8A000", "score function + moving-average baseline"),
     "monte_carlo": ("#7F7F7F", "Monte Carlo"),
 }
 

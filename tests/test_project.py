@@ -19,6 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import badges  # noqa: E402
+import readme_figure  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -121,3 +122,8 @@ def test_make_lab_serves_the_notebooks():
         lab.wait(timeout=30)
     names = {item["name"] for item in listing["content"]}
     assert {path.name for path in NOTEBOOKS} <= names
+
+
+def test_readme_figure_is_the_stored_notebook_output():
+    assert readme_figure.TARGET.read_bytes() == readme_figure.stored_figure()
+    assert "docs/comparison.png" in (ROOT / "README.md").read_text()

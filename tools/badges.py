@@ -34,7 +34,7 @@ SERIES = [
         "score function; pure vs hybrid; baselines",
         "~10 s",
     ),
-    ("05_comparison", "The comparison", "every estimator against the exact gradient", ""),
+    ("05_comparison", "The comparison", "every estimator at equal cost; a decision guide", "~16 s"),
 ]
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
