@@ -32,13 +32,14 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: help env lab test lint unit outputs badges clean
+.PHONY: help env lab test lint unit outputs badges bench clean
 
 help:
 	@echo "make lab      open JupyterLab on the notebooks (port \$$JUPYTER_PORT, default 8888)"
 	@echo "make test     lint, unit and statistical tests, every notebook under nbval"
 	@echo "make outputs  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make badges   rewrite Binder/Colab badges and links from pyproject.toml"
+	@echo "make bench    time the estimators and the notebooks (not part of make test)"
 
 env: $(ENV_READY)
 
@@ -70,6 +71,9 @@ outputs: env
 
 badges: env
 	$(PYTHON) tools/badges.py
+
+bench: env
+	$(PYTHON) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

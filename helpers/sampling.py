@@ -11,6 +11,8 @@ variables would cost O(R^2) memory; tf.vectorized_map is ~100x slower.)
 import functools
 import numbers
 
+import numpy as np
+
 from . import checks
 from ._tf import tf
 from .estimators import resolve
@@ -50,13 +52,30 @@ def split_options(options, dtype):
     return tuple(sorted(static.items())), dynamic
 
 
+# Replicates are processed in chunks of about CHUNK_ELEMENTS noise values, so the
+# working set of one pass stays small (cache-friendly, bounded memory) and the time
+# grows linearly in R. Chunk 0 uses the seed itself, chunk c > 0 the seed folded with c.
+CHUNK_ELEMENTS = 2**18
+
+
+def chunks(n_replicates, n_samples, buckets, seed):
+    """(replicates in the chunk, its seed) for each chunk, in order."""
+    size = max(1, CHUNK_ELEMENTS // (n_samples * buckets))
+    for index, start in enumerate(range(0, n_replicates, size)):
+        chunk_seed = seed if index == 0 else tf.random.experimental.stateless_fold_in(seed, index)
+        yield min(size, n_replicates - start), chunk_seed
+
+
 def noise_for(model, estimator, n_replicates, n_samples=1, seed=0):
     """The noise `gradient_samples` uses for these arguments: dict name -> np.ndarray."""
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
-    noise = estimator.noise(checks.seed(seed), n_replicates, n_samples, model.buckets, model.dtype)
-    return {name: value.numpy() for name, value in noise.items()}
+    parts = [
+        estimator.noise(chunk_seed, size, n_samples, model.buckets, model.dtype)
+        for size, chunk_seed in chunks(n_replicates, n_samples, model.buckets, checks.seed(seed))
+    ]
+    return {name: np.concatenate([part[name].numpy() for part in parts]) for name in parts[0]}
 
 
 def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=square, **options):
@@ -72,12 +91,11 @@ def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=squa
     checks.objective(f, model.dtype)
     static, dynamic = split_options(options, model.dtype)
     run = _traced(estimator, f, static)
-    grads = run(
-        model.values(),
-        model.x,
-        checks.seed(seed),
-        tf.constant(n_replicates),
-        tf.constant(n_samples),
-        dynamic,
-    )
-    return {name: grads[name].numpy() for name in PARAM_NAMES}
+    params, samples = model.values(), tf.constant(n_samples)
+    parts = [
+        run(params, model.x, chunk_seed, tf.constant(size), samples, dynamic)
+        for size, chunk_seed in chunks(n_replicates, n_samples, model.buckets, checks.seed(seed))
+    ]
+    if len(parts) == 1:
+        return {name: parts[0][name].numpy() for name in PARAM_NAMES}
+    return {name: np.concatenate([part[name].numpy() for part in parts]) for name in PARAM_NAMES}

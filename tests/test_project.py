@@ -127,3 +127,9 @@ def test_make_lab_serves_the_notebooks():
 def test_readme_figure_is_the_stored_notebook_output():
     assert readme_figure.TARGET.read_bytes() == readme_figure.stored_figure()
     assert "docs/comparison.png" in (ROOT / "README.md").read_text()
+
+
+def test_readme_performance_section_is_the_benchmark_output():
+    results = (ROOT / "benchmarks" / "results.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert f"<!-- performance:start -->\n{results}<!-- performance:end -->" in readme
