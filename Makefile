@@ -62,8 +62,9 @@ lint: env
 unit: env
 	$(PYTHON) -m pytest tests
 
+# The tests run without network where Linux allows it (tools/offline.sh).
 test: lint
-	$(PYTHON) -m pytest
+	tools/offline.sh $(PYTHON) -m pytest
 
 outputs: env
 	$(PYTHON) tools/execute_notebooks.py notebooks/[0-9]*.ipynb

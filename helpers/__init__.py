@@ -3,7 +3,13 @@
 from . import plotting, stats
 from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
 from .estimators import ESTIMATORS, Estimator, elementary, gumbel_softmax, score_function
-from .exact import GAUSS_HERMITE_NODES, exact_gradient, exact_loss, expected_f
+from .exact import (
+    GAUSS_HERMITE_NODES,
+    QuadratureWarning,
+    exact_gradient,
+    exact_loss,
+    expected_f,
+)
 from .model import PARAM_NAMES, Model, make_model, sample, square
 from .optimise import optimise
 from .sampling import gradient_samples, noise_for
@@ -14,6 +20,7 @@ __all__ = [
     "ESTIMATORS",
     "GAUSS_HERMITE_NODES",
     "PARAM_NAMES",
+    "QuadratureWarning",
     "Estimator",
     "Model",
     "elementary",

@@ -110,6 +110,15 @@ class Model:
         return f"Model(dim={self.dim}, buckets={self.buckets}, dtype={self.dtype.name})"
 
 
+def as_model(value):
+    """value itself if it is a Model, else a ValueError that says what is expected."""
+    if not isinstance(value, Model):
+        raise ValueError(
+            f"model must be a helpers Model (from h.make_model), got {type(value).__name__}"
+        )
+    return value
+
+
 def make_model(dim=10, buckets=5, seed=0, dtype="float64"):
     """A model with dim context features and buckets categories.
 
@@ -147,6 +156,7 @@ def make_model(dim=10, buckets=5, seed=0, dtype="float64"):
 
 def sample(model, n, seed=0):
     """n ancestral draws (s, z) from the model: int array (n,), float array (n,)."""
+    model = as_model(model)
     n = checks.integer(n, "n", 1)
     seed_s, seed_z = tf.random.experimental.stateless_split(checks.seed(seed), num=2)
     logits = tf.broadcast_to(model.params["logits"], [n, model.buckets])

@@ -14,7 +14,7 @@ from . import checks
 from ._tf import tf
 from .estimators import resolve
 from .exact import loss_from
-from .model import square
+from .model import as_model, square
 from .sampling import split_options
 
 ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
@@ -97,6 +97,7 @@ def optimise(
     step and after the last, "seconds": wall time of the runs, tracing excluded}.
     The model's parameters are not changed.
     """
+    model = as_model(model)
     exact = isinstance(estimator, str) and estimator == "exact"
     spec = None if exact else resolve(estimator)
     steps = checks.integer(steps, "steps", 1)

@@ -16,7 +16,7 @@ import numpy as np
 from . import checks
 from ._tf import tf
 from .estimators import resolve
-from .model import PARAM_NAMES, square
+from .model import PARAM_NAMES, as_model, square
 
 
 @functools.cache
@@ -68,6 +68,7 @@ def chunks(n_replicates, n_samples, buckets, seed):
 
 def noise_for(model, estimator, n_replicates, n_samples=1, seed=0):
     """The noise `gradient_samples` uses for these arguments: dict name -> np.ndarray."""
+    model = as_model(model)
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
@@ -84,6 +85,7 @@ def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=squa
     Returns dict name -> np.ndarray of shape (n_replicates, *param.shape), keys
     as model.params. The same arguments give the same numbers every time.
     """
+    model = as_model(model)
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)

@@ -69,3 +69,40 @@ def test_conditionals_checks_the_last_axis():
         model.conditionals(np.eye(4))
     mu, sigma = model.conditionals(np.eye(3))
     assert mu.shape == sigma.shape == (3,)
+
+
+def test_parameters_assigned_with_the_wrong_shape_are_rejected():
+    model = h.make_model(dim=2, buckets=3)
+    with pytest.raises(ValueError, match="Shape mismatch|incompatible"):
+        model.params["A"].assign(np.zeros(4))
+    with pytest.raises(ValueError, match="Shape mismatch|incompatible"):
+        model.params["B"].assign(np.zeros(2))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: h.exact_loss(m),
+        lambda m: h.exact_gradient(m),
+        lambda m: h.gradient_samples(m, "elementary", 3),
+        lambda m: h.noise_for(m, "elementary", 3),
+        lambda m: h.optimise(m, "exact", steps=2),
+        lambda m: h.sample(m, 3),
+    ],
+)
+def test_something_else_than_a_model_is_rejected(call):
+    with pytest.raises(ValueError, match="model must be a helpers Model"):
+        call({"logits": np.zeros(3)})
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_infinite_parameters_are_rejected_by_every_entry_point(value):
+    model = h.make_model(dim=2, buckets=3)
+    model.params["logits"].assign([0.0, value, 1.0])
+    for call in (
+        lambda: h.exact_loss(model),
+        lambda: h.gradient_samples(model, "score_function", 3),
+        lambda: h.optimise(model, "elementary", steps=2),
+    ):
+        with pytest.raises(ValueError, match="parameter 'logits' holds non-finite values"):
+            call()

@@ -133,3 +133,23 @@ def test_readme_performance_section_is_the_benchmark_output():
     results = (ROOT / "benchmarks" / "results.md").read_text()
     readme = (ROOT / "README.md").read_text()
     assert f"<!-- performance:start -->\n{results}<!-- performance:end -->" in readme
+
+
+CODE_THAT_READS_FILES_OR_NETWORK = re.compile(
+    r"\bopen\(|urlopen|requests\.|np\.load|read_csv|get_file|tfds\.|wget|curl|savefig"
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_read_no_files_and_no_network(path):
+    # Each notebook stands alone: it neither reads files another notebook wrote nor
+    # downloads anything (the Colab cell installs helpers only when run on Colab).
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "code" and "google.colab" not in cell.source:
+            assert not CODE_THAT_READS_FILES_OR_NETWORK.search(cell.source), cell.source[:80]
+
+
+@pytest.mark.skipif(not os.environ.get("SERIES_OFFLINE"), reason="not run by tools/offline.sh")
+def test_offline_runs_really_have_no_network():
+    with pytest.raises(OSError):
+        socket.create_connection(("pypi.org", 443), timeout=3)
