@@ -32,11 +32,12 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: help env lab test lint unit outputs badges bench clean
+.PHONY: help env lab test test-browser lint unit outputs badges bench clean
 
 help:
 	@echo "make lab      open JupyterLab on the notebooks (port \$$JUPYTER_PORT, default 8888)"
 	@echo "make test     lint, unit and statistical tests, every notebook under nbval"
+	@echo "make test-browser  run every notebook in JupyterLab in headless chromium"
 	@echo "make outputs  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make badges   rewrite Binder/Colab badges and links from pyproject.toml"
 	@echo "make bench    time the estimators and the notebooks (not part of make test)"
@@ -65,6 +66,16 @@ unit: env
 # The tests run without network where Linux allows it (tools/offline.sh).
 test: lint
 	tools/offline.sh $(PYTHON) -m pytest
+
+BROWSER_READY := $(dir $(ENV_READY)).browser-ready
+
+$(BROWSER_READY): $(ENV_READY)
+	tools/install_browser.sh
+	$(PYTHON) -m pip install --quiet -e ".[test,browser]"
+	@touch $@
+
+test-browser: $(BROWSER_READY)
+	tools/offline.sh $(PYTHON) -m pytest -m browser tests/browser
 
 outputs: env
 	$(PYTHON) tools/execute_notebooks.py notebooks/[0-9]*.ipynb
