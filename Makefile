@@ -32,7 +32,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: help env lab test test-browser lint unit outputs badges bench clean
+.PHONY: help env lab test test-browser lint unit outputs badges bench student html clean
 
 help:
 	@echo "make lab      open JupyterLab on the notebooks (port \$$JUPYTER_PORT, default 8888)"
@@ -41,6 +41,8 @@ help:
 	@echo "make outputs  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make badges   rewrite Binder/Colab badges and links from pyproject.toml"
 	@echo "make bench    time the estimators and the notebooks (not part of make test)"
+	@echo "make student  student copies (solutions emptied, outputs cleared) in student/"
+	@echo "make html     the notebooks and README as a static site in _site/"
 
 env: $(ENV_READY)
 
@@ -84,8 +86,14 @@ outputs: env
 badges: env
 	$(PYTHON) tools/badges.py
 
+student: env
+	$(PYTHON) tools/student.py student
+
+html: env
+	$(PYTHON) tools/site.py _site
+
 bench: env
 	$(PYTHON) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info student _site artifacts

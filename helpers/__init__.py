@@ -1,6 +1,6 @@
 """Shared code for the notebook series on gradients through discrete random choices."""
 
-from . import plotting, stats
+from . import exercises, plotting, stats
 from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
 from .estimators import ESTIMATORS, Estimator, elementary, gumbel_softmax, score_function
 from .exact import (
@@ -15,6 +15,7 @@ from .optimise import optimise
 from .sampling import gradient_samples, noise_for
 
 __all__ = [
+    "exercises",
     "plotting",
     "stats",
     "ESTIMATORS",

@@ -106,3 +106,19 @@ def test_infinite_parameters_are_rejected_by_every_entry_point(value):
     ):
         with pytest.raises(ValueError, match="parameter 'logits' holds non-finite values"):
             call()
+
+
+def test_exercise_checks(capsys):
+    model = h.make_model(dim=2, buckets=3)
+    h.exercises.check("01.1", None, model=model)
+    h.exercises.check("01.1", float(h.exact_loss(model, lambda z: (z - 1) ** 2)), model=model)
+    h.exercises.check("01.1", 0.0, model=model)
+    h.exercises.check("01.1", "a word", model=model)
+    assert capsys.readouterr().out.splitlines() == [
+        "Exercise 1: not answered yet",
+        "Exercise 1: correct",
+        "Exercise 1: not yet",
+        "Exercise 1: not yet",
+    ]
+    with pytest.raises(ValueError, match="unknown exercise '09.1'"):
+        h.exercises.check("09.1", 1.0)

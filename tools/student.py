@@ -1,0 +1,44 @@
+"""Write student copies of the notebooks: solutions emptied, outputs cleared.
+
+    python tools/student.py [OUTPUT_DIR]     (default: student/, ignored by git)
+
+Cells tagged "solution" keep their place and their tag, with the solution replaced
+by a prompt; every output and execution count is cleared. The copies run top to
+bottom: answer placeholders default to None and the check cells then say
+"not answered yet".
+"""
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE_PROMPT = "# Your solution here: replace this line with your code.\n"
+MARKDOWN_PROMPT = "*Your answer here.*"
+
+
+def student_copy(notebook):
+    for cell in notebook.cells:
+        if "solution" in cell.metadata.get("tags", []):
+            cell.source = CODE_PROMPT if cell.cell_type == "code" else MARKDOWN_PROMPT
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return notebook
+
+
+def write_copies(output):
+    output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        notebook = student_copy(nbformat.read(path, as_version=4))
+        nbformat.write(notebook, output / path.name)
+        written.append(output / path.name)
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "student"
+    for path in write_copies(target):
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
