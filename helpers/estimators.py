@@ -98,6 +98,7 @@ def _check_gumbel_options(options, n_samples):
 
 
 BASELINES = ("none", "constant", "optimal", "loo")
+BASELINE_NODES = 16
 
 
 def normal_log_density(z, mu, sigma):
@@ -107,19 +108,21 @@ def normal_log_density(z, mu, sigma):
 def optimal_baseline(params, x, f, pathwise_z):
     """The constant b minimising tr Cov of (f - b) grad log q: E[f |g|^2] / E[|g|^2].
 
-    Computed exactly, by enumerating s and Gauss-Hermite quadrature over eps,
-    from the closed-form squared norm |g|^2 of the score, and kept out of the
-    gradient, so the estimator stays unbiased. g is e_s - p for the logits;
-    scoring z too adds (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for (A, B)
-    and (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), with |x_s|^2 = |x|^2 + 1.
-    gradient_samples evaluates every replicate at the same theta, so it is
-    computed once, from the first replicate's copy. Returns shape (1, 1).
+    Computed for each replicate's theta by enumerating s and Gauss-Hermite
+    quadrature over eps, from the closed-form squared norm |g|^2 of the score,
+    and kept out of the gradient, so the estimator stays unbiased whatever its
+    accuracy. g is e_s - p for the logits; scoring z too adds
+    (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for (A, B) and
+    (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), with |x_s|^2 = |x|^2 + 1.
+    BASELINE_NODES nodes integrate polynomials up to degree 31 exactly (f = z^2
+    gives degree 6), and smooth f to high accuracy, at a quarter of the cost of
+    the exact loss's rule. Returns shape (R, 1).
     """
-    params = {name: tf.stop_gradient(value[:1]) for name, value in params.items()}
-    p = probs(params)  # (1, 1, K)
-    mu, sigma = conditionals_all(params, x)  # (1, 1, K)
-    nodes, weights = (tf.constant(v, dtype=x.dtype) for v in gauss_hermite())
-    f_values = f(mu[..., None] + sigma[..., None] * nodes)  # (1, 1, K, Q)
+    params = {name: tf.stop_gradient(value) for name, value in params.items()}
+    p = probs(params)  # (R, 1, K)
+    mu, sigma = conditionals_all(params, x)  # (R, 1, K)
+    nodes, weights = (tf.constant(v, dtype=x.dtype) for v in gauss_hermite(BASELINE_NODES))
+    f_values = f(mu[..., None] + sigma[..., None] * nodes)  # (R, 1, K, Q)
     norm = (1 - 2 * p + tf.reduce_sum(p * p, axis=-1, keepdims=True))[..., None]
     if not pathwise_z:
         xs = tf.reduce_sum(x * x) + 2  # |x_s|^2 + 1

@@ -83,3 +83,19 @@ def test_bad_options_raise(n_samples, options, message):
     model = h.make_model(dim=2, buckets=3)
     with pytest.raises(ValueError, match=message):
         h.gradient_samples(model, "score_function", 4, n_samples, **options)
+
+
+def test_optimal_baseline_is_computed_for_each_replicates_own_theta():
+    # Optimisation runs evolve their own theta: each needs its own baseline.
+    a, b = h.make_model(dim=2, buckets=3, seed=1), h.make_model(dim=2, buckets=3, seed=2)
+    b.x = a.x  # same context, different parameters
+
+    def batched(*models):
+        stacked = {k: tf.stack([m.params[k] for m in models]) for k in a.params}
+        return h.estimators.optimal_baseline(
+            h.estimators.with_sample_axis(stacked), a.x, h.square, False
+        ).numpy()[:, 0]
+
+    together = batched(a, b)
+    np.testing.assert_allclose(together, [batched(a)[0], batched(b)[0]], rtol=1e-12)
+    assert together[0] != together[1]
