@@ -189,6 +189,15 @@ def _check_score_options(options, n_samples):
     return {**options, "value": value}
 
 
+def _prepare_score_options(params, x, f, options):
+    """One shared theta: the optimal baseline is one number, used as a constant."""
+    if options["baseline"] != "optimal":
+        return options
+    batched = with_sample_axis({name: value[None] for name, value in params.items()})
+    value = float(optimal_baseline(batched, x, f, options["pathwise_z"])[0, 0])
+    return {**options, "baseline": "constant", "value": value}
+
+
 @dataclass(eq=False)
 class Estimator:
     """An estimator: its surrogate, its noise, its options and its cost."""
@@ -199,6 +208,9 @@ class Estimator:
     evaluations: Callable  # (buckets, n_samples) -> model evaluations per estimate
     options: dict = field(default_factory=dict)  # option name -> default value
     check: Callable = None  # (options, n_samples) -> checked options, or ValueError
+    # (params, x, f, options) -> options, once per call of gradient_samples, where
+    # every replicate shares one theta: work that depends on theta alone goes here.
+    prepare: Callable = None
 
     def checked_options(self, options, n_samples):
         unknown = sorted(set(options) - set(self.options))
@@ -259,5 +271,6 @@ register(
         evaluations=lambda buckets, n_samples: n_samples,
         options={"baseline": "none", "value": None, "pathwise_z": True},
         check=_check_score_options,
+        prepare=_prepare_score_options,
     )
 )

@@ -91,9 +91,11 @@ def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=squa
     n_samples = checks.integer(n_samples, "n_samples", 1)
     options = estimator.checked_options(options, n_samples)
     checks.objective(f, model.dtype)
+    params, samples = model.values(), tf.constant(n_samples)
+    if estimator.prepare:
+        options = estimator.prepare(params, model.x, f, options)
     static, dynamic = split_options(options, model.dtype)
     run = _traced(estimator, f, static)
-    params, samples = model.values(), tf.constant(n_samples)
     parts = [
         run(params, model.x, chunk_seed, tf.constant(size), samples, dynamic)
         for size, chunk_seed in chunks(n_replicates, n_samples, model.buckets, checks.seed(seed))

@@ -99,3 +99,19 @@ def test_optimal_baseline_is_computed_for_each_replicates_own_theta():
     together = batched(a, b)
     np.testing.assert_allclose(together, [batched(a)[0], batched(b)[0]], rtol=1e-12)
     assert together[0] != together[1]
+
+
+def test_optimal_baseline_in_gradient_samples_is_the_constant_b_star():
+    # gradient_samples shares one theta across replicates, so "optimal" is the
+    # constant b*: the same numbers as baseline="constant" with value=b*.
+    model = h.make_model(dim=3, buckets=4, seed=12)
+    params = h.estimators.with_sample_axis({k: v[None] for k, v in model.params.items()})
+    b_star = float(h.estimators.optimal_baseline(params, model.x, h.square, False)[0, 0])
+    optimal = h.gradient_samples(
+        model, "score_function", 50, 2, seed=3, baseline="optimal", pathwise_z=False
+    )
+    constant = h.gradient_samples(
+        model, "score_function", 50, 2, seed=3, baseline="constant", value=b_star, pathwise_z=False
+    )
+    for name in optimal:
+        np.testing.assert_allclose(optimal[name], constant[name], rtol=1e-12)
