@@ -133,6 +133,12 @@ def optimal_baseline(params, x, f, pathwise_z):
     return numerator / denominator
 
 
+def optimal_baseline_at(params, x, f, pathwise_z):
+    """optimal_baseline for one parameter mapping without a replicate axis, as a float."""
+    batched = with_sample_axis({name: value[None] for name, value in params.items()})
+    return float(optimal_baseline(batched, x, f, pathwise_z)[0, 0])
+
+
 def score_function(params, x, f, noise, baseline="none", value=None, pathwise_z=True):
     """The log-derivative trick: grad E f = E[(f - b) grad log q] (+ the pathwise part).
 
@@ -193,8 +199,7 @@ def _prepare_score_options(params, x, f, options):
     """One shared theta: the optimal baseline is one number, used as a constant."""
     if options["baseline"] != "optimal":
         return options
-    batched = with_sample_axis({name: value[None] for name, value in params.items()})
-    value = float(optimal_baseline(batched, x, f, options["pathwise_z"])[0, 0])
+    value = optimal_baseline_at(params, x, f, options["pathwise_z"])
     return {**options, "baseline": "constant", "value": value}
 
 

@@ -7,7 +7,7 @@ value is computed here, from the notebook's own objects passed as context.
 
 import numpy as np
 
-from .estimators import optimal_baseline, with_sample_axis
+from .estimators import optimal_baseline_at
 from .exact import exact_gradient, exact_loss
 from .model import square
 
@@ -26,8 +26,7 @@ def _best_tau_for_10000(taus, sweep):
 
 
 def _optimal_baseline_hybrid(model):
-    params = with_sample_axis({name: value[None] for name, value in model.params.items()})
-    return float(optimal_baseline(params, model.x, square, True)[0, 0])
+    return optimal_baseline_at(model.params, model.x, square, True)
 
 
 def _loo_budget_below_1e3(budgets, results):
