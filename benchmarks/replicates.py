@@ -16,15 +16,17 @@ import numpy as np
 import tensorflow as tf
 
 
-def one_tape_per_replicate(model, n_replicates, seed=0):
-    noise = h.noise_for(model, "elementary", n_replicates, seed=seed)["eps"]
-    grads = []
+def one_tape_per_replicate(model, estimator, options, n_samples, n_replicates):
+    """The original notebook's way: a fresh eager GradientTape for every estimate."""
+    spec = h.estimators.resolve(estimator)
+    options = spec.checked_options(options, n_samples)
+    noise = h.noise_for(model, estimator, n_replicates, n_samples, seed=0)
     for r in range(n_replicates):
         with tf.GradientTape() as tape:
             params = {name: value[None] for name, value in model.params.items()}
-            surrogate = h.elementary(params, model.x, h.square, {"eps": noise[r : r + 1]})
-        grads.append(tape.gradient(surrogate, model.params))
-    return grads
+            own = {name: value[r : r + 1] for name, value in noise.items()}
+            surrogate = spec.surrogate(params, model.x, h.square, own, **options)
+        tape.gradient(surrogate, model.params)
 
 
 def median_seconds(run, repeats):
@@ -37,9 +39,11 @@ def median_seconds(run, repeats):
 
 
 def per_replicate_seconds(model, loop_replicates=200, batched_replicates=100_000):
-    one_tape_per_replicate(model, 5)  # warm up eager kernels
+    one_tape_per_replicate(model, "elementary", {}, 1, 5)  # warm up eager kernels
     h.gradient_samples(model, "elementary", batched_replicates)  # trace once
-    loop = median_seconds(lambda: one_tape_per_replicate(model, loop_replicates), 3)
+    loop = median_seconds(
+        lambda: one_tape_per_replicate(model, "elementary", {}, 1, loop_replicates), 3
+    )
     batched = median_seconds(
         lambda: h.gradient_samples(model, "elementary", batched_replicates, seed=1), 5
     )

@@ -22,7 +22,7 @@ from pathlib import Path
 import helpers as h
 
 import numpy as np
-from replicates import median_seconds
+from replicates import median_seconds, one_tape_per_replicate
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.md"
@@ -66,19 +66,6 @@ elapsed = time.perf_counter() - start
 done.set()
 print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, peak_anon[0])
 """
-
-
-def one_tape_per_replicate(model, estimator, options, n_samples, n_replicates):
-    """The original notebook's way: a fresh eager GradientTape for every estimate."""
-    spec = h.estimators.resolve(estimator)
-    options = spec.checked_options(options, n_samples)
-    noise = h.noise_for(model, estimator, n_replicates, n_samples, seed=0)
-    for r in range(n_replicates):
-        with h.tf.GradientTape() as tape:
-            params = {name: value[None] for name, value in model.params.items()}
-            own = {name: value[r : r + 1] for name, value in noise.items()}
-            surrogate = spec.surrogate(params, model.x, h.square, own, **options)
-        tape.gradient(surrogate, model.params)
 
 
 def time_variant(model, estimator, options, n):
