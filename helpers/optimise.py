@@ -14,7 +14,7 @@ from . import checks
 from ._tf import tf
 from .estimators import resolve
 from .exact import loss_from
-from .model import as_model, square
+from .model import PARAM_NAMES, as_model, square
 from .sampling import split_options
 
 ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
@@ -24,12 +24,13 @@ def _exact_surrogate(params, x, f, noise, **options):
     return loss_from(params, x, f)
 
 
-def _adam(params, grads, moments, step, learning_rate):
-    """One Adam step for every run; moments = (first, second) dicts."""
+def _adam(params, grads, moments, step, learning_rate, trainable):
+    """One Adam step for every run on the trainable parameters; moments = (first, second)."""
     (b1, b2), (first, second) = ADAM_BETAS, moments
     t = tf.cast(step + 1, learning_rate.dtype)
-    new = {}
-    for name, value in params.items():
+    new = dict(params)
+    for name in trainable:
+        value = params[name]
         first[name] = b1 * first[name] + (1 - b1) * grads[name]
         second[name] = b2 * second[name] + (1 - b2) * tf.square(grads[name])
         m_hat = first[name] / (1 - b1**t)
@@ -38,8 +39,23 @@ def _adam(params, grads, moments, step, learning_rate):
     return new, (first, second)
 
 
+def _checked_names(trainable):
+    """trainable as a tuple of parameter names in PARAM_NAMES order, or a ValueError."""
+    names = (trainable,) if isinstance(trainable, str) else trainable
+    try:
+        names = tuple(names)
+    except TypeError:
+        names = None
+    if not names or any(name not in PARAM_NAMES for name in names):
+        raise ValueError(
+            f"trainable must be a non-empty collection of parameter names from "
+            f"{', '.join(PARAM_NAMES)}; got {trainable!r}"
+        )
+    return tuple(name for name in PARAM_NAMES if name in names)
+
+
 @functools.cache
-def _traced_run(estimator, f, static_options, moving_average):
+def _traced_run(estimator, f, static_options, moving_average, trainable):
     static = dict(static_options)
     surrogate = estimator.surrogate if estimator else _exact_surrogate
 
@@ -68,7 +84,7 @@ def _traced_run(estimator, f, static_options, moving_average):
             grads = tape.gradient(total, params, unconnected_gradients="zero")
             if moving_average:  # update after use: the baseline never sees its own draw
                 average = decay * average + (1 - decay) * tf.stop_gradient(values)[:, None]
-            params, moments = _adam(params, grads, moments, step, learning_rate)
+            params, moments = _adam(params, grads, moments, step, learning_rate, trainable)
             losses = losses.write(step + 1, loss_from(params, x, f))
         return losses.stack()
 
@@ -85,6 +101,7 @@ def optimise(
     seed=0,
     f=square,
     moving_average=None,
+    trainable=PARAM_NAMES,
     **options,
 ):
     """Adam from the model's theta, n_runs independent runs with their own noise.
@@ -93,6 +110,8 @@ def optimise(
     moving_average: a decay in (0, 1) to use with estimator "score_function": the
     baseline is then a per-run exponential moving average of past f values
     (baseline="constant" with value updated after every step).
+    trainable: the names of the parameters Adam updates; the others keep the
+    model's values (trainable=("logits",) optimises the discrete choice alone).
     Returns {"loss": array (steps + 1, n_runs), the exact objective before each
     step and after the last, "seconds": wall time of the runs, tracing excluded}.
     The model's parameters are not changed.
@@ -117,9 +136,10 @@ def optimise(
     options = spec.checked_options(options, n_samples) if spec else {}
     if moving_average is not None:
         del options["value"]  # supplied by the loop at every step
+    trainable = _checked_names(trainable)
     checks.objective(f, model.dtype)
     static, dynamic = split_options(options, model.dtype)
-    run = _traced_run(spec, f, static, moving_average is not None)
+    run = _traced_run(spec, f, static, moving_average is not None, trainable)
     params = {
         name: tf.broadcast_to(value, [n_runs, *value.shape])
         for name, value in model.values().items()

@@ -54,6 +54,21 @@ def test_model_is_left_unchanged():
         np.testing.assert_array_equal(model.params[name].numpy(), value)
 
 
+def test_frozen_parameters_keep_their_values():
+    # With only the logits trainable, the objective is sum_s p_s E[f | s] with E[f | s]
+    # fixed: the exact runs must approach min_s E[f | s], which they cannot pass.
+    model = h.make_model(dim=3, buckets=4, seed=5)
+    per_category = h.expected_f(*h.model.conditionals_all(model.values(), model.x), target)
+    out = h.optimise(
+        model, "exact", steps=300, learning_rate=0.1, n_runs=2, f=target, trainable=("logits",)
+    )
+    best = float(tf.reduce_min(per_category))
+    assert np.all(out["loss"][-1] >= best - 1e-12)
+    assert np.all(out["loss"][-1] - best < 0.05 * (out["loss"][0] - best))
+    free = h.optimise(model, "exact", steps=300, learning_rate=0.1, n_runs=2, f=target)
+    assert np.all(free["loss"][-1] < best - 1e-3)  # moving A-D too goes below it
+
+
 @pytest.mark.parametrize(
     "estimator,kwargs,message",
     [
@@ -66,6 +81,8 @@ def test_model_is_left_unchanged():
         ("score_function", dict(moving_average=1.0), r"moving_average must be a decay in \(0, 1\)"),
         ("score_function", dict(moving_average=0.9, baseline="loo", n_samples=2), "do not pass"),
         ("exact", dict(f=tf.reduce_sum), "of its input's shape"),
+        ("exact", dict(trainable=("logits", "E")), "trainable must be a non-empty"),
+        ("exact", dict(trainable=()), "trainable must be a non-empty"),
     ],
 )
 def test_bad_input_raises(estimator, kwargs, message):
