@@ -44,10 +44,11 @@ def copies(tmp_path_factory):
 
 
 def substantive_lines(source):
+    # A function's signature is part of the question (the copy keeps it as a stub).
     return [
         line.strip()
         for line in source.splitlines()
-        if len(line.strip()) > 12 and not line.strip().startswith("#")
+        if len(line.strip()) > 12 and not line.strip().startswith(("#", "def "))
     ]
 
 
@@ -91,6 +92,15 @@ def test_student_copies_run_top_to_bottom(copies, index):
         out.get("text", "") for c in notebook.cells if c.cell_type == "code" for out in c.outputs
     )
     assert "Exercise 1: not answered yet" in printed
+    assert "Exercise 1: correct" not in printed
+
+
+def test_student_stubs_keep_what_the_checks_need():
+    solution = "def closed_form(model, c=1):\n    return 2.0\n\n\nanswer_1 = 3\nhelper = 4\n"
+    stub = student.stubs(solution, {"closed_form", "answer_1"})
+    assert (
+        stub == "def closed_form(model, c=1):\n    return None  # your code here\nanswer_1 = None\n"
+    )
 
 
 def test_static_site_pages_links_and_images_exist(tmp_path):

@@ -108,17 +108,90 @@ def test_infinite_parameters_are_rejected_by_every_entry_point(value):
             call()
 
 
-def test_exercise_checks(capsys):
+def _verdicts(capsys, exercise, answers, **context):
+    for answer in answers:
+        h.exercises.check(exercise, answer, **context)
+    return [line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines()]
+
+
+def _closed_form(model):
+    probs = model.probs().numpy()
+    means, scales = (v.numpy() for v in model.conditionals(np.eye(model.buckets)))
+    return float(np.sum(probs * ((means - 1) ** 2 + scales**2)))
+
+
+def test_exercise_check_of_a_function_uses_two_models_and_refuses_exact_loss(capsys):
     model = h.make_model(dim=2, buckets=3)
-    h.exercises.check("01.1", None, model=model)
-    h.exercises.check("01.1", float(h.exact_loss(model, lambda z: (z - 1) ** 2)), model=model)
-    h.exercises.check("01.1", 0.0, model=model)
-    h.exercises.check("01.1", "a word", model=model)
-    assert capsys.readouterr().out.splitlines() == [
-        "Exercise 1: not answered yet",
-        "Exercise 1: correct",
-        "Exercise 1: not yet",
-        "Exercise 1: not yet",
+    answers = [
+        None,
+        _closed_form,
+        lambda m: float(h.exact_loss(m, lambda z: (z - 1) ** 2)),  # not the student's own sum
+        lambda m: _closed_form(model),  # right on this model only
+        lambda m: round(_closed_form(m), 3),
+        lambda m: None,
+        1.0,
+    ]
+    assert _verdicts(capsys, "01.1", answers, model=model) == [
+        "not answered yet",
+        "correct",
+        "not yet: write the sum yourself; your function called h.exact_loss",
+        "not yet (on a second model, 7 categories)",
+        f"not yet: close (relative error {_rounding_error(model):.1e}), but keep full "
+        "precision: do not round",
+        "not answered yet",
+        "not yet: expected a function of the model, got a float",
+    ]
+    assert float(h.exact_loss(model)) > 0  # exact_loss is restored after the check
+
+
+def _rounding_error(model):
+    value = _closed_form(model)
+    return abs(round(value, 3) - value) / value
+
+
+def test_exercise_check_tolerances_follow_the_question(capsys):
+    model = h.make_model(dim=2, buckets=3)
+    b = h.estimators.optimal_baseline_at(model.params, model.x, h.square, True)
+    # 04.1 asks for b* computed by hand: six decimals or float32 are right, three are rounded.
+    answers = [b, round(b, 6), np.float32(b), np.array(b), b * (1 + 2e-3), 2 * b, [b], True]
+    verdicts = _verdicts(capsys, "04.1", answers, model=model)
+    assert verdicts[:4] == ["correct"] * 4
+    assert verdicts[4].startswith("not yet: close (relative error 2.0e-03)")
+    assert verdicts[5:] == [
+        "not yet",
+        "not yet: expected a single number, got a list",
+        "not yet: expected a single number, got a bool",
+    ]
+    grad = h.exact_gradient(model, lambda z: (z - 0.5) ** 2)["logits"]
+    answers = [grad, list(grad), grad[:2], {"logits": grad}, grad + 1]
+    assert _verdicts(capsys, "02.1", answers, model=model) == [
+        "correct",
+        "correct",
+        "not yet: expected an array of shape (3,), got an array of shape (2,)",
+        "not yet: expected an array of shape (3,), got a dict",
+        "not yet",
+    ]
+
+
+def test_exercise_check_accepts_every_choice_the_data_cannot_tell_apart(capsys):
+    taus = np.array([0.1, 0.2, 0.3, 0.4])
+    sweep = {
+        False: {
+            "squared_bias": np.array([0.0, 1e-6, 2e-6, 9e-6]),
+            "squared_bias_se": np.full(4, 1e-6),
+            "variance": np.array([0.08, 0.05, 0.03, 0.01]),
+            "variance_se": np.full(4, 1e-3),
+        }
+    }
+    # MSE at N = 1e4: 8e-6, 6e-6, 5e-6, 10e-6, each with s.e. ~1.0e-6: 0.2 and 0.3 tie.
+    answers = [0.3, 0.2, 0.1, 0.4, 0.25, "0.3"]
+    assert _verdicts(capsys, "03.1", answers, taus=taus, sweep=sweep) == [
+        "correct",
+        "correct",
+        "not yet",
+        "not yet",
+        "not yet: answer with one of the values in `taus`",
+        "not yet: expected a single number, got a str",
     ]
     with pytest.raises(ValueError, match="unknown exercise '09.1'"):
         h.exercises.check("09.1", 1.0)

@@ -6,13 +6,16 @@ index.html is the README, teaching.html the instructor guide; each notebook
 becomes NN_name.html with its stored outputs (figures embedded), a navigation
 bar, and links between notebooks
 rewritten from .ipynb to .html. Math is typeset by MathJax in the reader's
-browser, as in JupyterLab. Nothing is executed: run `make outputs` first if the
-notebooks changed.
+browser, as in JupyterLab, from a copy shipped with the site (mathjax/tex-svg.js,
+MathJax 3's single-file build with its fonts inside, taken from the
+django-static-mathjax package on PyPI, which needs no Django): the pages read
+offline. Nothing is executed: run `make outputs` first if the notebooks changed.
 """
 
 import re
 import shutil
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 import mistune
@@ -20,10 +23,11 @@ import nbformat
 from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
-MATHJAX = """<script>
-window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], processEscapes: true}};
+MATHJAX_FILE = "mathjax/tex-svg.js"
+MATHJAX = f"""<script>
+window.MathJax = {{tex: {{inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], processEscapes: true}}}};
 </script>
-<script async src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script>"""
+<script async src="{MATHJAX_FILE}"></script>"""
 STYLE = """<style>
 nav.series {font: 14px sans-serif; padding: 8px 16px; background: #f3f3f3;
             border-bottom: 1px solid #ddd; position: sticky; top: 0; z-index: 10;}
@@ -77,9 +81,23 @@ def render_markdown(path, title):
     )
 
 
+def use_local_mathjax(html):
+    """nbconvert's template loads MathJax 2 from a CDN: load the shipped MathJax 3 instead."""
+    html, count = re.subn(
+        r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->",
+        lambda _: MATHJAX,
+        html,
+        count=1,
+        flags=re.S,
+    )
+    if count != 1:
+        raise RuntimeError("nbconvert's MathJax block was not found: update use_local_mathjax")
+    return html
+
+
 def render_notebook(path, exporter):
     html, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
-    html = html.replace("</head>", f"{STYLE}</head>", 1)
+    html = use_local_mathjax(html).replace("</head>", f"{STYLE}</head>", 1)
     html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + navigation(), html, count=1)
     return rewrite_links(html)
 
@@ -89,6 +107,8 @@ def build(output):
         shutil.rmtree(output)
     (output / "docs").mkdir(parents=True)
     shutil.copy(ROOT / "docs" / "comparison.png", output / "docs" / "comparison.png")
+    (output / "mathjax").mkdir()
+    shutil.copy(files("mathjax") / "static/mathjax/es5/tex-svg.js", output / MATHJAX_FILE)
     title = "Gradients through discrete random choices"
     (output / "index.html").write_text(render_markdown(ROOT / "README.md", title))
     teaching = render_markdown(ROOT / "docs" / "teaching.md", f"Teaching | {title}")

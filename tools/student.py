@@ -3,11 +3,14 @@
     python tools/student.py [OUTPUT_DIR]     (default: student/, ignored by git)
 
 Cells tagged "solution" keep their place and their tag, with the solution replaced
-by a prompt; every output and execution count is cleared. The copies run top to
-bottom: answer placeholders default to None and the check cells then say
-"not answered yet".
+by a prompt: each is the student's answer cell. Every output and execution count is
+cleared. The copies run top to bottom: a code answer cell keeps what the check cell
+after it needs, as stubs (`answer_1 = None`, or a function returning None), so the
+check says "not answered yet" until the student fills it in.
 """
 
+import ast
+import re
 import sys
 from pathlib import Path
 
@@ -18,10 +21,33 @@ CODE_PROMPT = "# Your solution here: replace this line with your code.\n"
 MARKDOWN_PROMPT = "*Your answer here.*"
 
 
+def checked_names(notebook):
+    """The names the notebook's check cells pass as answers: h.exercises.check("NN.k", name)."""
+    sources = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    return set(re.findall(r"h\.exercises\.check\(\s*\"[\d.]+\",\s*(\w+)", sources))
+
+
+def stubs(solution, names):
+    """Placeholders for the checked names a solution defines: `name = None`, or a function."""
+    lines = []
+    for node in ast.parse(solution).body:
+        if isinstance(node, ast.FunctionDef) and node.name in names:
+            signature = ast.unparse(node.args)
+            lines += [f"def {node.name}({signature}):", "    return None  # your code here"]
+        elif isinstance(node, ast.Assign):
+            targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            lines += [f"{name} = None" for name in targets if name in names]
+    return "".join(line + "\n" for line in lines)
+
+
 def student_copy(notebook):
+    names = checked_names(notebook)
     for cell in notebook.cells:
         if "solution" in cell.metadata.get("tags", []):
-            cell.source = CODE_PROMPT if cell.cell_type == "code" else MARKDOWN_PROMPT
+            if cell.cell_type == "code":
+                cell.source = CODE_PROMPT + stubs(cell.source, names)
+            else:
+                cell.source = MARKDOWN_PROMPT
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
