@@ -7,26 +7,55 @@ keep the parameter shapes; `total` adds a dict up over every coordinate (the
 trace of the covariance, for variances), `by_block` adds up within each name.
 """
 
+import warnings
+
 import numpy as np
 from scipy import stats as scipy_stats
 
 
-def _replicates(grads):
-    count = {np.shape(value)[0] for value in grads.values()}
-    if len(count) != 1 or count == {0}:
-        raise ValueError("grads must hold arrays with the same, non-zero number of replicates")
-    return count.pop()
+class ZeroSpreadWarning(UserWarning):
+    """A coordinate has no spread over the replicates, so its z-score is infinite."""
+
+
+def _replicates(grads, minimum=1):
+    """The number of replicates R in grads: the same for every name and at least `minimum`."""
+    if not isinstance(grads, dict) or not grads:
+        raise ValueError(
+            f"grads must be a non-empty dict name -> array, got {type(grads).__name__}"
+        )
+    count = {np.shape(value)[0] if np.ndim(value) else 0 for value in grads.values()}
+    if len(count) != 1:
+        raise ValueError(
+            f"grads must hold the same number of replicates for every name, got {count}"
+        )
+    count = count.pop()
+    if count < minimum:
+        raise ValueError(f"this statistic needs at least {minimum} replicate(s), got {count}")
+    return count
+
+
+def _checked_reference(grads, reference):
+    """The reference, after checking it has every name of grads with the per-replicate shape."""
+    for name, value in grads.items():
+        if name not in reference:
+            raise ValueError(f"reference has no entry {name!r}; it needs every name of grads")
+        if np.shape(reference[name]) != np.shape(value)[1:]:
+            raise ValueError(
+                f"reference[{name!r}] has shape {np.shape(reference[name])}, but one estimate "
+                f"of {name!r} has shape {np.shape(value)[1:]}"
+            )
+    return reference
 
 
 def mean(grads):
     """The average gradient estimate per coordinate."""
+    _replicates(grads)
     return {name: np.mean(value, axis=0) for name, value in grads.items()}
 
 
 def variance(grads):
     """The sample variance (ddof=1) of one estimate per coordinate."""
-    if _replicates(grads) < 2:
-        raise ValueError("variance needs at least 2 replicates")
+    _replicates(grads, minimum=2)
     return {name: np.var(value, axis=0, ddof=1) for name, value in grads.items()}
 
 
@@ -38,11 +67,14 @@ def standard_error(grads):
 
 def bias(grads, reference):
     """mean estimate - reference, per coordinate."""
+    _checked_reference(grads, reference)
     return {name: value - reference[name] for name, value in mean(grads).items()}
 
 
 def mse(grads, reference):
     """Mean squared error of one estimate against the reference, per coordinate."""
+    _replicates(grads)
+    _checked_reference(grads, reference)
     return {
         name: np.mean(np.square(value - reference[name]), axis=0) for name, value in grads.items()
     }
@@ -82,11 +114,35 @@ def bonferroni_z(n_tests, alpha=1e-3):
     over R replicates), all n_tests |z| stay below this bound with probability
     at least 1 - alpha.
     """
+    if isinstance(n_tests, bool) or not isinstance(n_tests, int | np.integer) or n_tests < 1:
+        raise ValueError(f"n_tests must be an integer >= 1, got {n_tests!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a probability in (0, 1), got {alpha!r}")
     return float(scipy_stats.norm.isf(alpha / (2 * n_tests)))
 
 
 def unbiasedness(grads, reference, alpha=1e-3):
-    """Worst |z| over all coordinates, and the Bonferroni bound it should stay under."""
+    """Worst |z| over all coordinates, and the Bonferroni bound it should stay under.
+
+    A coordinate with no spread over the replicates (every estimate the same) that
+    differs from the reference gets z = inf, with a ZeroSpreadWarning: either the
+    estimator is deterministic and biased there, or there are too few replicates to
+    test it (the entries of a category that was never drawn, say).
+    """
+    spread = standard_error(grads)
+    untestable = []
+    for name, value in bias(grads, reference).items():
+        stuck = (np.ravel(spread[name]) == 0) & (np.ravel(value) != 0)
+        untestable += [f"{name}[{i}]" for i in np.flatnonzero(stuck)]
+    if untestable:
+        warnings.warn(
+            f"{len(untestable)} coordinate(s) ({', '.join(untestable[:3])}) have the same value "
+            f"in all {_replicates(grads)} replicates and differ from the reference: their z is "
+            "infinite. Either the estimator is deterministic and biased there, or there are too "
+            "few replicates to test them (a category never drawn gives this)",
+            ZeroSpreadWarning,
+            stacklevel=2,
+        )
     worst = max(float(np.max(np.abs(value))) for value in z_scores(grads, reference).values())
     return worst, bonferroni_z(n_coordinates(grads), alpha)
 
@@ -106,7 +162,8 @@ def decomposition(grads, reference):
     below the noise. Standard errors: normal approximation for the squared
     bias, CLT over the per-replicate squared norms for the variance.
     """
-    n = _replicates(grads)
+    n = _replicates(grads, minimum=2)
+    _checked_reference(grads, reference)
     flat = np.hstack([np.reshape(value, (n, -1)) for value in grads.values()])
     ref = np.concatenate([np.ravel(reference[name]) for name in grads])
     centred = flat - flat.mean(axis=0)
