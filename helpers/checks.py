@@ -1,6 +1,7 @@
 """Input checks shared by the public functions: clear ValueErrors, early."""
 
 import numbers
+import weakref
 
 import numpy as np
 
@@ -9,13 +10,36 @@ from ._tf import tf
 DTYPES = {"float32": tf.float32, "float64": tf.float64}
 
 
+def _scalar(value):
+    """A Python scalar from a number, a numpy scalar, a 0-d array or a 0-d tensor."""
+    if tf.is_tensor(value) and value.shape.rank == 0:
+        value = value.numpy()
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    return value
+
+
 def integer(value, name, minimum):
     """`value` as an int >= minimum, or a ValueError naming `name`."""
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        kind = (
+            f" (a {type(value).__name__}: pass an int)" if isinstance(value, numbers.Real) else ""
+        )
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}{kind}")
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
     return int(value)
+
+
+def flag(value, name):
+    """`value` as a bool (True, False or numpy's bool), or a ValueError naming `name`."""
+    value = _scalar(value)
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
 
 
 def seed(value):
@@ -27,7 +51,12 @@ def seed(value):
 
 
 def dtype(value):
-    """tf.float32 or tf.float64 from a name, a numpy or a TensorFlow dtype."""
+    """tf.float32 or tf.float64 from a name, a numpy or a TensorFlow dtype.
+
+    Python's `float` means float64, as it does in numpy.
+    """
+    if value is float:
+        return tf.float64
     try:
         name = tf.as_dtype(value).name
     except TypeError:
@@ -37,31 +66,90 @@ def dtype(value):
     return DTYPES[name]
 
 
-def positive_finite(value, name):
-    """A float > 0 that is not inf or NaN."""
+def real(value, name, dtype=None):
+    """`value` as a finite float that `dtype` (when given) can represent."""
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    value = float(value)
+    largest = float(np.finfo(dtype.as_numpy_dtype).max) if dtype is not None else np.inf
+    if not np.isfinite(value) or abs(value) > largest:
+        within = f" representable in {dtype.name} (|{name}| <= {largest:.3g})" if dtype else ""
+        raise ValueError(f"{name} must be a finite number{within}, got {value!r}")
+    return value
+
+
+def positive_finite(value, name, dtype=None):
+    """A float > 0, finite, and a normal number of `dtype` (when given)."""
+    try:
+        number = real(value, name, dtype)
+    except ValueError:
+        number = None
+    smallest = float(np.finfo(dtype.as_numpy_dtype).tiny) if dtype is not None else 0.0
+    if number is None or number <= smallest:
+        within = (
+            f" representable in {dtype.name} ({smallest:.3g} < {name} <= "
+            f"{np.finfo(dtype.as_numpy_dtype).max:.3g})"
+            if dtype is not None
+            else ""
+        )
+        raise ValueError(f"{name} must be a positive finite number{within}, got {value!r}")
+    return number
+
+
+PROBE = [[0.5, -1.0, 2.0], [0.0, 1.5, -0.25]]
+# The functions f (and dtypes) that have passed the traced probe; weak, so a lambda
+# made anew in every notebook cell run is not kept alive here.
+_TRACED_OK = weakref.WeakKeyDictionary()
 
 
 def objective(f, dtype):
-    """Check that f maps a tensor to a tensor of the same shape and dtype.
+    """Check that f maps a tensor to a tensor of the same shape and dtype, eagerly and traced.
 
-    f is called once on a small probe; a reducing f, a numpy function or one
-    that changes the dtype would otherwise fail deep inside a traced graph.
+    f is called once on a small probe, and traced once into a graph: a reducing
+    f, a numpy function, one that changes the dtype or one that works only
+    eagerly would otherwise fail deep inside a traced graph.
     """
     if not callable(f):
         raise ValueError(f"f must be a function from a tensor to a tensor, got {f!r}")
-    probe = tf.constant([[0.5, -1.0, 2.0], [0.0, 1.5, -0.25]], dtype=dtype)
+    probe = tf.constant(PROBE, dtype=dtype)
+    _check_output(_call(f, probe, "on a tensor"), probe)
     try:
-        out = f(probe)
+        known = dtype in _TRACED_OK.get(f, ())
+    except TypeError:  # neither hashable nor weakly referable: check every time
+        known = False
+    if not known:
+        _check_output(
+            _call(tf.function(f, autograph=False), probe, "when traced into a graph, on a tensor"),
+            probe,
+        )
+        try:
+            _TRACED_OK.setdefault(f, set()).add(dtype)
+        except TypeError:
+            pass
+    return f
+
+
+def _call(f, probe, how):
+    try:
+        return f(probe)
     except Exception as err:  # report any failure as a usage error of f
+        hint = ""
+        message = str(err)
+        if "double tensor" in message or "float tensor" in message:
+            hint = (
+                f"; f must keep its input's dtype ({probe.dtype.name} here): make constants "
+                "of that dtype, e.g. tf.cast(c, z.dtype)"
+            )
+        elif "numpy" in message.lower() or isinstance(err, NotImplementedError | TypeError):
+            hint = "; build f from TensorFlow ops (numpy functions and .numpy() fail in a graph)"
         raise ValueError(
-            f"f failed on a tensor of shape {probe.shape}: {err!r}; f must accept a "
-            "tensor of any shape and be built from TensorFlow ops"
+            f"f failed {how} of shape {tuple(probe.shape)}: {type(err).__name__}: "
+            f"{message.splitlines()[0] if message else ''}{hint}"
         ) from err
+
+
+def _check_output(out, probe):
     if not tf.is_tensor(out):
         raise ValueError(
             f"f must return a TensorFlow tensor (built from tf ops so it can be "
@@ -72,4 +160,3 @@ def objective(f, dtype):
             "f must return a tensor of its input's shape and dtype (elementwise); on "
             f"input {probe.shape} {probe.dtype.name} it returned {out.shape} {out.dtype.name}"
         )
-    return f

@@ -195,3 +195,46 @@ def test_exercise_check_accepts_every_choice_the_data_cannot_tell_apart(capsys):
     ]
     with pytest.raises(ValueError, match="unknown exercise '09.1'"):
         h.exercises.check("09.1", 1.0)
+
+
+def test_numbers_of_any_numeric_type_are_accepted():
+    from fractions import Fraction
+
+    model = h.make_model(dim=2, buckets=3, dtype=float)  # Python's float is float64
+    assert model.dtype == tf.float64
+    for n in (np.int64(3), np.array(3), tf.constant(3)):
+        assert h.gradient_samples(model, "elementary", n)["A"].shape == (3, 5)
+    for tau in (Fraction(1, 2), np.float32(0.5), np.array(0.5)):
+        assert h.checks.positive_finite(tau, "tau", model.dtype) == 0.5
+    assert h.checks.real(np.int64(1), "value", model.dtype) == 1.0
+    assert h.checks.flag(np.bool_(True), "straight_through") is True
+
+
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda: h.checks.integer(3.0, "n", 1), r"got 3.0 \(a float: pass an int\)"),
+        (lambda: h.checks.flag(1, "flag"), "flag must be True or False"),
+        (lambda: h.checks.positive_finite(1e-38, "tau", tf.float32), "representable in float32"),
+        (lambda: h.checks.positive_finite(1e-310, "tau", tf.float64), "representable in float64"),
+        (lambda: h.checks.real(1e39, "value", tf.float32), "representable in float32"),
+        (lambda: h.checks.real(float("nan"), "value"), "value must be a finite number"),
+    ],
+)
+def test_numbers_outside_what_the_dtype_represents_are_refused(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    "f,message",
+    [
+        (lambda z: z + tf.constant(1.0, tf.float64), "keep its input's dtype"),
+        (lambda z: tf.constant(z.numpy() ** 2), "when traced into a graph.*TensorFlow ops"),
+        (np.square, "must return a TensorFlow tensor"),
+    ],
+)
+def test_objectives_that_would_fail_in_a_trace_are_explained(f, message):
+    model = h.make_model(dim=2, buckets=3, dtype="float32")
+    with pytest.raises(ValueError, match=message):
+        h.gradient_samples(model, "elementary", 2, f=f)
