@@ -53,3 +53,15 @@ def reference_slope(ax, x, anchor, slope=-0.5, text=r"$\propto 1/\sqrt{n}$"):
     """A dashed power-law guide y = anchor * (x / x[0])**slope on log-log axes."""
     x = np.asarray(x, dtype=float)
     ax.plot(x, anchor * (x / x[0]) ** slope, "k--", lw=1, label=text)
+
+
+def median_band(ax, x, runs, color, label=None, ls="-", alpha=0.15):
+    """Median over runs (a line) and their min-to-max range (a band) against x.
+
+    runs: array (len(x), n_runs), e.g. optimise's "loss" for every step.
+    """
+    runs = np.asarray(runs, dtype=float)
+    if runs.ndim != 2 or runs.shape[0] != len(x):
+        raise ValueError(f"runs must have shape (len(x), n_runs) = ({len(x)}, n), got {runs.shape}")
+    ax.fill_between(x, runs.min(axis=1), runs.max(axis=1), color=color, alpha=alpha, lw=0)
+    return ax.plot(x, np.median(runs, axis=1), color=color, ls=ls, label=label)

@@ -153,6 +153,33 @@ def relative_error(estimate, reference):
     return diff / np.sqrt(total({k: np.square(v) for k, v in reference.items()}))
 
 
+def norm(per_coordinate):
+    """The Euclidean norm over every coordinate of every parameter, e.g. ||grad L||."""
+    return float(np.sqrt(total({name: np.square(value) for name, value in per_coordinate.items()})))
+
+
+def clearly_below(a, a_se, b, b_se, z=2.0):
+    """Whether a < b by more than z combined standard errors (elementwise).
+
+    Two estimates whose difference is within z * sqrt(a_se^2 + b_se^2) are a
+    tie: neither is ranked above the other.
+    """
+    if not np.all(np.isfinite(z)) or np.any(np.asarray(z) <= 0):
+        raise ValueError(f"z must be a positive number of standard errors, got {z!r}")
+    a, a_se, b, b_se = (np.asarray(v, dtype=float) for v in (a, a_se, b, b_se))
+    if np.any(a_se < 0) or np.any(b_se < 0):
+        raise ValueError("standard errors must be >= 0")
+    return a + z * np.hypot(a_se, b_se) < b
+
+
+def effective_categories(probs):
+    """K_eff = 1 / sum_s p_s^2: K for uniform p, close to 1 when one category dominates."""
+    p = np.asarray(probs, dtype=float)
+    if p.ndim < 1 or p.shape[-1] < 1 or np.any(p < 0) or not np.allclose(p.sum(-1), 1):
+        raise ValueError("probs must be non-negative and sum to 1 along the last axis")
+    return 1.0 / np.sum(np.square(p), axis=-1)
+
+
 def decomposition(grads, reference):
     """Squared bias, variance and MSE of one estimate, each with a standard error.
 

@@ -1,0 +1,61 @@
+"""Unit tests of the small statistics and plotting helpers notebook 05 uses."""
+
+import helpers as h
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def test_norm_is_euclidean_over_all_blocks():
+    assert h.stats.norm({"a": np.array([3.0]), "b": np.array([[4.0, 0.0]])}) == pytest.approx(5.0)
+
+
+def test_clearly_below_counts_differences_within_z_standard_errors_as_ties():
+    # difference 1, combined s.e. hypot(0.3, 0.4) = 0.5: 2 s.e. apart, not more
+    assert not h.stats.clearly_below(1.0, 0.3, 2.0, 0.4)
+    assert h.stats.clearly_below(1.0, 0.3, 2.0, 0.4, z=1.9)
+    assert not h.stats.clearly_below(2.0, 0.0, 1.0, 0.0)  # above is never below
+    np.testing.assert_array_equal(
+        h.stats.clearly_below([1.0, 1.0], [0.1, 0.1], [2.0, 1.1], [0.1, 0.1]), [True, False]
+    )
+
+
+@pytest.mark.parametrize("z", [0.0, -1.0, np.nan])
+def test_clearly_below_rejects_a_non_positive_z(z):
+    with pytest.raises(ValueError, match="z must be"):
+        h.stats.clearly_below(1.0, 0.1, 2.0, 0.1, z=z)
+
+
+def test_clearly_below_rejects_negative_standard_errors():
+    with pytest.raises(ValueError, match="standard errors"):
+        h.stats.clearly_below(1.0, -0.1, 2.0, 0.1)
+
+
+def test_effective_categories_is_k_for_uniform_and_one_for_a_point_mass():
+    assert h.stats.effective_categories(np.full(7, 1 / 7)) == pytest.approx(7.0)
+    assert h.stats.effective_categories([1.0, 0.0, 0.0]) == pytest.approx(1.0)
+    np.testing.assert_allclose(
+        h.stats.effective_categories([[0.5, 0.5], [0.9, 0.1]]), [2, 1 / 0.82]
+    )
+
+
+@pytest.mark.parametrize("probs", [[0.5, 0.6], [-0.1, 1.1], []])
+def test_effective_categories_rejects_what_is_not_a_distribution(probs):
+    with pytest.raises(ValueError, match="probs"):
+        h.stats.effective_categories(probs)
+
+
+def test_median_band_draws_the_median_and_the_range():
+    fig, ax = plt.subplots()
+    runs = np.array([[1.0, 2.0, 9.0], [0.0, 4.0, 5.0]])
+    (line,) = h.plotting.median_band(ax, [0, 1], runs, "k", label="m")
+    np.testing.assert_array_equal(line.get_ydata(), [2.0, 4.0])
+    band = ax.collections[0].get_paths()[0].vertices
+    assert band[:, 1].min() == 0.0 and band[:, 1].max() == 9.0
+    with pytest.raises(ValueError, match="runs must have shape"):
+        h.plotting.median_band(ax, [0, 1, 2], runs, "k")
+    plt.close(fig)
