@@ -34,7 +34,7 @@ CHECK_NODES = 96
 # far above rounding error in each dtype, far below any error a reader would see.
 QUADRATURE_TOLERANCE = {"float64": 1e-8, "float32": 1e-4}
 # Values (configurations x quadrature nodes) per chunk of the enumeration for n > 1.
-CHUNK_VALUES = 2**18
+CHUNK_VALUES = 2**16
 
 
 class QuadratureWarning(UserWarning):
@@ -126,7 +126,7 @@ def _warn_if_inaccurate(value, params, x, f, latents):
     if f is square:  # closed form, no quadrature
         return
     used = float(value)
-    finer = float(loss_from(params, x, f, CHECK_NODES, latents))
+    finer = float(_loss(params, x, f, CHECK_NODES, latents))
     tolerance = QUADRATURE_TOLERANCE[x.dtype.name] * max(1.0, abs(finer))
     if not abs(used - finer) <= tolerance:
         warnings.warn(
@@ -149,10 +149,22 @@ def _traced_value_and_gradient(f, latents):
     return value_and_gradient
 
 
+@functools.cache
+def _traced_loss(f, nodes, latents):
+    # For n > 1: the loop over chunks runs as one graph instead of step by step.
+    return tf.function(functools.partial(loss_from, f=f, nodes=nodes, latents=latents))
+
+
+def _loss(params, x, f, nodes, latents):
+    if latents == 1:  # one small pass: eager, as it always was
+        return loss_from(params, x, f, nodes)
+    return _traced_loss(f, nodes, latents)(params, x)
+
+
 def exact_loss(model, f=square):
     """L(theta) = E[f(z)] for the model's current parameters: a scalar tensor."""
     model, params = _checked(model, f)
-    value = loss_from(params, model.x, f, latents=model.latents)
+    value = _loss(params, model.x, f, GAUSS_HERMITE_NODES, model.latents)
     _warn_if_inaccurate(value, params, model.x, f, model.latents)
     return value
 
