@@ -40,14 +40,17 @@ def median_seconds(run, repeats):
     return float(np.median(times))
 
 
-def per_replicate_seconds(model, loop_replicates=200, batched_replicates=100_000):
-    one_tape_per_replicate(model, "elementary", {}, 1, 5)  # warm up eager kernels
-    h.gradient_samples(model, "elementary", batched_replicates)  # trace once
+def per_replicate_seconds(
+    model, loop_replicates=200, batched_replicates=100_000, estimator="elementary", options=None
+):
+    options = options or {}
+    one_tape_per_replicate(model, estimator, options, 1, 5)  # warm up eager kernels
+    h.gradient_samples(model, estimator, batched_replicates, **options)  # trace once
     loop = median_seconds(
-        lambda: one_tape_per_replicate(model, "elementary", {}, 1, loop_replicates), 3
+        lambda: one_tape_per_replicate(model, estimator, options, 1, loop_replicates), 3
     )
     batched = median_seconds(
-        lambda: h.gradient_samples(model, "elementary", batched_replicates, seed=1), 5
+        lambda: h.gradient_samples(model, estimator, batched_replicates, seed=1, **options), 5
     )
     return loop / loop_replicates, batched / batched_replicates
 

@@ -1,5 +1,8 @@
 """Several categorical latents: the model, its exact gradient, and the estimators on it."""
 
+import sys
+from pathlib import Path
+
 import helpers as h
 
 import numpy as np
@@ -387,6 +390,18 @@ def test_models_with_the_same_number_of_latents_share_one_trace():
     for dim, buckets in [(5, 4), (1, 2), (4, 6)]:
         h.gradient_samples(h.make_model(dim, buckets, latents=3), "score_function", 10)
     assert traced.experimental_get_tracing_count() == before
+
+
+@pytest.mark.parametrize(
+    "estimator,options", [("score_function", {}), ("gumbel_softmax", dict(tau=0.5))]
+)
+def test_at_least_1000_times_faster_than_one_tape_per_replicate(estimator, options):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from replicates import per_replicate_seconds
+
+    model = h.make_model(latents=4)
+    loop, batched = per_replicate_seconds(model, 100, 100_000, estimator, options)
+    assert loop / batched > 1000, f"only {loop / batched:.0f}x faster"
 
 
 def test_many_latents_beyond_enumeration_still_sample():
