@@ -1,6 +1,6 @@
 """Gradient estimators, each written once as a surrogate loss against a problem.
 
-A surrogate takes a problem (the interface in helpers.problem: the logits of n
+A surrogate takes a problem (helpers.problem.Problem: the logits of n
 categorical latents and an objective), a parameter mapping whose tensors carry
 a leading replicate axis R, a batch of noise and its options, and returns R
 scalars: the gradient of scalar r with respect to replicate r's parameters is

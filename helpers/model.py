@@ -12,7 +12,7 @@ below take a parameter mapping `params` whose tensors may carry leading batch
 axes (one per replicate, say): they broadcast against the leading axes of
 `one_hot`, so one traced pass can evaluate many parameter copies at once.
 `Model` holds the tf.Variables; `helpers.model_problem` presents the model to
-the estimators through the interface of `helpers.problem`.
+the estimators through the interface `helpers.problem.Problem`.
 """
 
 import numpy as np
@@ -145,7 +145,7 @@ class Model:
         return conditionals(self.params, self.x, one_hot, self.latents)
 
     def problem(self, f=square):
-        """This model with objective f, as a problem for the estimators (helpers.problem)."""
+        """This model with objective f as a problem (helpers.problem.Problem)."""
         from .model_problem import ModelProblem  # model_problem builds on this module
 
         return ModelProblem(f=f, latents=self.latents, x=self.x)

@@ -1,4 +1,4 @@
-"""The series' model as a problem for the estimators (the interface of helpers.problem).
+"""The series' model as a problem for the estimators (helpers.problem.Problem).
 
 g_theta(s, eps) = f(mu_s + sigma_s eps): s selects (mu_s, sigma_s) through
 x_s = [x, onehot(s_1), ..., onehot(s_n)], eps ~ N(0, 1) is the continuous
@@ -29,7 +29,7 @@ class ModelProblem:
 
     f: Callable
     latents: int
-    x: tf.Tensor = None  # the context, a tensor field (see helpers.problem)
+    x: tf.Tensor = None  # the context, a tensor field (see helpers.problem.Problem)
 
     @property
     def dtype(self):

@@ -4,8 +4,8 @@ Every run starts from the model's current theta and gets its own noise; the
 parameters carry a leading run axis, so each step evaluates all runs' surrogates
 at once (the same trick as sampling.gradient_samples) and applies Adam to each
 run. The exact objective of every run is recorded after every step. It works
-on the problem interface (helpers.problem): `optimise_problem` for any problem
-with an `exact` method, `optimise` for a helpers Model and f.
+on the problem interface (helpers.problem.Problem): `optimise_problem` for any
+problem with an `exact` method, `optimise` for a helpers Model and f.
 """
 
 import functools
@@ -150,7 +150,7 @@ def optimise_problem(
     trainable=None,
     **options,
 ):
-    """optimise for any problem with an `exact` method (helpers.problem), from `params`.
+    """optimise for any problem with an `exact` method, from `params`.
 
     params: dict name -> tensor, the starting point of every run; trainable
     defaults to all of them.

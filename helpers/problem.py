@@ -1,55 +1,68 @@
-"""The interface every estimator is written against: a problem with n categorical latents.
+"""The interface every estimator is written against (`Problem`), and helpers for it.
 
-A *problem* is whatever the estimators differentiate: an objective
-L(theta) = E_{s, noise}[ g_theta(s, noise) ] where s = (s_1, ..., s_n) are n
-independent categoricals of K categories each, with logits that depend on theta,
-and `noise` is the problem's own continuous noise (the Gaussian eps of the
-series' model, none at all for a decoder without one). An estimator sees only:
-
-    problem.latents                       n, a Python int (static)
-    problem.dtype                         the float dtype of its values
-    problem.logits(params)                -> (..., n, K) logits of the n categoricals
-    problem.objective(params, s, noise)   -> (...) values g_theta(s, noise), for s of
-                                             shape (..., n, K), one-hot or relaxed, and
-                                             noise of shape (...) (see `noise`)
-    problem.noise(seed, shape)            -> its continuous noise for a batch of
-                                             evaluations of shape `shape` (stateless)
-
-`params` is a mapping name -> tensor whose tensors may carry leading batch axes
-(one per replicate, one per sample): they broadcast against the leading axes of
-s and noise, so one traced pass evaluates many replicates at once. Optional
-methods, each a fast or extra path an estimator uses when it is there:
-
-    problem.objective_all(params, noise)  -> (..., N, K**n) the objective at every joint
-                                             configuration (in the order of
-                                             `configurations`) for N noise draws
-                                             each, noise (..., N, K**n), params with
-                                             leading axes (...): no K**n one-hots
-    problem.scored_objective(params, s, noise)
-                                          -> (values with the continuous sample held
-                                             fixed, its log density given s): for the
-                                             score function that scores it too
-    problem.optimal_baseline(params, pathwise_z)
-                                          -> (..., 1) the score function's
-                                             variance-optimal constant baseline
-    problem.exact(params)                 -> (...) the exact objective L(theta), which
-                                             `optimise` records after every step
-
-A provider is a frozen dataclass. Its tensor-valued fields (data such as the
-model's context x) are passed into traced functions as tensors; its other
-fields (the objective f, n) are hashable and select the traced function, so
-a new problem of the same kind reuses the trace. The series' model is one
-provider (helpers.model_problem); an estimator never imports a model module,
-and a new problem needs no change to any estimator.
-
-Joint configurations are numbered with s_1 the most significant digit:
-c = sum_i s_i K**(n - 1 - i), so for n = 1 configuration c is category c.
+Estimators (helpers.estimators) see a problem only through `Problem`; the
+series' model is one provider (helpers.model_problem), and a new problem (a
+discrete VAE's decoder, say) needs no change to any estimator.
 """
 
 import dataclasses
+from typing import Protocol
 
 from ._tf import tf
 
+
+class Problem(Protocol):
+    """An objective with n categorical latents, as the estimators see it.
+
+    L(theta) = E_{s, noise}[ g_theta(s, noise) ], where s = (s_1, ..., s_n) are n
+    independent categoricals of K categories each whose logits depend on theta,
+    and `noise` is the problem's own continuous noise (the model's Gaussian eps;
+    a problem without one returns zeros and ignores them).
+
+    Required:
+        latents: n, a Python int (static: it selects the traced code)
+        dtype: the float dtype of its values
+        logits(params) -> (..., n, K), the logits of the n categoricals
+        objective(params, s, noise) -> (...), g_theta(s, noise) for s of shape
+            (..., n, K), one-hot or relaxed, and noise of shape (...)
+        noise(seed, shape) -> noise of shape `shape` for a batch of evaluations
+            of that shape (stateless: the same seed gives the same numbers)
+
+    Optional, each a fast or extra path an estimator uses when it is there:
+        objective_all(params, noise) -> (..., N, K**n), the objective at every
+            joint configuration (numbered as in `configurations`) for N noise
+            draws each (noise (..., N, K**n), params with leading axes (...)),
+            without materialising K**n one-hots (the elementary estimator)
+        scored_objective(params, s, noise) -> (values with the continuous sample
+            held fixed, its log density given s) (the score function that
+            scores the continuous part too, pathwise_z=False)
+        optimal_baseline(params, pathwise_z) -> (..., 1), the score function's
+            variance-optimal constant baseline (baseline="optimal")
+        exact(params) -> (...), the exact objective, which `optimise` records
+
+    `params` maps names to tensors that may carry leading batch axes (one per
+    replicate, one per sample): they broadcast against the leading axes of s
+    and noise, so one traced pass evaluates many replicates at once.
+
+    A provider that is a frozen dataclass shares traced functions between
+    problems of the same kind: its tensor fields (data, such as the model's
+    context x) are passed into the traced function as arguments, its other
+    fields (f, n) are hashable and select it. Any other object works too, with
+    one trace per object.
+    """
+
+    latents: int
+    dtype: tf.DType
+
+    def logits(self, params): ...
+
+    def objective(self, params, s, noise): ...
+
+    def noise(self, seed, shape): ...
+
+
+# Joint configurations are numbered with s_1 the most significant digit:
+# c = sum_i s_i K**(n - 1 - i), so for n = 1 configuration c is category c.
 # Enumerating more joint configurations than this (exact loss and gradient,
 # elementary estimator, optimal baseline) raises a ValueError. At 2**20 (K = 4,
 # n = 10) the exact gradient of the default model took 0.7 s for f = square and
@@ -118,8 +131,11 @@ def split_tensors(problem):
     """(the problem with its tensor fields set to None, those tensors by name).
 
     The first is hashable and selects a traced function; the second is what
-    the traced function takes as arguments. `join_tensors` undoes it.
+    the traced function takes as arguments. `join_tensors` undoes it. A
+    problem that is not a dataclass is its own key, with no tensors passed.
     """
+    if not dataclasses.is_dataclass(problem):
+        return problem, {}
     tensors = {
         field.name: getattr(problem, field.name)
         for field in dataclasses.fields(problem)
@@ -130,4 +146,6 @@ def split_tensors(problem):
 
 def join_tensors(structure, tensors):
     """The problem `split_tensors` took apart."""
+    if not dataclasses.is_dataclass(structure):
+        return structure
     return dataclasses.replace(structure, **tensors)

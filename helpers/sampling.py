@@ -104,7 +104,7 @@ def noise_for(model, estimator, n_replicates, n_samples=1, seed=0):
 def problem_gradient_samples(
     problem, params, estimator, n_replicates, n_samples=1, seed=0, **options
 ):
-    """gradient_samples for any problem (helpers.problem) at parameters `params`.
+    """gradient_samples for any problem (helpers.problem.Problem) at `params`.
 
     params: dict name -> tensor without a replicate axis. Returns dict name ->
     np.ndarray of shape (n_replicates, *param.shape), keys as params.

@@ -332,6 +332,23 @@ def test_elementary_without_the_fast_path_gives_the_same_estimates(latents):
         np.testing.assert_allclose(slow_grads[name], fast_grads[name], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("latents", [1, 3])
+def test_a_problem_with_only_the_required_methods_runs_every_estimator(latents):
+    # Not a dataclass, no optional method: gradient_samples on the interface alone
+    # gives the model's estimates (the same draws; elementary by one-hots).
+    model = randomize(h.make_model(dim=2, buckets=3, seed=3, latents=latents), seed=4)
+    generic = WithoutFastPath(model.problem(h.square))
+    for estimator, options in [
+        ("elementary", {}),
+        ("gumbel_softmax", dict(tau=0.5, straight_through=True)),
+        ("score_function", dict(baseline="loo")),
+    ]:
+        ours = h.problem_gradient_samples(generic, model.values(), estimator, 50, 2, 3, **options)
+        theirs = h.gradient_samples(model, estimator, 50, 2, seed=3, **options)
+        for name in theirs:
+            np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-12, atol=1e-15)
+
+
 def test_optional_methods_missing_give_clear_errors():
     model = h.make_model(dim=2, buckets=3, latents=2)
     problem = WithoutFastPath(model.problem())
