@@ -51,7 +51,9 @@ def elementary(problem, params, noise):
         s = tf.one_hot(configurations(problem.latents, buckets), buckets, dtype=logits.dtype)
         params = with_sample_axis(with_sample_axis(params))
         values = problem.objective(params, s, noise["eps"])
-    return tf.reduce_sum(joint_probs(logits) * tf.reduce_mean(values, axis=1), axis=-1)
+    return tf.reduce_sum(
+        joint_probs(logits, problem.latents) * tf.reduce_mean(values, axis=1), axis=-1
+    )
 
 
 def uniform_per_category(problem, seed, n_replicates, n_samples, buckets):

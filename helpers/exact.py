@@ -86,7 +86,7 @@ def _chunk_loss(params, x, f, nodes, latents, start, size):
     index = configurations(latents, buckets, start, size)
     mu, sigma = conditionals_all(params, x, latents, index)
     return tf.reduce_sum(
-        joint_probs(params["logits"], index) * expected_f(mu, sigma, f, nodes), axis=-1
+        joint_probs(params["logits"], latents, index) * expected_f(mu, sigma, f, nodes), axis=-1
     )
 
 

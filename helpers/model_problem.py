@@ -85,7 +85,7 @@ class ModelProblem:
         else:
             marginal = probs(params)  # (R, 1, n, K)
             index = configurations(self.latents, tf.shape(marginal)[-1])
-            p = joint_probs(params["logits"], index)  # (R, 1, C)
+            p = joint_probs(params["logits"], self.latents, index)  # (R, 1, C)
             squares = tf.reduce_sum(marginal * marginal, axis=[-2, -1])[..., None]
             norm = self.latents + squares - 2 * gather_configurations(marginal, index)
         nodes, weights = (tf.constant(v, dtype=x.dtype) for v in gauss_hermite(BASELINE_NODES))

@@ -107,23 +107,23 @@ def gather_configurations(per_category, index):
     contribution per latent and category), index (C, n) from `configurations`.
     """
     shape = tf.shape(per_category)
-    latents, buckets = per_category.shape[-2], shape[-1]
-    flat = tf.reshape(per_category, tf.concat([shape[:-2], [latents * buckets]], 0))
-    positions = tf.range(latents, dtype=tf.int64) * tf.cast(buckets, tf.int64) + index
+    latents, buckets = index.shape[-1], tf.cast(shape[-1], tf.int64)
+    flat = tf.reshape(per_category, tf.concat([shape[:-2], [-1]], 0))  # (..., n K)
+    positions = tf.range(latents, dtype=tf.int64) * buckets + index
     return tf.reduce_sum(tf.gather(flat, positions, axis=-1), axis=-1)
 
 
-def joint_probs(logits, index=None):
+def joint_probs(logits, latents, index=None):
     """p(s = c) for joint configurations c: (..., C), from logits (..., n, K).
 
-    For n = 1 this is softmax(logits) itself (all K categories, index unused);
-    for n > 1 the product of the n marginal probabilities, over `index` (all
-    K**n configurations by default).
+    For n = 1 this is softmax(logits) itself (all K categories; index is not
+    used); for n > 1 the product of the n marginal probabilities, over `index`
+    (all K**n configurations by default).
     """
-    if logits.shape[-2] == 1:
+    if latents == 1:
         return tf.nn.softmax(logits[..., 0, :], axis=-1)
     if index is None:
-        index = configurations(logits.shape[-2], tf.shape(logits)[-1])
+        index = configurations(latents, tf.shape(logits)[-1])
     return tf.exp(gather_configurations(tf.nn.log_softmax(logits, axis=-1), index))
 
 
