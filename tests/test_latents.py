@@ -73,7 +73,7 @@ def test_conditionals_follow_the_definition():
     np.testing.assert_allclose(sigma.numpy(), np.exp(x_s @ p["C"] + p["D"]), rtol=1e-13)
 
 
-def test_latent_weights_shrink_with_n_so_the_spread_of_mu_is_kept():
+def test_latent_weights_are_scaled_by_one_over_sqrt_n():
     # A[dim:] ~ N(0, 2^2 / n): the pooled standard deviation of sqrt(n) A[dim:] over
     # many models must be 2, within 5 standard errors (sd of a sd: 2 / sqrt(2 m)).
     for latents in (4, 16):
