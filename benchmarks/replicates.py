@@ -19,13 +19,15 @@ import tensorflow as tf
 def one_tape_per_replicate(model, estimator, options, n_samples, n_replicates):
     """The original notebook's way: a fresh eager GradientTape for every estimate."""
     spec = h.estimators.resolve(estimator)
-    options = spec.checked_options(options, n_samples)
-    noise = h.noise_for(model, estimator, n_replicates, n_samples, seed=0)
+    options = spec.checked_options(options, n_samples, model.latents, model.buckets)
+    problem = model.problem(h.square)
+    seed = tf.constant([0, 0], dtype=tf.int64)
+    noise = spec.noise(problem, seed, n_replicates, n_samples, model.buckets)
     for r in range(n_replicates):
         with tf.GradientTape() as tape:
             params = {name: value[None] for name, value in model.params.items()}
             own = {name: value[r : r + 1] for name, value in noise.items()}
-            surrogate = spec.surrogate(params, model.x, h.square, own, **options)
+            surrogate = spec.surrogate(problem, params, own, **options)
         tape.gradient(surrogate, model.params)
 
 
@@ -38,14 +40,17 @@ def median_seconds(run, repeats):
     return float(np.median(times))
 
 
-def per_replicate_seconds(model, loop_replicates=200, batched_replicates=100_000):
-    one_tape_per_replicate(model, "elementary", {}, 1, 5)  # warm up eager kernels
-    h.gradient_samples(model, "elementary", batched_replicates)  # trace once
+def per_replicate_seconds(
+    model, loop_replicates=200, batched_replicates=100_000, estimator="elementary", options=None
+):
+    options = options or {}
+    one_tape_per_replicate(model, estimator, options, 1, 5)  # warm up eager kernels
+    h.gradient_samples(model, estimator, batched_replicates, **options)  # trace once
     loop = median_seconds(
-        lambda: one_tape_per_replicate(model, "elementary", {}, 1, loop_replicates), 3
+        lambda: one_tape_per_replicate(model, estimator, options, 1, loop_replicates), 3
     )
     batched = median_seconds(
-        lambda: h.gradient_samples(model, "elementary", batched_replicates, seed=1), 5
+        lambda: h.gradient_samples(model, estimator, batched_replicates, seed=1, **options), 5
     )
     return loop / loop_replicates, batched / batched_replicates
 

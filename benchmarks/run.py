@@ -5,7 +5,10 @@
 1. For every estimator variant, the time per replicate of h.gradient_samples at
    R = 10^3 ... 10^6 replicates on the default model, next to one eager
    GradientTape per replicate (the original notebook's way) on a few hundred.
-2. Each notebook executed in a fresh kernel: wall time and the kernel's peak
+2. The same for the sampling estimators on models with several latents.
+3. The elementary estimator's cost as K**n grows (K = 4, n = 1 ... 6), with
+   the exact gradient's time at the same sizes.
+4. Each notebook executed in a fresh kernel: wall time and the kernel's peak
    resident memory.
 The tables go to benchmarks/results.md, and the README's performance section
 is rewritten from that file. Not part of `make test`.
@@ -41,6 +44,16 @@ VARIANTS = {
     "pure + LOO (N=2)": ("score_function", dict(pathwise_z=False, baseline="loo")),
 }
 
+LATENT_REPLICATES = [10**3, 10**4, 10**5]
+LATENTS = [4, 16]
+LATENT_VARIANTS = {
+    "Gumbel-softmax": ("gumbel_softmax", dict(tau=0.5)),
+    "score function, hybrid": ("score_function", {}),
+    "hybrid + LOO (N=2)": ("score_function", dict(baseline="loo")),
+}
+ENUMERATION_BUCKETS, ENUMERATION_LATENTS = 4, range(1, 7)
+ENUMERATION_EVALUATIONS = 2**22  # R = this / K**n replicates per timed call
+
 # Runs in a fresh process: executes one notebook in a new kernel and samples the
 # kernel's anonymous memory (RssAnon) meanwhile; peak RSS comes from rusage.
 EXECUTE = """
@@ -68,13 +81,13 @@ print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, peak_anon
 """
 
 
-def time_variant(model, estimator, options, n):
+def time_variant(model, estimator, options, n, replicates=REPLICATES):
     """Seconds per replicate at each R, and per replicate of the one-tape loop."""
     h.gradient_samples(model, estimator, 1_000, n, **options)  # trace once
     per_replicate = [
         median_seconds(lambda R=R: h.gradient_samples(model, estimator, R, n, seed=1, **options), 3)
         / R
-        for R in REPLICATES
+        for R in replicates
     ]
     one_tape_per_replicate(model, estimator, options, n, 5)  # warm up eager kernels
     loop = median_seconds(
@@ -91,6 +104,40 @@ def estimator_table():
         n = 2 if options.get("baseline") == "loo" else 1
         rows.append((label, *time_variant(model, estimator, options, n)))
         print(f"  {label}: done", flush=True)
+    return rows
+
+
+def latents_table():
+    rows = []
+    for latents in LATENTS:
+        model = h.make_model(latents=latents)
+        for label, (estimator, options) in LATENT_VARIANTS.items():
+            n = 2 if options.get("baseline") == "loo" else 1
+            rows.append(
+                (
+                    f"{label}, n = {latents}",
+                    *time_variant(model, estimator, options, n, LATENT_REPLICATES),
+                )
+            )
+            print(f"  {label}, n = {latents}: done", flush=True)
+    return rows
+
+
+def enumeration_table():
+    """(n, K**n, R, seconds per replicate of elementary, seconds of the exact gradient)."""
+    rows = []
+    for latents in ENUMERATION_LATENTS:
+        model = h.make_model(buckets=ENUMERATION_BUCKETS, latents=latents)
+        count = ENUMERATION_BUCKETS**latents
+        R = ENUMERATION_EVALUATIONS // count
+        h.gradient_samples(model, "elementary", R)  # trace once
+        h.exact_gradient(model)
+        elementary = median_seconds(
+            lambda m=model, R=R: h.gradient_samples(m, "elementary", R, seed=1), 3
+        )
+        exact = median_seconds(lambda m=model: h.exact_gradient(m), 3)
+        rows.append((latents, count, R, elementary / R, exact))
+        print(f"  elementary, n = {latents}: done", flush=True)
     return rows
 
 
@@ -120,7 +167,27 @@ def machine():
     )
 
 
-def render(estimators, notebooks, seconds):
+def speed_rows(rows, replicates):
+    """Table rows: label, microseconds per replicate at each R, the loop, the speed-up."""
+    lines = []
+    at = replicates.index(10**5)
+    for label, per_replicate, loop in rows:
+        cells = " | ".join(f"{s * 1e6:.3g}" for s in per_replicate)
+        speedup = f"{loop / per_replicate[at]:,.0f}x"
+        lines.append(f"| {label} | {cells} | {loop * 1e6:.0f} | {speedup} |")
+    return lines
+
+
+def speed_header(replicates):
+    return [
+        "| estimator | "
+        + " | ".join(f"R = 10^{int(np.log10(R))}" for R in replicates)
+        + " | one tape per replicate | speed-up at 10^5 |",
+        "|---|" + "---:|" * (len(replicates) + 2),
+    ]
+
+
+def render(estimators, latents, enumeration, notebooks, seconds):
     lines = [
         f"Measured by `make bench` on: {machine()}. Whole benchmark: {seconds:.0f} s.",
         "",
@@ -129,14 +196,29 @@ def render(estimators, notebooks, seconds):
         "at R replicates (median of 3 runs), and the speed-up at R = 10^5 over one eager",
         f"`GradientTape` per replicate (timed on {LOOP_REPLICATES} replicates).",
         "",
-        "| estimator | "
-        + " | ".join(f"R = 10^{int(np.log10(R))}" for R in REPLICATES)
-        + " | one tape per replicate | speed-up at 10^5 |",
-        "|---|" + "---:|" * (len(REPLICATES) + 2),
+        *speed_header(REPLICATES),
+        *speed_rows(estimators, REPLICATES),
+        "",
+        "**Several latents**: the same on `make_model(latents=n)` (`dim=10, buckets=5`,",
+        "one-hot part of x_s of length n K). The batched work per replicate grows with n K",
+        "(noise, relaxed or sampled one-hots), while one eager tape per replicate costs",
+        "mostly fixed overhead, so the speed-up falls as n K grows.",
+        "",
+        *speed_header(LATENT_REPLICATES),
+        *speed_rows(latents, LATENT_REPLICATES),
+        "",
+        "**Enumeration cost**: the elementary estimator sums over all K^n joint",
+        f"configurations (K = {ENUMERATION_BUCKETS}, `dim=10`, one sample per estimate, R =",
+        "2^22 / K^n replicates per call, median of 3), and the exact gradient by chunked",
+        "enumeration at the same size.",
+        "",
+        "| n | K^n | R | µs per replicate | ns per evaluation | exact gradient (ms) |",
+        "|---:|---:|---:|---:|---:|---:|",
+        *[
+            f"| {n} | {count:,} | {R:,} | {s * 1e6:.3g} | {s / count * 1e9:.3g} | {e * 1e3:.3g} |"
+            for n, count, R, s, e in enumeration
+        ],
     ]
-    for label, per_replicate, loop in estimators:
-        cells = " | ".join(f"{s * 1e6:.3g}" for s in per_replicate)
-        lines.append(f"| {label} | {cells} | {loop * 1e6:.0f} | {loop / per_replicate[2]:,.0f}x |")
     lines += [
         "",
         "**Notebooks**, each executed top to bottom in a fresh kernel (kernel start and",
@@ -167,9 +249,13 @@ def main():
     start = time.perf_counter()
     print("estimators ...", flush=True)
     estimators = estimator_table()
+    print("several latents ...", flush=True)
+    latents = latents_table()
+    print("enumeration ...", flush=True)
+    enumeration = enumeration_table()
     print("notebooks ...", flush=True)
     notebooks = notebook_table()
-    table = render(estimators, notebooks, time.perf_counter() - start)
+    table = render(estimators, latents, enumeration, notebooks, time.perf_counter() - start)
     RESULTS.write_text(table)
     update_readme(table)
     print(table)

@@ -1,6 +1,6 @@
 """Shared code for the notebook series on gradients through discrete random choices."""
 
-from . import exercises, plotting, stats
+from . import exercises, plotting, problem, stats
 from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
 from .estimators import ESTIMATORS, Estimator, elementary, gumbel_softmax, score_function
 from .exact import (
@@ -11,19 +11,24 @@ from .exact import (
     expected_f,
 )
 from .model import PARAM_NAMES, Model, make_model, sample, square
-from .optimise import optimise
-from .sampling import gradient_samples, noise_for
+from .model_problem import ModelProblem
+from .optimise import optimise, optimise_problem
+from .problem import MAX_CONFIGURATIONS
+from .sampling import gradient_samples, noise_for, problem_gradient_samples
 
 __all__ = [
     "exercises",
     "plotting",
+    "problem",
     "stats",
     "ESTIMATORS",
     "GAUSS_HERMITE_NODES",
+    "MAX_CONFIGURATIONS",
     "PARAM_NAMES",
     "QuadratureWarning",
     "Estimator",
     "Model",
+    "ModelProblem",
     "elementary",
     "exact_gradient",
     "exact_loss",
@@ -33,6 +38,8 @@ __all__ = [
     "make_model",
     "noise_for",
     "optimise",
+    "optimise_problem",
+    "problem_gradient_samples",
     "sample",
     "score_function",
     "square",

@@ -1,13 +1,18 @@
-"""Gradient estimators, each written as a surrogate loss.
+"""Gradient estimators, each written once as a surrogate loss against a problem.
 
-A surrogate takes a parameter mapping whose tensors carry a leading replicate
-axis R, the context x, the objective f and a batch of noise, and returns R
+A surrogate takes a problem (helpers.problem.Problem: the logits of n
+categorical latents and an objective), a parameter mapping whose tensors carry
+a leading replicate axis R, a batch of noise and its options, and returns R
 scalars: the gradient of scalar r with respect to replicate r's parameters is
 that replicate's gradient estimate. `sampling.gradient_samples` turns any
-registered estimator into per-replicate gradients in one batched pass.
+registered estimator into per-replicate gradients in one batched pass. No
+estimator knows which model it differentiates.
 
-Each estimator also says how to draw its noise (stateless, from a seed), which
-options it takes, and how many model evaluations one estimate costs.
+How s is drawn (Gumbel-max from uniforms, `gumbel_max`; a relaxed draw,
+`relaxed_one_hot`; every configuration, `problem.configurations`) is kept apart
+from how the draws are weighted (each surrogate). Each estimator also says how
+to draw its noise (stateless, from a seed), which options it takes, how many
+model evaluations one estimate costs, and which problems it handles.
 """
 
 from collections.abc import Callable
@@ -17,49 +22,62 @@ import numpy as np
 
 from . import checks
 from ._tf import tf
-from .exact import gauss_hermite
-from .model import conditionals, conditionals_all, log_probs, probs
+from .problem import check_enumerable, configurations, joint_probs
 
 
-def standard_normal_per_category(seed, n_replicates, n_samples, buckets, dtype):
-    """eps of shape (R, N, K): an independent N(0, 1) draw for every category."""
-    shape = tf.stack([n_replicates, n_samples, buckets])
-    return {"eps": tf.random.stateless_normal(shape, seed=seed, dtype=dtype)}
-
-
-def elementary(params, x, f, noise):
-    """Enumerate s, reparameterise z: sum_s p_s mean_n f(mu_s + sigma_s eps_ns).
-
-    The sum over s is exact, so p_s(theta) stays inside the autodiff graph;
-    only the Gaussian expectation is sampled, through z = mu + sigma eps.
-    """
-    mu, sigma = conditionals_all(params, x)  # (R, K) each
-    z = mu[:, None, :] + sigma[:, None, :] * noise["eps"]  # (R, N, K)
-    return tf.reduce_sum(probs(params) * tf.reduce_mean(f(z), axis=1), axis=-1)
+def noise_per_configuration(problem, seed, n_replicates, n_samples, buckets):
+    """eps of shape (R, N, K**n): the problem's noise, one draw for every joint configuration."""
+    shape = tf.stack([n_replicates, n_samples, buckets**problem.latents])
+    return {"eps": problem.noise(seed, shape)}
 
 
 def with_sample_axis(params):
-    """Parameters of shape (R, ...) as (R, 1, ...), to broadcast against (R, N, K) draws."""
+    """Parameters of shape (R, ...) as (R, 1, ...), to broadcast against (R, N, ...) draws."""
     return {name: tf.expand_dims(value, 1) for name, value in params.items()}
 
 
-def uniform_per_category(seed, n_replicates, n_samples, buckets, dtype):
-    """u of shape (R, N, K), strictly inside (0, 1), and eps of shape (R, N).
+def elementary(problem, params, noise):
+    """Enumerate s, sample only the problem's noise: sum_c p_c mean_n g(c, eps_nc).
+
+    The sum over all K**n joint configurations c is exact, so p_c(theta) stays
+    inside the autodiff graph; only the continuous noise is sampled (for the
+    model, eps in z = mu + sigma eps). The cost is K**n evaluations per sample.
+    """
+    logits = problem.logits(params)  # (R, n, K)
+    if hasattr(problem, "objective_all"):  # the problem's fast path
+        values = problem.objective_all(params, noise["eps"])  # (R, N, C)
+    else:  # every configuration as a one-hot (C, n, K), parameters as (R, 1, 1, ...)
+        buckets = tf.shape(logits)[-1]
+        s = tf.one_hot(configurations(problem.latents, buckets), buckets, dtype=logits.dtype)
+        params = with_sample_axis(with_sample_axis(params))
+        values = problem.objective(params, s, noise["eps"])
+    return tf.reduce_sum(
+        joint_probs(logits, problem.latents) * tf.reduce_mean(values, axis=1), axis=-1
+    )
+
+
+def uniform_per_category(problem, seed, n_replicates, n_samples, buckets):
+    """u of shape (R, N, n, K), strictly inside (0, 1), and the problem's noise eps (R, N).
 
     u >= the smallest normal float, so -log(-log(u)) is finite; the upper end
     of stateless_uniform's [min, max) is already excluded.
     """
     seeds = tf.random.experimental.stateless_split(seed, num=2)
-    shape = tf.stack([n_replicates, n_samples, buckets])
+    shape = tf.stack([n_replicates, n_samples, problem.latents, buckets])
+    dtype = problem.dtype
     tiny = np.finfo(dtype.as_numpy_dtype).tiny
     u = tf.random.stateless_uniform(shape, seed=seeds[0], minval=tiny, maxval=1, dtype=dtype)
-    eps = tf.random.stateless_normal(shape[:2], seed=seeds[1], dtype=dtype)
-    return {"u": u, "eps": eps}
+    return {"u": u, "eps": problem.noise(seeds[1], shape[:2])}
 
 
 def gumbel(u):
     """Standard Gumbel noise from uniforms strictly inside (0, 1)."""
     return -tf.math.log(-tf.math.log(u))
+
+
+def gumbel_max(logits, u):
+    """Exact draws of s as one-hots: onehot(argmax(logits + G)), G Gumbel from u (..., K)."""
+    return tf.one_hot(tf.argmax(logits + gumbel(u), axis=-1), tf.shape(u)[-1], dtype=u.dtype)
 
 
 def relaxed_one_hot(logits, u, tau, straight_through=False):
@@ -68,7 +86,8 @@ def relaxed_one_hot(logits, u, tau, straight_through=False):
     tf.nn.softmax subtracts the maximum before exponentiating, so a tiny tau
     (large logits / tau) gives no overflow in float32 or float64. With
     straight_through, the forward value is the exact one-hot of the argmax and
-    the gradient is the relaxed sample's.
+    the gradient is the relaxed sample's. Any leading axes, one relaxed
+    categorical per row of the last axis (so (..., n, K) relaxes n latents).
     """
     soft = tf.nn.softmax((tf.nn.log_softmax(logits, axis=-1) + gumbel(u)) / tau, axis=-1)
     if not straight_through:
@@ -77,19 +96,18 @@ def relaxed_one_hot(logits, u, tau, straight_through=False):
     return hard + (soft - tf.stop_gradient(soft))
 
 
-def gumbel_softmax(params, x, f, noise, tau, straight_through=False):
-    """Relax s to y = softmax((log p + G) / tau), feed y to the model, reparameterise z.
+def gumbel_softmax(problem, params, noise, tau, straight_through=False):
+    """Relax each s_i to y_i = softmax((log p_i + G_i) / tau) and feed y to the objective.
 
-    Unbiased for the gradient of the relaxed objective E f(z(y)), a biased
+    Unbiased for the gradient of the relaxed objective E g(y, eps), a biased
     estimate of the true gradient; the bias vanishes as tau -> 0.
     """
     params = with_sample_axis(params)
-    y = relaxed_one_hot(params["logits"], noise["u"], tau, straight_through)  # (R, N, K)
-    mu, sigma = conditionals(params, x, y)  # (R, N) each
-    return tf.reduce_mean(f(mu + sigma * noise["eps"]), axis=1)
+    y = relaxed_one_hot(problem.logits(params), noise["u"], tau, straight_through)  # (R, N, n, K)
+    return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)
 
 
-def _check_gumbel_options(options, n_samples):
+def _check_gumbel_options(options, n_samples, latents, buckets):
     if not isinstance(options["straight_through"], bool):
         raise ValueError(
             f"straight_through must be True or False, got {options['straight_through']!r}"
@@ -98,82 +116,43 @@ def _check_gumbel_options(options, n_samples):
 
 
 BASELINES = ("none", "constant", "optimal", "loo")
-BASELINE_NODES = 16
 
 
-def normal_log_density(z, mu, sigma):
-    return -0.5 * tf.square((z - mu) / sigma) - tf.math.log(sigma) - 0.5 * np.log(2 * np.pi)
+def score_function(problem, params, noise, baseline="none", value=None, pathwise_z=True):
+    """The log-derivative trick: grad E g = E[(g - b) grad log q] (+ the pathwise part).
 
-
-def optimal_baseline(params, x, f, pathwise_z):
-    """The constant b minimising tr Cov of (f - b) grad log q: E[f |g|^2] / E[|g|^2].
-
-    Computed for each replicate's theta by enumerating s and Gauss-Hermite
-    quadrature over eps, from the closed-form squared norm |g|^2 of the score,
-    and kept out of the gradient, so the estimator stays unbiased whatever its
-    accuracy. g is e_s - p for the logits; scoring z too adds
-    (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for (A, B) and
-    (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), with |x_s|^2 = |x|^2 + 1.
-    BASELINE_NODES nodes integrate polynomials up to degree 31 exactly (f = z^2
-    gives degree 6), and smooth f to high accuracy, at a quarter of the cost of
-    the exact loss's rule. Returns shape (R, 1).
-    """
-    params = {name: tf.stop_gradient(value) for name, value in params.items()}
-    p = probs(params)  # (R, 1, K)
-    mu, sigma = conditionals_all(params, x)  # (R, 1, K)
-    nodes, weights = (tf.constant(v, dtype=x.dtype) for v in gauss_hermite(BASELINE_NODES))
-    f_values = f(mu[..., None] + sigma[..., None] * nodes)  # (R, 1, K, Q)
-    norm = (1 - 2 * p + tf.reduce_sum(p * p, axis=-1, keepdims=True))[..., None]
-    if not pathwise_z:
-        xs = tf.reduce_sum(x * x) + 2  # |x_s|^2 + 1
-        slope = (mu * (1 - mu) / sigma)[..., None]
-        norm = norm + xs * (tf.square(nodes * slope) + tf.square(nodes * nodes - 1))
-    numerator = tf.reduce_sum(p * tf.reduce_sum(weights * f_values * norm, axis=-1), axis=-1)
-    denominator = tf.reduce_sum(p * tf.reduce_sum(weights * norm, axis=-1), axis=-1)
-    return numerator / denominator
-
-
-def optimal_baseline_at(params, x, f, pathwise_z):
-    """optimal_baseline for one parameter mapping without a replicate axis, as a float."""
-    batched = with_sample_axis({name: value[None] for name, value in params.items()})
-    return float(optimal_baseline(batched, x, f, pathwise_z)[0, 0])
-
-
-def score_function(params, x, f, noise, baseline="none", value=None, pathwise_z=True):
-    """The log-derivative trick: grad E f = E[(f - b) grad log q] (+ the pathwise part).
-
-    s is drawn by Gumbel-max. pathwise_z=True scores only s (log q = log p_s) and
-    reparameterises z = mu_s + sigma_s eps; pathwise_z=False scores both,
-    log q = log p_s + log N(z; mu_s, sigma_s), with no gradient through z.
-    The baseline b must not depend on the draw it multiplies: a constant, the
-    exact optimal constant, or the mean of the other draws (leave-one-out).
+    s is drawn by Gumbel-max, log q(s) = sum_i log p_i(s_i). pathwise_z=True
+    scores only s and reparameterises the continuous noise (z = mu_s + sigma_s
+    eps for the model); pathwise_z=False scores both, adding the log density of
+    the continuous sample (problem.scored_objective), with no gradient through
+    it. The baseline b must not depend on the draw it multiplies: a constant,
+    the exact optimal constant (problem.optimal_baseline), or the mean of the
+    other draws (leave-one-out).
     """
     params = with_sample_axis(params)
-    log_p = log_probs(params)  # (R, 1, K)
-    s = tf.argmax(tf.stop_gradient(log_p) + gumbel(noise["u"]), axis=-1)  # (R, N)
-    one_hot = tf.one_hot(s, tf.shape(log_p)[-1], dtype=log_p.dtype)
-    mu, sigma = conditionals(params, x, one_hot)  # (R, N)
-    z = mu + sigma * noise["eps"]
-    log_q = tf.reduce_sum(one_hot * log_p, axis=-1)
-    if not pathwise_z:
-        z = tf.stop_gradient(z)
-        log_q += normal_log_density(z, mu, sigma)
-    f_z = f(z)
+    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
+    s = gumbel_max(tf.stop_gradient(log_p), noise["u"])  # (R, N, n, K)
+    log_q = tf.reduce_sum(tf.reduce_sum(s * log_p, axis=-1), axis=-1)  # (R, N)
+    if pathwise_z:
+        f_z = problem.objective(params, s, noise["eps"])
+    else:
+        f_z, log_density = problem.scored_objective(params, s, noise["eps"])
+        log_q += log_density
     if baseline == "constant":
         b = value
     elif baseline == "optimal":
-        b = optimal_baseline(params, x, f, pathwise_z)
+        b = problem.optimal_baseline(params, pathwise_z)
     elif baseline == "loo":
         n = tf.cast(tf.shape(f_z)[1], f_z.dtype)
         b = (tf.reduce_sum(f_z, axis=1, keepdims=True) - f_z) / (n - 1)
     else:
         b = 0.0
-    # Value f(z); gradient: pathwise part of f(z) + (f - b) grad log q.
+    # Value g; gradient: pathwise part of g + (g - b) grad log q.
     score_term = tf.stop_gradient(f_z - b) * (log_q - tf.stop_gradient(log_q))
     return tf.reduce_mean(f_z + score_term, axis=1)
 
 
-def _check_score_options(options, n_samples):
+def _check_score_options(options, n_samples, latents, buckets):
     baseline, value = options["baseline"], options["value"]
     if baseline not in BASELINES:
         raise ValueError(f"unknown baseline {baseline!r}; allowed: {', '.join(BASELINES)}")
@@ -192,32 +171,56 @@ def _check_score_options(options, n_samples):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
             raise ValueError(f"value must be a finite number, got {value!r}")
         value = float(value)
+    if baseline == "optimal":
+        check_enumerable(latents, buckets, "baseline='optimal'")
     return {**options, "value": value}
 
 
-def _prepare_score_options(params, x, f, options):
+def optimal_baseline_at(problem, params, pathwise_z):
+    """problem.optimal_baseline for one parameter mapping without a replicate axis, as a float."""
+    if not hasattr(problem, "optimal_baseline"):
+        raise ValueError(
+            f"baseline='optimal' needs a problem with an optimal_baseline method; "
+            f"{type(problem).__name__} has none"
+        )
+    batched = with_sample_axis({name: tf.convert_to_tensor(v)[None] for name, v in params.items()})
+    return float(problem.optimal_baseline(batched, pathwise_z)[0, 0])
+
+
+def _prepare_score_options(problem, params, options):
     """One shared theta: the optimal baseline is one number, used as a constant."""
     if options["baseline"] != "optimal":
         return options
-    value = optimal_baseline_at(params, x, f, options["pathwise_z"])
+    value = optimal_baseline_at(problem, params, options["pathwise_z"])
     return {**options, "baseline": "constant", "value": value}
 
 
 @dataclass(eq=False)
 class Estimator:
-    """An estimator: its surrogate, its noise, its options and its cost."""
+    """An estimator: its surrogate, its noise, its options, its cost, the problems it handles."""
 
     name: str
-    surrogate: Callable
-    noise: Callable
-    evaluations: Callable  # (buckets, n_samples) -> model evaluations per estimate
+    surrogate: Callable  # (problem, params, noise, **options) -> (R,) surrogates
+    noise: Callable  # (problem, seed, n_replicates, n_samples, buckets) -> dict of tensors
+    evaluations: Callable  # (buckets, n_samples, latents=1) -> model evaluations per estimate
     options: dict = field(default_factory=dict)  # option name -> default value
-    check: Callable = None  # (options, n_samples) -> checked options, or ValueError
-    # (params, x, f, options) -> options, once per call of gradient_samples, where
+    # (options, n_samples, latents, buckets) -> checked options, or ValueError
+    check: Callable = None
+    # (problem, params, options) -> options, once per call of gradient_samples, where
     # every replicate shares one theta: work that depends on theta alone goes here.
     prepare: Callable = None
+    enumerates: bool = False  # sums over all K**n joint configurations
+    max_latents: int = None  # the most latents it handles; None: any number
 
-    def checked_options(self, options, n_samples):
+    def checked_options(self, options, n_samples, latents=1, buckets=2):
+        """The options merged with the defaults and checked, for a problem of this size."""
+        if self.max_latents is not None and latents > self.max_latents:
+            raise ValueError(
+                f"estimator {self.name!r} handles at most {self.max_latents} categorical "
+                f"latent(s), got a problem with latents={latents}"
+            )
+        if self.enumerates:
+            check_enumerable(latents, buckets, f"estimator {self.name!r}")
         unknown = sorted(set(options) - set(self.options))
         if unknown:
             allowed = ", ".join(sorted(self.options)) or "none"
@@ -225,7 +228,11 @@ class Estimator:
                 f"estimator {self.name!r} has no option {unknown[0]!r}; allowed options: {allowed}"
             )
         merged = {**self.options, **options}
-        return self.check(merged, n_samples) if self.check else merged
+        return self.check(merged, n_samples, latents, buckets) if self.check else merged
+
+    def values_per_replicate(self, buckets, latents, n_samples):
+        """Noise values one replicate draws: sizes the chunks of gradient_samples."""
+        return n_samples * (buckets**latents if self.enumerates else latents * buckets)
 
 
 ESTIMATORS = {}
@@ -252,8 +259,9 @@ register(
     Estimator(
         name="elementary",
         surrogate=elementary,
-        noise=standard_normal_per_category,
-        evaluations=lambda buckets, n_samples: buckets * n_samples,
+        noise=noise_per_configuration,
+        evaluations=lambda buckets, n_samples, latents=1: buckets**latents * n_samples,
+        enumerates=True,
     )
 )
 
@@ -262,7 +270,7 @@ register(
         name="gumbel_softmax",
         surrogate=gumbel_softmax,
         noise=uniform_per_category,
-        evaluations=lambda buckets, n_samples: n_samples,
+        evaluations=lambda buckets, n_samples, latents=1: n_samples,
         options={"tau": 1.0, "straight_through": False},
         check=_check_gumbel_options,
     )
@@ -273,7 +281,7 @@ register(
         name="score_function",
         surrogate=score_function,
         noise=uniform_per_category,
-        evaluations=lambda buckets, n_samples: n_samples,
+        evaluations=lambda buckets, n_samples, latents=1: n_samples,
         options={"baseline": "none", "value": None, "pathwise_z": True},
         check=_check_score_options,
         prepare=_prepare_score_options,

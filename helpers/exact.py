@@ -1,6 +1,9 @@
 """The exact objective L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps) and its gradient.
 
-The sum over s is enumerated. The Gaussian expectation is closed form for
+The sum over s is enumerated: K categories for one latent, all K**n joint
+configurations for n latents, processed CHUNK_VALUES values at a time so memory
+stays bounded (the gradient is accumulated chunk by chunk), and refused with a
+ValueError beyond problem.MAX_CONFIGURATIONS. The Gaussian expectation is closed form for
 f = square (mu**2 + sigma**2) and Gauss-Hermite quadrature otherwise, with
 GAUSS_HERMITE_NODES nodes. An n-node rule integrates polynomials of degree up
 to 2n - 1 exactly, so 64 nodes are exact for any polynomial f of degree <= 127;
@@ -23,12 +26,15 @@ from numpy.polynomial.hermite_e import hermegauss
 from . import checks
 from ._tf import tf
 from .model import as_model, conditionals_all, probs, square
+from .problem import check_enumerable, configurations, joint_probs
 
 GAUSS_HERMITE_NODES = 64
 CHECK_NODES = 96
 # Relative disagreement between the two rules above which a warning is raised:
 # far above rounding error in each dtype, far below any error a reader would see.
 QUADRATURE_TOLERANCE = {"float64": 1e-8, "float32": 1e-4}
+# Values (configurations x quadrature nodes) per chunk of the enumeration for n > 1.
+CHUNK_VALUES = 2**16
 
 
 class QuadratureWarning(UserWarning):
@@ -53,25 +59,74 @@ def expected_f(mu, sigma, f=square, nodes=GAUSS_HERMITE_NODES):
     return tf.reduce_sum(weights * values, axis=-1)
 
 
-def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES):
+def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1):
     """The exact objective for a parameter mapping (leading batch axes allowed)."""
-    mu, sigma = conditionals_all(params, x)
-    return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f, nodes), axis=-1)
+    if latents == 1:
+        mu, sigma = conditionals_all(params, x)
+        return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f, nodes), axis=-1)
+    count, size = _chunking(params, f, nodes, latents)
+
+    def body(start, total):
+        return start + size, total + _chunk_loss(params, x, f, nodes, latents, start, size)
+
+    zero = tf.zeros_like(params["B"])  # B has exactly the leading batch axes
+    return tf.while_loop(lambda start, _: start < count, body, [tf.constant(0, tf.int64), zero])[1]
+
+
+def _chunking(params, f, nodes, latents):
+    """K**n and the configurations per chunk (a tensor, int64)."""
+    count = tf.cast(tf.shape(params["logits"])[-1], tf.int64) ** latents
+    return count, tf.constant(max(1, CHUNK_VALUES // (1 if f is square else nodes)), tf.int64)
+
+
+def _chunk_loss(params, x, f, nodes, latents, start, size):
+    """The terms of the sum over configurations start, ..., start + size - 1 (clipped at K**n)."""
+    buckets = tf.shape(params["logits"])[-1]
+    size = tf.minimum(size, tf.cast(buckets, tf.int64) ** latents - start)
+    index = configurations(latents, buckets, start, size)
+    mu, sigma = conditionals_all(params, x, latents, index)
+    return tf.reduce_sum(
+        joint_probs(params["logits"], latents, index) * expected_f(mu, sigma, f, nodes), axis=-1
+    )
+
+
+def value_and_gradient_from(params, x, f=square, latents=1):
+    """The exact loss and its gradient, accumulated over chunks of configurations."""
+    if latents == 1:
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            value = loss_from(params, x, f)
+        return value, tape.gradient(value, params)
+    count, size = _chunking(params, f, GAUSS_HERMITE_NODES, latents)
+
+    def body(start, total, grads):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            value = _chunk_loss(params, x, f, GAUSS_HERMITE_NODES, latents, start, size)
+        chunk_grads = tape.gradient(value, params)
+        grads = {name: grads[name] + chunk_grads[name] for name in grads}
+        return start + size, total + value, grads
+
+    zeros = {name: tf.zeros_like(value) for name, value in params.items()}
+    start = [tf.constant(0, tf.int64), tf.zeros_like(params["B"]), zeros]
+    _, value, grads = tf.while_loop(lambda start, *_: start < count, body, start)
+    return value, grads
 
 
 def _checked(model, f):
     """The model and its current parameter values, after checking both and f."""
     model = as_model(model)
+    check_enumerable(model.latents, model.buckets, "the exact loss")
     checks.objective(f, model.dtype)
     return model, model.values()
 
 
-def _warn_if_inaccurate(value, params, x, f):
+def _warn_if_inaccurate(value, params, x, f, latents):
     """Compare the loss `value` (64 nodes) with a finer rule; warn when they disagree."""
     if f is square:  # closed form, no quadrature
         return
     used = float(value)
-    finer = float(loss_from(params, x, f, CHECK_NODES))
+    finer = float(_loss(params, x, f, CHECK_NODES, latents))
     tolerance = QUADRATURE_TOLERANCE[x.dtype.name] * max(1.0, abs(finer))
     if not abs(used - finer) <= tolerance:
         warnings.warn(
@@ -85,29 +140,38 @@ def _warn_if_inaccurate(value, params, x, f):
 
 
 @functools.cache
-def _traced_value_and_gradient(f):
-    # One traced function per f, reused across calls and models.
+def _traced_value_and_gradient(f, latents):
+    # One traced function per f and number of latents, reused across calls and models.
     @tf.function(reduce_retracing=True)
     def value_and_gradient(params, x):
-        with tf.GradientTape() as tape:
-            tape.watch(params)
-            value = loss_from(params, x, f)
-        return value, tape.gradient(value, params)
+        return value_and_gradient_from(params, x, f, latents)
 
     return value_and_gradient
+
+
+@functools.cache
+def _traced_loss(f, nodes, latents):
+    # For n > 1: the loop over chunks runs as one graph instead of step by step.
+    return tf.function(functools.partial(loss_from, f=f, nodes=nodes, latents=latents))
+
+
+def _loss(params, x, f, nodes, latents):
+    if latents == 1:  # one small pass: eager, as it always was
+        return loss_from(params, x, f, nodes)
+    return _traced_loss(f, nodes, latents)(params, x)
 
 
 def exact_loss(model, f=square):
     """L(theta) = E[f(z)] for the model's current parameters: a scalar tensor."""
     model, params = _checked(model, f)
-    value = loss_from(params, model.x, f)
-    _warn_if_inaccurate(value, params, model.x, f)
+    value = _loss(params, model.x, f, GAUSS_HERMITE_NODES, model.latents)
+    _warn_if_inaccurate(value, params, model.x, f, model.latents)
     return value
 
 
 def exact_gradient(model, f=square):
     """The exact gradient of L(theta): dict name -> np.ndarray, keys as model.params."""
     model, params = _checked(model, f)
-    value, grads = _traced_value_and_gradient(f)(params, model.x)
-    _warn_if_inaccurate(value, params, model.x, f)
+    value, grads = _traced_value_and_gradient(f, model.latents)(params, model.x)
+    _warn_if_inaccurate(value, params, model.x, f, model.latents)
     return {name: grad.numpy() for name, grad in grads.items()}

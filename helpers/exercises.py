@@ -58,7 +58,7 @@ def _taus_near_best_for_10000(taus, sweep):
 
 
 def _optimal_baseline_hybrid(model):
-    return optimal_baseline_at(model.params, model.x, square, True)
+    return optimal_baseline_at(model.problem(square), model.params, True)
 
 
 def _loo_budget_below_1e3(budgets, results):

@@ -1,20 +1,25 @@
-"""The model: a categorical s selects a Gaussian z | s, both depending on theta.
+"""The model: categorical choices s select a Gaussian z | s, all depending on theta.
 
-    p = softmax(logits),                s ~ Categorical(p),   K = buckets
-    x_s = concat(x, onehot(s))          (length dim + K)
+    p_i = softmax(logits_i),            s_i ~ Categorical(p_i),  i = 1..n,  K = buckets
+    x_s = concat(x, onehot(s_1), ..., onehot(s_n))   (length dim + n K)
     mu_s = sigmoid(x_s . A + B),        log sigma_s = x_s . C + D
     z = mu_s + sigma_s * eps,           eps ~ N(0, 1)
 
-theta = (logits, A, B, C, D). The functions below take a parameter mapping
-`params` whose tensors may carry leading batch axes (one per replicate, say):
-they broadcast against the leading axes of `one_hot`, so one traced pass can
-evaluate many parameter copies at once. `Model` holds the tf.Variables.
+theta = (logits, A, B, C, D); n = `latents`, 1 in the original notebook's model,
+whose logits have shape (K,) and one-hot vectors shape (..., K); for n > 1 the
+logits have shape (n, K) and one-hot vectors shape (..., n, K). The functions
+below take a parameter mapping `params` whose tensors may carry leading batch
+axes (one per replicate, say): they broadcast against the leading axes of
+`one_hot`, so one traced pass can evaluate many parameter copies at once.
+`Model` holds the tf.Variables; `helpers.model_problem` presents the model to
+the estimators through the interface `helpers.problem.Problem`.
 """
 
 import numpy as np
 
 from . import checks
 from ._tf import tf
+from .problem import configurations, gather_configurations
 
 PARAM_NAMES = ("logits", "A", "B", "C", "D")
 
@@ -25,12 +30,12 @@ def square(z):
 
 
 def probs(params):
-    """p(s) for every s: shape (..., K)."""
+    """p(s) for every s: shape (..., K), or (..., n, K) for n latents."""
     return tf.nn.softmax(params["logits"], axis=-1)
 
 
 def log_probs(params):
-    """log p(s) for every s, computed stably: shape (..., K)."""
+    """log p(s) for every s, computed stably: shape (..., K), or (..., n, K)."""
     return tf.nn.log_softmax(params["logits"], axis=-1)
 
 
@@ -42,25 +47,45 @@ def _context_terms(params, x):
     return mu_shared, log_sigma_shared
 
 
-def conditionals(params, x, one_hot):
-    """(mu, sigma) of z given a one-hot or relaxed s of shape (..., K)."""
+def _per_latent(weights, dim, latents):
+    """The one-hot part of A or C, weights[..., dim:], as (..., n, K)."""
+    tail = weights[..., dim:]
+    shape = tf.shape(tail)
+    return tf.reshape(tail, tf.concat([shape[:-1], [latents, shape[-1] // latents]], 0))
+
+
+def conditionals(params, x, one_hot, latents=1):
+    """(mu, sigma) of z given a one-hot or relaxed s: (..., K) for n = 1, else (..., n, K)."""
     dim = tf.shape(x)[-1]
     mu_shared, log_sigma_shared = _context_terms(params, x)
-    mu_pre = mu_shared + tf.reduce_sum(one_hot * params["A"][..., dim:], axis=-1)
-    log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * params["C"][..., dim:], axis=-1)
+    if latents == 1:
+        mu_pre = mu_shared + tf.reduce_sum(one_hot * params["A"][..., dim:], axis=-1)
+        log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * params["C"][..., dim:], axis=-1)
+        return tf.sigmoid(mu_pre), tf.exp(log_sigma)
+    a, c = (_per_latent(params[name], dim, latents) for name in "AC")
+    mu_pre = mu_shared + tf.reduce_sum(one_hot * a, axis=[-2, -1])
+    log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * c, axis=[-2, -1])
     return tf.sigmoid(mu_pre), tf.exp(log_sigma)
 
 
-def conditionals_all(params, x):
-    """(mu_s, sigma_s) for every category at once: each of shape (..., K).
+def conditionals_all(params, x, latents=1, index=None):
+    """(mu_s, sigma_s) for every joint configuration s at once: each (..., K**n).
 
-    The same as `conditionals(params, x, eye(K))` without the K x K product.
+    The same as `conditionals` on the one-hot of every configuration, without
+    materialising them: for n = 1 it adds A[dim:] to the shared part (no K x K
+    product); for n > 1 it gathers each configuration's n entries of A and C.
+    index (C, n), from `problem.configurations`, picks a subset of configurations.
     """
     dim = tf.shape(x)[-1]
     mu_shared, log_sigma_shared = _context_terms(params, x)
-    mu = tf.sigmoid(mu_shared[..., None] + params["A"][..., dim:])
-    sigma = tf.exp(log_sigma_shared[..., None] + params["C"][..., dim:])
-    return mu, sigma
+    if latents == 1 and index is None:
+        mu = tf.sigmoid(mu_shared[..., None] + params["A"][..., dim:])
+        sigma = tf.exp(log_sigma_shared[..., None] + params["C"][..., dim:])
+        return mu, sigma
+    if index is None:
+        index = configurations(latents, tf.shape(params["logits"])[-1])
+    a, c = (gather_configurations(_per_latent(params[n], dim, latents), index) for n in "AC")
+    return tf.sigmoid(mu_shared[..., None] + a), tf.exp(log_sigma_shared[..., None] + c)
 
 
 class Model:
@@ -76,11 +101,22 @@ class Model:
 
     @property
     def buckets(self):
-        return int(self.params["logits"].shape[0])
+        return int(self.params["logits"].shape[-1])
+
+    @property
+    def latents(self):
+        """n, the number of categorical choices: logits have shape (K,) if 1, else (n, K)."""
+        shape = self.params["logits"].shape
+        return 1 if shape.rank == 1 else int(shape[0])
 
     @property
     def dtype(self):
         return self.x.dtype
+
+    @property
+    def event_shape(self):
+        """The shape of one s as a one-hot: (K,) for n = 1, (n, K) for n > 1."""
+        return (self.buckets,) if self.latents == 1 else (self.latents, self.buckets)
 
     def values(self):
         """The current parameter values as tensors, checked to be finite."""
@@ -93,21 +129,30 @@ class Model:
         return values
 
     def probs(self):
-        """p(s) for s = 0..K-1: shape (K,)."""
+        """p(s): shape (K,) for n = 1, (n, K) for n > 1 (row i: p(s_i))."""
         return probs(self.params)
 
     def conditionals(self, one_hot):
-        """(mu, sigma) for a one-hot or relaxed s of shape (..., K); each (...)."""
+        """(mu, sigma) for a one-hot or relaxed s of shape (..., K), or (..., n, K) for n > 1."""
         one_hot = tf.convert_to_tensor(one_hot, dtype=self.dtype)
-        if one_hot.shape.rank == 0 or one_hot.shape[-1] != self.buckets:
+        event = self.event_shape
+        if one_hot.shape.rank < len(event) or tuple(one_hot.shape[-len(event) :]) != event:
+            names = "buckets" if len(event) == 1 else "latents, buckets"
             raise ValueError(
-                f"one_hot must have shape (..., {self.buckets}) (last axis = buckets), "
-                f"got {tuple(one_hot.shape)}"
+                f"one_hot must have shape (..., {', '.join(map(str, event))}) (last axes = "
+                f"{names}), got {tuple(one_hot.shape)}"
             )
-        return conditionals(self.params, self.x, one_hot)
+        return conditionals(self.params, self.x, one_hot, self.latents)
+
+    def problem(self, f=square):
+        """This model with objective f as a problem (helpers.problem.Problem)."""
+        from .model_problem import ModelProblem  # model_problem builds on this module
+
+        return ModelProblem(f=f, latents=self.latents, x=self.x)
 
     def __repr__(self):
-        return f"Model(dim={self.dim}, buckets={self.buckets}, dtype={self.dtype.name})"
+        latents = f", latents={self.latents}" if self.latents > 1 else ""
+        return f"Model(dim={self.dim}, buckets={self.buckets}{latents}, dtype={self.dtype.name})"
 
 
 def as_model(value):
@@ -119,8 +164,8 @@ def as_model(value):
     return value
 
 
-def make_model(dim=10, buckets=5, seed=0, dtype="float64"):
-    """A model with dim context features and buckets categories.
+def make_model(dim=10, buckets=5, seed=0, dtype="float64", latents=1):
+    """A model with dim context features and `latents` choices of buckets categories.
 
     Parameters are drawn from a numpy Generator seeded with `seed`, at scales
     chosen so that the K components are distinct and sigma is small enough to
@@ -130,20 +175,30 @@ def make_model(dim=10, buckets=5, seed=0, dtype="float64"):
     over (0, 1); B ~ N(0, 0.5^2); C is drawn like A[:dim] for all its entries
     at half the scale; D ~ N(-2, 0.3^2), so sigma is typically 0.05 to 0.3;
     the context x ~ N(0, 1).
+    With n = latents > 1, logits has shape (n, K) and A[dim:], C[dim:] have
+    n K entries, each drawn with its n = 1 scale divided by sqrt(n): x_s . A
+    adds one entry per latent, so its one-hot part keeps the variance 2^2 of
+    the n = 1 model whatever n, and mu_s stays spread over (0, 1) instead of
+    piling up at 0 and 1 (likewise sigma keeps its range). latents=1 draws
+    exactly the original model's numbers.
     """
     dim = checks.integer(dim, "dim", 1)
     buckets = checks.integer(buckets, "buckets", 2)
+    latents = checks.integer(latents, "latents", 1)
     dtype = checks.dtype(dtype)
     rng = np.random.default_rng(checks.integer(seed, "seed", 0))
+    width = latents * buckets
+    spread = 1.0 if latents == 1 else 1 / np.sqrt(latents)
 
     def context_weights():
         return rng.normal(size=dim) / np.sqrt(dim)
 
+    logits = rng.normal(size=buckets if latents == 1 else (latents, buckets))
     initial = {
-        "logits": rng.normal(size=buckets),
-        "A": np.concatenate([context_weights(), 2.0 * rng.normal(size=buckets)]),
+        "logits": logits,
+        "A": np.concatenate([context_weights(), 2.0 * spread * rng.normal(size=width)]),
         "B": 0.5 * rng.normal(),
-        "C": 0.5 * np.concatenate([context_weights(), rng.normal(size=buckets)]),
+        "C": 0.5 * np.concatenate([context_weights(), spread * rng.normal(size=width)]),
         "D": -2.0 + 0.3 * rng.normal(),
     }
     x = rng.normal(size=dim)
@@ -155,12 +210,15 @@ def make_model(dim=10, buckets=5, seed=0, dtype="float64"):
 
 
 def sample(model, n, seed=0):
-    """n ancestral draws (s, z) from the model: int array (n,), float array (n,)."""
+    """n ancestral draws (s, z): s int (n,) for one latent, (n, latents) for several; z (n,)."""
     model = as_model(model)
     n = checks.integer(n, "n", 1)
     seed_s, seed_z = tf.random.experimental.stateless_split(checks.seed(seed), num=2)
-    logits = tf.broadcast_to(model.params["logits"], [n, model.buckets])
+    logits = tf.reshape(model.params["logits"], [1, model.latents * model.buckets])
+    logits = tf.reshape(tf.broadcast_to(logits, [n, logits.shape[1]]), [-1, model.buckets])
     s = tf.random.stateless_categorical(logits, 1, seed=seed_s)[:, 0]
+    if model.latents > 1:
+        s = tf.reshape(s, [n, model.latents])
     mu, sigma = model.conditionals(tf.one_hot(s, model.buckets, dtype=model.dtype))
     eps = tf.random.stateless_normal([n], seed=seed_z, dtype=model.dtype)
     return s.numpy(), (mu + sigma * eps).numpy()

@@ -3,7 +3,9 @@
 Every run starts from the model's current theta and gets its own noise; the
 parameters carry a leading run axis, so each step evaluates all runs' surrogates
 at once (the same trick as sampling.gradient_samples) and applies Adam to each
-run. The exact objective of every run is recorded after every step.
+run. The exact objective of every run is recorded after every step. It works
+on the problem interface (helpers.problem.Problem): `optimise_problem` for any
+problem with an `exact` method, `optimise` for a helpers Model and f.
 """
 
 import functools
@@ -13,15 +15,15 @@ import time
 from . import checks
 from ._tf import tf
 from .estimators import resolve
-from .exact import loss_from
 from .model import PARAM_NAMES, as_model, square
+from .problem import check_enumerable, join_tensors, split_tensors
 from .sampling import split_options
 
 ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
 
 
-def _exact_surrogate(params, x, f, noise, **options):
-    return loss_from(params, x, f)
+def _exact_surrogate(problem, params, noise, **options):
+    return problem.exact(params)
 
 
 def _adam(params, grads, moments, step, learning_rate, trainable):
@@ -39,53 +41,55 @@ def _adam(params, grads, moments, step, learning_rate, trainable):
     return new, (first, second)
 
 
-def _checked_names(trainable):
-    """trainable as a tuple of parameter names in PARAM_NAMES order, or a ValueError."""
+def _checked_names(trainable, known=PARAM_NAMES):
+    """trainable as a tuple of parameter names in the order of `known`, or a ValueError."""
     names = (trainable,) if isinstance(trainable, str) else trainable
     try:
         names = tuple(names)
     except TypeError:
         names = None
-    if not names or any(name not in PARAM_NAMES for name in names):
+    if not names or any(name not in known for name in names):
         raise ValueError(
             f"trainable must be a non-empty collection of parameter names from "
-            f"{', '.join(PARAM_NAMES)}; got {trainable!r}"
+            f"{', '.join(known)}; got {trainable!r}"
         )
-    return tuple(name for name in PARAM_NAMES if name in names)
+    return tuple(name for name in known if name in names)
 
 
 @functools.cache
-def _traced_run(estimator, f, static_options, moving_average, trainable):
+def _traced_run(estimator, structure, static_options, moving_average, trainable):
     static = dict(static_options)
     surrogate = estimator.surrogate if estimator else _exact_surrogate
 
     @tf.function(reduce_retracing=True)
-    def run(params, x, seed, steps, n_samples, learning_rate, dynamic, decay):
-        n_runs = tf.shape(params["logits"])[0]
-        buckets = tf.shape(params["logits"])[-1]
+    def run(params, tensors, seed, steps, n_samples, learning_rate, dynamic, decay):
+        problem = join_tensors(structure, tensors)
+        dtype = problem.dtype
+        logits_shape = tf.shape(problem.logits(params))
+        n_runs, buckets = logits_shape[0], logits_shape[-1]
         zeros = {name: tf.zeros_like(value) for name, value in params.items()}
         moments = (dict(zeros), dict(zeros))
-        average = tf.zeros([n_runs, 1], dtype=x.dtype)  # bias-corrected below, as in Adam
-        losses = tf.TensorArray(x.dtype, size=steps + 1)
-        losses = losses.write(0, loss_from(params, x, f))
+        average = tf.zeros([n_runs, 1], dtype=dtype)  # bias-corrected below, as in Adam
+        losses = tf.TensorArray(dtype, size=steps + 1)
+        losses = losses.write(0, problem.exact(params))
         for step in tf.range(steps):
             noise = {}
             if estimator:
                 step_seed = tf.random.experimental.stateless_fold_in(seed, step)
-                noise = estimator.noise(step_seed, n_runs, n_samples, buckets, x.dtype)
+                noise = estimator.noise(problem, step_seed, n_runs, n_samples, buckets)
             options = dict(dynamic)
             if moving_average:  # no baseline at step 0, then the corrected average
-                correction = 1 - decay ** tf.cast(step, x.dtype)
+                correction = 1 - decay ** tf.cast(step, dtype)
                 options["value"] = tf.math.divide_no_nan(average, correction)
             with tf.GradientTape() as tape:
                 tape.watch(params)
-                values = surrogate(params, x, f, noise, **static, **options)
+                values = surrogate(problem, params, noise, **static, **options)
                 total = tf.reduce_sum(values)
             grads = tape.gradient(total, params, unconnected_gradients="zero")
             if moving_average:  # update after use: the baseline never sees its own draw
                 average = decay * average + (1 - decay) * tf.stop_gradient(values)[:, None]
             params, moments = _adam(params, grads, moments, step, learning_rate, trainable)
-            losses = losses.write(step + 1, loss_from(params, x, f))
+            losses = losses.write(step + 1, problem.exact(params))
         return losses.stack()
 
     return run
@@ -117,6 +121,40 @@ def optimise(
     The model's parameters are not changed.
     """
     model = as_model(model)
+    checks.objective(f, model.dtype)
+    return optimise_problem(
+        model.problem(f),
+        model.values(),
+        estimator,
+        steps,
+        learning_rate,
+        n_samples,
+        n_runs,
+        seed,
+        moving_average,
+        trainable,
+        **options,
+    )
+
+
+def optimise_problem(
+    problem,
+    params,
+    estimator,
+    steps=200,
+    learning_rate=0.05,
+    n_samples=1,
+    n_runs=5,
+    seed=0,
+    moving_average=None,
+    trainable=None,
+    **options,
+):
+    """optimise for any problem with an `exact` method, from `params`.
+
+    params: dict name -> tensor, the starting point of every run; trainable
+    defaults to all of them.
+    """
     exact = isinstance(estimator, str) and estimator == "exact"
     spec = None if exact else resolve(estimator)
     steps = checks.integer(steps, "steps", 1)
@@ -133,26 +171,32 @@ def optimise(
         options = {**options, "baseline": "constant"}
     if exact and options:
         raise ValueError(f"the exact gradient takes no options, got {sorted(options)}")
-    options = spec.checked_options(options, n_samples) if spec else {}
+    if not hasattr(problem, "exact"):
+        raise ValueError(
+            f"optimise records the exact objective after every step, so the problem needs "
+            f"an exact method; {type(problem).__name__} has none"
+        )
+    latents, buckets = problem.latents, int(problem.logits(params).shape[-1])
+    check_enumerable(latents, buckets, "optimise (it records the exact objective)")
+    options = spec.checked_options(options, n_samples, latents, buckets) if spec else {}
     if moving_average is not None:
         del options["value"]  # supplied by the loop at every step
-    trainable = _checked_names(trainable)
-    checks.objective(f, model.dtype)
-    static, dynamic = split_options(options, model.dtype)
-    run = _traced_run(spec, f, static, moving_average is not None, trainable)
+    trainable = _checked_names(tuple(params) if trainable is None else trainable, tuple(params))
+    static, dynamic = split_options(options, problem.dtype)
+    structure, tensors = split_tensors(problem)
+    run = _traced_run(spec, structure, static, moving_average is not None, trainable)
     params = {
-        name: tf.broadcast_to(value, [n_runs, *value.shape])
-        for name, value in model.values().items()
+        name: tf.broadcast_to(value, [n_runs, *value.shape]) for name, value in params.items()
     }
     args = (
         params,
-        model.x,
+        tensors,
         checks.seed(seed),
         tf.constant(steps),
         tf.constant(n_samples),
-        tf.constant(learning_rate, model.dtype),
+        tf.constant(learning_rate, problem.dtype),
         dynamic,
-        tf.constant(moving_average or 0.0, model.dtype),
+        tf.constant(moving_average or 0.0, problem.dtype),
     )
     run.get_concrete_function(*args)  # trace first: "seconds" times the runs alone
     start = time.perf_counter()

@@ -16,25 +16,27 @@ import numpy as np
 from . import checks
 from ._tf import tf
 from .estimators import resolve
-from .model import PARAM_NAMES, as_model, square
+from .model import as_model, square
+from .problem import join_tensors, split_tensors
 
 
 @functools.cache
-def _traced(estimator, f, static_options):
-    """One traced function per (estimator, f, static options), reused across calls."""
+def _traced(estimator, structure, static_options):
+    """One traced function per (estimator, kind of problem, static options), reused across calls."""
     static = dict(static_options)
 
     @tf.function(reduce_retracing=True)
-    def per_replicate_gradients(params, x, seed, n_replicates, n_samples, dynamic):
-        buckets = tf.shape(params["logits"])[-1]
-        noise = estimator.noise(seed, n_replicates, n_samples, buckets, x.dtype)
+    def per_replicate_gradients(params, tensors, seed, n_replicates, n_samples, dynamic):
+        problem = join_tensors(structure, tensors)
+        buckets = tf.shape(problem.logits(params))[-1]
+        noise = estimator.noise(problem, seed, n_replicates, n_samples, buckets)
         copies = {
             name: tf.broadcast_to(value, tf.concat([[n_replicates], tf.shape(value)], 0))
             for name, value in params.items()
         }
         with tf.GradientTape() as tape:
             tape.watch(copies)
-            surrogates = estimator.surrogate(copies, x, f, noise, **static, **dynamic)
+            surrogates = estimator.surrogate(problem, copies, noise, **static, **dynamic)
             total = tf.reduce_sum(surrogates)
         return tape.gradient(total, copies, unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
@@ -58,25 +60,74 @@ def split_options(options, dtype):
 CHUNK_ELEMENTS = 2**18
 
 
-def chunks(n_replicates, n_samples, buckets, seed):
+def chunks(n_replicates, values_per_replicate, seed):
     """(replicates in the chunk, its seed) for each chunk, in order."""
-    size = max(1, CHUNK_ELEMENTS // (n_samples * buckets))
+    size = max(1, CHUNK_ELEMENTS // values_per_replicate)
     for index, start in enumerate(range(0, n_replicates, size)):
         chunk_seed = seed if index == 0 else tf.random.experimental.stateless_fold_in(seed, index)
         yield min(size, n_replicates - start), chunk_seed
 
 
+def _size(problem, params):
+    """(n, K) of a problem at these parameters, as Python ints."""
+    return problem.latents, int(problem.logits(params).shape[-1])
+
+
+def _problem_noise(problem, params, estimator, n_replicates, n_samples, seed):
+    latents, buckets = _size(problem, params)
+    per_replicate = estimator.values_per_replicate(buckets, latents, n_samples)
+    parts = [
+        estimator.noise(problem, chunk_seed, size, n_samples, buckets)
+        for size, chunk_seed in chunks(n_replicates, per_replicate, checks.seed(seed))
+    ]
+    return {name: np.concatenate([part[name].numpy() for part in parts]) for name in parts[0]}
+
+
 def noise_for(model, estimator, n_replicates, n_samples=1, seed=0):
-    """The noise `gradient_samples` uses for these arguments: dict name -> np.ndarray."""
+    """The noise `gradient_samples` uses for these arguments: dict name -> np.ndarray.
+
+    Shapes as the estimator draws them, (R, N, ...); for a one-latent model the
+    latent axis of size 1 is left out, so uniforms for Gumbel-max have shape
+    (R, N, K) like the model's one-hots (for n latents, (R, N, n, K)).
+    """
     model = as_model(model)
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
+    problem = model.problem()
+    noise = _problem_noise(problem, model.params, estimator, n_replicates, n_samples, seed)
+    if model.latents == 1:
+        noise = {name: v[:, :, 0] if v.ndim == 4 else v for name, v in noise.items()}
+    return noise
+
+
+def problem_gradient_samples(
+    problem, params, estimator, n_replicates, n_samples=1, seed=0, **options
+):
+    """gradient_samples for any problem (helpers.problem.Problem) at `params`.
+
+    params: dict name -> tensor without a replicate axis. Returns dict name ->
+    np.ndarray of shape (n_replicates, *param.shape), keys as params.
+    """
+    estimator = resolve(estimator)
+    n_replicates = checks.integer(n_replicates, "n_replicates", 1)
+    n_samples = checks.integer(n_samples, "n_samples", 1)
+    latents, buckets = _size(problem, params)
+    options = estimator.checked_options(options, n_samples, latents, buckets)
+    if estimator.prepare:
+        options = estimator.prepare(problem, params, options)
+    static, dynamic = split_options(options, problem.dtype)
+    structure, tensors = split_tensors(problem)
+    run = _traced(estimator, structure, static)
+    samples = tf.constant(n_samples)
+    per_replicate = estimator.values_per_replicate(buckets, latents, n_samples)
     parts = [
-        estimator.noise(chunk_seed, size, n_samples, model.buckets, model.dtype)
-        for size, chunk_seed in chunks(n_replicates, n_samples, model.buckets, checks.seed(seed))
+        run(params, tensors, chunk_seed, tf.constant(size), samples, dynamic)
+        for size, chunk_seed in chunks(n_replicates, per_replicate, checks.seed(seed))
     ]
-    return {name: np.concatenate([part[name].numpy() for part in parts]) for name in parts[0]}
+    if len(parts) == 1:
+        return {name: parts[0][name].numpy() for name in params}
+    return {name: np.concatenate([part[name].numpy() for part in parts]) for name in params}
 
 
 def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=square, **options):
@@ -86,20 +137,10 @@ def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=squa
     as model.params. The same arguments give the same numbers every time.
     """
     model = as_model(model)
-    estimator = resolve(estimator)
+    resolve(estimator)  # an unknown estimator is reported before anything else
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
-    options = estimator.checked_options(options, n_samples)
     checks.objective(f, model.dtype)
-    params, samples = model.values(), tf.constant(n_samples)
-    if estimator.prepare:
-        options = estimator.prepare(params, model.x, f, options)
-    static, dynamic = split_options(options, model.dtype)
-    run = _traced(estimator, f, static)
-    parts = [
-        run(params, model.x, chunk_seed, tf.constant(size), samples, dynamic)
-        for size, chunk_seed in chunks(n_replicates, n_samples, model.buckets, checks.seed(seed))
-    ]
-    if len(parts) == 1:
-        return {name: parts[0][name].numpy() for name in PARAM_NAMES}
-    return {name: np.concatenate([part[name].numpy() for part in parts]) for name in PARAM_NAMES}
+    return problem_gradient_samples(
+        model.problem(f), model.values(), estimator, n_replicates, n_samples, seed, **options
+    )

@@ -2,8 +2,12 @@
 
 It shares no code with helpers: the model is rebuilt from its definition, the
 Gaussian expectations are closed forms (or scipy quadrature), and gradients are
-central finite differences.
+central finite differences. Several latents (logits of shape (n, K)) are
+handled by listing all K**n joint configurations with itertools.product and
+building each x_s = [x, onehot(s_1), ..., onehot(s_n)] explicitly.
 """
+
+import itertools
 
 import numpy as np
 from scipy import integrate
@@ -35,15 +39,29 @@ def numpy_params(model):
     return {name: np.array(value.numpy(), dtype=np.float64) for name, value in model.params.items()}
 
 
+def softmax(logits):
+    p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def joint_configurations(latents, buckets):
+    """All K**n configurations (rows of category indices), s_1 the most significant."""
+    return np.array(list(itertools.product(range(buckets), repeat=latents)), dtype=int)
+
+
 def loss(params, x, inner):
+    """sum over s of p(s) E f(mu_s + sigma_s eps): one latent if logits is (K,), n if (n, K)."""
     logits, A, B, C, D = (params[k] for k in ("logits", "A", "B", "C", "D"))
-    K, dim = logits.size, x.size
-    p = np.exp(logits - logits.max())
-    p /= p.sum()
-    x_s = np.hstack([np.tile(x, (K, 1)), np.eye(K)])  # row s: concat(x, onehot(s))
+    logits = np.atleast_2d(logits)  # (n, K)
+    n, K = logits.shape
+    dim = x.size
+    configs = joint_configurations(n, K)  # (K**n, n)
+    p = np.prod(softmax(logits)[np.arange(n), configs], axis=1)
+    one_hots = np.eye(K)[configs].reshape(len(configs), n * K)
+    x_s = np.hstack([np.tile(x, (len(configs), 1)), one_hots])  # row: [x, onehot(s_1), ...]
     mu = 1 / (1 + np.exp(-(x_s @ A + B)))
     sigma = np.exp(x_s @ C + D)
-    assert x_s.shape == (K, dim + K)
+    assert x_s.shape == (K**n, dim + n * K)
     return float(np.sum(p * inner(mu, sigma)))
 
 
@@ -53,12 +71,18 @@ def finite_difference_gradient(params, x, inner, step=1e-6):
 
 
 def relaxed_loss(params, x, gumbels, eps, tau, g):
-    """Common-random-numbers Monte Carlo value of the Gumbel-softmax relaxed objective."""
+    """Common-random-numbers Monte Carlo value of the Gumbel-softmax relaxed objective.
+
+    gumbels: (M, K) for one latent, (M, n, K) for n latents (logits (n, K)).
+    """
     logits, A, B, C, D = (params[k] for k in ("logits", "A", "B", "C", "D"))
     dim = x.size
-    a = (logits - logits.max() - np.log(np.sum(np.exp(logits - logits.max()))) + gumbels) / tau
-    y = np.exp(a - a.max(axis=1, keepdims=True))
-    y /= y.sum(axis=1, keepdims=True)  # (M, K) relaxed one-hots
+    log_p = logits - logits.max(axis=-1, keepdims=True)
+    log_p = log_p - np.log(np.sum(np.exp(log_p), axis=-1, keepdims=True))
+    a = (log_p + gumbels) / tau
+    y = np.exp(a - a.max(axis=-1, keepdims=True))
+    y /= y.sum(axis=-1, keepdims=True)  # relaxed one-hots, one per latent
+    y = y.reshape(len(y), -1)  # (M, n K): [y_1, ..., y_n]
     mu = 1 / (1 + np.exp(-(x @ A[:dim] + y @ A[dim:] + B)))
     sigma = np.exp(x @ C[:dim] + y @ C[dim:] + D)
     return float(np.mean(g(mu + sigma * eps)))
@@ -68,7 +92,7 @@ def finite_difference(loss_of_params, params, step=1e-6):
     """Central differences of any scalar function of a parameter dict."""
     grad = {}
     for name, value in params.items():
-        flat = np.atleast_1d(value).astype(np.float64)
+        flat = np.atleast_1d(value).astype(np.float64).reshape(-1)
         g = np.zeros_like(flat)
         for i in range(flat.size):
             up, down = flat.copy(), flat.copy()

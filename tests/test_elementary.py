@@ -69,9 +69,8 @@ def test_batched_gradients_equal_one_tape_per_replicate(model):
     for r in range(3):
         with tf.GradientTape() as tape:
             loss = h.elementary(
+                model.problem(h.square),
                 {k: v[None] for k, v in model.params.items()},
-                model.x,
-                h.square,
                 {"eps": noise["eps"][r : r + 1]},
             )
         one = tape.gradient(loss, model.params)

@@ -1,4 +1,4 @@
-"""Property-based tests over sizes, seeds, temperatures and parameter scales."""
+"""Property-based tests over sizes (latents too), seeds, temperatures and parameter scales."""
 
 import warnings
 
@@ -29,9 +29,11 @@ def models(draw, dtypes=("float64",)):
     dtype = draw(st.sampled_from(dtypes))
     dim = draw(st.integers(1, 6))
     buckets = draw(st.integers(2, 8))
-    model = h.make_model(dim, buckets, seed=draw(st.integers(0, 2**31 - 1)), dtype=dtype)
+    seed = draw(st.integers(0, 2**31 - 1))
     scale = draw(st.floats(0.1, 3.0))
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    latents = draw(st.integers(1, 3))
+    model = h.make_model(dim, buckets, seed=seed, dtype=dtype, latents=latents)
     for name, variable in model.params.items():
         spread = scale * (0.5 if name in "CD" else 1.0)
         variable.assign(spread * rng.normal(size=variable.shape))

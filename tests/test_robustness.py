@@ -20,11 +20,15 @@ VARIANTS = [
 
 
 def extreme(name, dtype):
-    """A model at one legal extreme: logits +-40, sigma ~ 1e-9 or ~ 3e6, K = 2 or 1000."""
-    buckets = {"two categories": 2, "a thousand categories": 1000}.get(name, 5)
-    model = h.make_model(dim=3, buckets=buckets, seed=5, dtype=dtype)
+    """A model at one legal extreme: logits +-40, sigma ~ 1e-9 or ~ 3e6, K = 2 or 1000,
+    or several latents (three at logits +-40, twelve of two categories)."""
+    buckets = {"two categories": 2, "a thousand categories": 1000, "twelve latents": 2}
+    latents = {"three latents at logits +-40": 3, "twelve latents": 12}.get(name, 1)
+    model = h.make_model(3, buckets.get(name, 5), seed=5, dtype=dtype, latents=latents)
     if name == "logits +-40":
         model.params["logits"].assign(np.array([40.0, -40.0, 0.0, 40.0, -40.0]))
+    elif name == "three latents at logits +-40":
+        model.params["logits"].assign(np.array([[40.0, -40.0, 0.0, 40.0, -40.0]] * 3))
     elif name == "tiny sigma":
         model.params["D"].assign(-20.0)
     elif name == "huge sigma":
@@ -32,7 +36,15 @@ def extreme(name, dtype):
     return model
 
 
-EXTREMES = ["logits +-40", "tiny sigma", "huge sigma", "two categories", "a thousand categories"]
+EXTREMES = [
+    "logits +-40",
+    "tiny sigma",
+    "huge sigma",
+    "two categories",
+    "a thousand categories",
+    "three latents at logits +-40",
+    "twelve latents",
+]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -47,8 +59,8 @@ def test_every_estimator_is_finite(name, dtype):
 
 @pytest.mark.parametrize(
     "name,f_name",
-    [(name, "square") for name in EXTREMES[:4]]
-    + [(name, "cos") for name in EXTREMES[:4] if name != "huge sigma"],
+    [(name, "square") for name in EXTREMES[:4] + EXTREMES[5:]]
+    + [(name, "cos") for name in EXTREMES[:4] + EXTREMES[5:] if name != "huge sigma"],
 )
 def test_exact_gradient_stays_accurate(name, f_name):
     model = extreme(name, "float64")

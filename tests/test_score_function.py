@@ -55,7 +55,7 @@ def test_optimal_baseline_matches_a_brute_force_minimum():
     model = h.make_model(dim=2, buckets=3, seed=9)
     noise = h.noise_for(model, "score_function", 200_000, seed=1)
     params = h.estimators.with_sample_axis({k: v[None] for k, v in model.params.items()})
-    exact_b = float(h.estimators.optimal_baseline(params, model.x, h.square, True)[0, 0])
+    exact_b = float(model.problem(h.square).optimal_baseline(params, True)[0, 0])
     log_p = tf.nn.log_softmax(model.params["logits"]).numpy()
     s = np.argmax(log_p + h.estimators.gumbel(noise["u"][:, 0]).numpy(), axis=1)
     mu, sigma = (v.numpy() for v in model.conditionals(tf.one_hot(s, 3, dtype=tf.float64)))
@@ -92,9 +92,8 @@ def test_optimal_baseline_is_computed_for_each_replicates_own_theta():
 
     def batched(*models):
         stacked = {k: tf.stack([m.params[k] for m in models]) for k in a.params}
-        return h.estimators.optimal_baseline(
-            h.estimators.with_sample_axis(stacked), a.x, h.square, False
-        ).numpy()[:, 0]
+        problem = h.ModelProblem(f=h.square, latents=1, x=a.x)
+        return problem.optimal_baseline(h.estimators.with_sample_axis(stacked), False).numpy()[:, 0]
 
     together = batched(a, b)
     np.testing.assert_allclose(together, [batched(a)[0], batched(b)[0]], rtol=1e-12)
@@ -106,7 +105,7 @@ def test_optimal_baseline_in_gradient_samples_is_the_constant_b_star():
     # constant b*: the same numbers as baseline="constant" with value=b*.
     model = h.make_model(dim=3, buckets=4, seed=12)
     params = h.estimators.with_sample_axis({k: v[None] for k, v in model.params.items()})
-    b_star = float(h.estimators.optimal_baseline(params, model.x, h.square, False)[0, 0])
+    b_star = float(model.problem(h.square).optimal_baseline(params, False)[0, 0])
     optimal = h.gradient_samples(
         model, "score_function", 50, 2, seed=3, baseline="optimal", pathwise_z=False
     )

@@ -1,0 +1,100 @@
+"""The series' model as a problem for the estimators (helpers.problem.Problem).
+
+g_theta(s, eps) = f(mu_s + sigma_s eps): s selects (mu_s, sigma_s) through
+x_s = [x, onehot(s_1), ..., onehot(s_n)], eps ~ N(0, 1) is the continuous
+noise. For n = 1 every method computes what the one-latent model computed
+before the interface existed, in the same order, so its numbers are unchanged.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._tf import tf
+from .exact import gauss_hermite, loss_from
+from .model import conditionals, conditionals_all, probs
+from .problem import configurations, gather_configurations, joint_probs
+
+BASELINE_NODES = 16
+
+
+def normal_log_density(z, mu, sigma):
+    return -0.5 * tf.square((z - mu) / sigma) - tf.math.log(sigma) - 0.5 * np.log(2 * np.pi)
+
+
+@dataclass(frozen=True)
+class ModelProblem:
+    """E f(z) for the model with `latents` categorical choices and context x."""
+
+    f: Callable
+    latents: int
+    x: tf.Tensor = None  # the context, a tensor field (see helpers.problem.Problem)
+
+    @property
+    def dtype(self):
+        return self.x.dtype
+
+    def _one_hot(self, s):
+        """s as the model takes it: (..., K) for one latent, (..., n, K) for several."""
+        return s[..., 0, :] if self.latents == 1 else s
+
+    def logits(self, params):
+        logits = params["logits"]
+        return logits[..., None, :] if self.latents == 1 else logits
+
+    def noise(self, seed, shape):
+        return tf.random.stateless_normal(shape, seed=seed, dtype=self.dtype)
+
+    def objective(self, params, s, noise):
+        mu, sigma = conditionals(params, self.x, self._one_hot(s), self.latents)
+        return self.f(mu + sigma * noise)
+
+    def objective_all(self, params, noise):
+        mu, sigma = conditionals_all(params, self.x, self.latents)  # (..., C), once per theta
+        return self.f(mu[..., None, :] + sigma[..., None, :] * noise)
+
+    def scored_objective(self, params, s, noise):
+        mu, sigma = conditionals(params, self.x, self._one_hot(s), self.latents)
+        z = tf.stop_gradient(mu + sigma * noise)
+        return self.f(z), normal_log_density(z, mu, sigma)
+
+    def exact(self, params):
+        return loss_from(params, self.x, self.f, latents=self.latents)
+
+    def optimal_baseline(self, params, pathwise_z):
+        """The constant b minimising tr Cov of (f - b) grad log q: E[f |g|^2] / E[|g|^2].
+
+        Computed for each replicate's theta by enumerating s and Gauss-Hermite
+        quadrature over eps, from the closed-form squared norm |g|^2 of the score,
+        and kept out of the gradient, so the estimator stays unbiased whatever its
+        accuracy. g is e_s - p for the logits (summed over the n latents for n > 1:
+        sum_i 1 - 2 p_i(s_i) + |p_i|^2); scoring z too adds
+        (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for (A, B) and
+        (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), with |x_s|^2 = |x|^2 + n.
+        BASELINE_NODES nodes integrate polynomials up to degree 31 exactly (f = z^2
+        gives degree 6), and smooth f to high accuracy, at a quarter of the cost of
+        the exact loss's rule. params carry leading axes (R, 1); returns (R, 1).
+        """
+        x, f = self.x, self.f
+        params = {name: tf.stop_gradient(value) for name, value in params.items()}
+        mu, sigma = conditionals_all(params, x, self.latents)  # (R, 1, C)
+        if self.latents == 1:
+            p = probs(params)  # (R, 1, K)
+            norm = 1 - 2 * p + tf.reduce_sum(p * p, axis=-1, keepdims=True)
+        else:
+            marginal = probs(params)  # (R, 1, n, K)
+            index = configurations(self.latents, tf.shape(marginal)[-1])
+            p = joint_probs(params["logits"], self.latents, index)  # (R, 1, C)
+            squares = tf.reduce_sum(marginal * marginal, axis=[-2, -1])[..., None]
+            norm = self.latents + squares - 2 * gather_configurations(marginal, index)
+        nodes, weights = (tf.constant(v, dtype=x.dtype) for v in gauss_hermite(BASELINE_NODES))
+        f_values = f(mu[..., None] + sigma[..., None] * nodes)  # (R, 1, C, Q)
+        norm = norm[..., None]
+        if not pathwise_z:
+            xs = tf.reduce_sum(x * x) + (self.latents + 1)  # |x_s|^2 + 1
+            slope = (mu * (1 - mu) / sigma)[..., None]
+            norm = norm + xs * (tf.square(nodes * slope) + tf.square(nodes * nodes - 1))
+        numerator = tf.reduce_sum(p * tf.reduce_sum(weights * f_values * norm, axis=-1), axis=-1)
+        denominator = tf.reduce_sum(p * tf.reduce_sum(weights * norm, axis=-1), axis=-1)
+        return numerator / denominator
