@@ -107,12 +107,10 @@ def gumbel_softmax(problem, params, noise, tau, straight_through=False):
     return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)
 
 
-def _check_gumbel_options(options, n_samples, latents, buckets):
-    if not isinstance(options["straight_through"], bool):
-        raise ValueError(
-            f"straight_through must be True or False, got {options['straight_through']!r}"
-        )
-    return {**options, "tau": checks.positive_finite(options["tau"], "tau")}
+def _check_gumbel_options(options, n_samples, latents, buckets, dtype=None):
+    flag = checks.flag(options["straight_through"], "straight_through")
+    tau = checks.positive_finite(options["tau"], "tau", dtype)
+    return {**options, "tau": tau, "straight_through": flag}
 
 
 BASELINES = ("none", "constant", "optimal", "loo")
@@ -152,12 +150,11 @@ def score_function(problem, params, noise, baseline="none", value=None, pathwise
     return tf.reduce_mean(f_z + score_term, axis=1)
 
 
-def _check_score_options(options, n_samples, latents, buckets):
+def _check_score_options(options, n_samples, latents, buckets, dtype=None):
     baseline, value = options["baseline"], options["value"]
     if baseline not in BASELINES:
         raise ValueError(f"unknown baseline {baseline!r}; allowed: {', '.join(BASELINES)}")
-    if not isinstance(options["pathwise_z"], bool):
-        raise ValueError(f"pathwise_z must be True or False, got {options['pathwise_z']!r}")
+    pathwise_z = checks.flag(options["pathwise_z"], "pathwise_z")
     if baseline == "loo" and n_samples < 2:
         raise ValueError(
             f"baseline='loo' averages the other draws of a replicate, so it needs "
@@ -166,14 +163,10 @@ def _check_score_options(options, n_samples, latents, buckets):
     if baseline != "constant" and value is not None:
         raise ValueError(f"value is used only with baseline='constant', not {baseline!r}")
     if baseline == "constant":
-        if value is None:
-            value = 0.0
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise ValueError(f"value must be a finite number, got {value!r}")
-        value = float(value)
+        value = checks.real(0.0 if value is None else value, "value", dtype)
     if baseline == "optimal":
         check_enumerable(latents, buckets, "baseline='optimal'")
-    return {**options, "value": value}
+    return {**options, "value": value, "pathwise_z": pathwise_z}
 
 
 def optimal_baseline_at(problem, params, pathwise_z):
@@ -212,8 +205,11 @@ class Estimator:
     enumerates: bool = False  # sums over all K**n joint configurations
     max_latents: int = None  # the most latents it handles; None: any number
 
-    def checked_options(self, options, n_samples, latents=1, buckets=2):
-        """The options merged with the defaults and checked, for a problem of this size."""
+    def checked_options(self, options, n_samples, latents=1, buckets=2, dtype=None):
+        """The options merged with the defaults and checked, for a problem of this size.
+
+        dtype, when given, is the problem's: numbers must be representable in it.
+        """
         if self.max_latents is not None and latents > self.max_latents:
             raise ValueError(
                 f"estimator {self.name!r} handles at most {self.max_latents} categorical "
@@ -228,7 +224,9 @@ class Estimator:
                 f"estimator {self.name!r} has no option {unknown[0]!r}; allowed options: {allowed}"
             )
         merged = {**self.options, **options}
-        return self.check(merged, n_samples, latents, buckets) if self.check else merged
+        if not self.check:
+            return merged
+        return self.check(merged, n_samples, latents, buckets, dtype=dtype)
 
     def values_per_replicate(self, buckets, latents, n_samples):
         """Noise values one replicate draws: sizes the chunks of gradient_samples."""

@@ -12,6 +12,8 @@ import functools
 import numbers
 import time
 
+import numpy as np
+
 from . import checks
 from ._tf import tf
 from .estimators import resolve
@@ -160,7 +162,7 @@ def optimise_problem(
     steps = checks.integer(steps, "steps", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
     n_runs = checks.integer(n_runs, "n_runs", 1)
-    learning_rate = checks.positive_finite(learning_rate, "learning_rate")
+    learning_rate = checks.positive_finite(learning_rate, "learning_rate", problem.dtype)
     if moving_average is not None:
         if spec is None or spec.name != "score_function":
             raise ValueError("moving_average is a baseline for estimator 'score_function' only")
@@ -168,6 +170,10 @@ def optimise_problem(
             raise ValueError(f"moving_average must be a decay in (0, 1), got {moving_average!r}")
         if options.get("baseline", "constant") != "constant":
             raise ValueError("moving_average sets baseline='constant'; do not pass another one")
+        if options.get("value") is not None:
+            raise ValueError(
+                "moving_average supplies the baseline's value at every step; do not pass value"
+            )
         options = {**options, "baseline": "constant"}
     if exact and options:
         raise ValueError(f"the exact gradient takes no options, got {sorted(options)}")
@@ -178,7 +184,8 @@ def optimise_problem(
         )
     latents, buckets = problem.latents, int(problem.logits(params).shape[-1])
     check_enumerable(latents, buckets, "optimise (it records the exact objective)")
-    options = spec.checked_options(options, n_samples, latents, buckets) if spec else {}
+    if spec:
+        options = spec.checked_options(options, n_samples, latents, buckets, problem.dtype)
     if moving_average is not None:
         del options["value"]  # supplied by the loop at every step
     trainable = _checked_names(tuple(params) if trainable is None else trainable, tuple(params))
@@ -201,4 +208,17 @@ def optimise_problem(
     run.get_concrete_function(*args)  # trace first: "seconds" times the runs alone
     start = time.perf_counter()
     losses = run(*args).numpy()
-    return {"loss": losses, "seconds": time.perf_counter() - start}
+    seconds = time.perf_counter() - start
+    _check_finite(losses)
+    return {"loss": losses, "seconds": seconds}
+
+
+def _check_finite(losses):
+    """A ValueError naming the first step at which a run's objective became inf or NaN."""
+    bad = ~np.isfinite(losses)
+    if bad.any():
+        step, run = np.argwhere(bad)[0]
+        raise ValueError(
+            f"run {run} reached a non-finite objective ({losses[step, run]}) after step {step} "
+            f"of {len(losses) - 1}: lower the learning rate, or check that f is bounded below"
+        )

@@ -113,7 +113,7 @@ def problem_gradient_samples(
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
     latents, buckets = _size(problem, params)
-    options = estimator.checked_options(options, n_samples, latents, buckets)
+    options = estimator.checked_options(options, n_samples, latents, buckets, problem.dtype)
     if estimator.prepare:
         options = estimator.prepare(problem, params, options)
     static, dynamic = split_options(options, problem.dtype)

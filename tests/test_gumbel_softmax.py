@@ -102,9 +102,9 @@ def test_finite_at_tiny_tau_and_extreme_logits(dtype, straight_through):
 @pytest.mark.parametrize(
     "options,message",
     [
-        (dict(tau=0.0), "tau must be a positive finite number, got 0.0"),
+        (dict(tau=0.0), "tau must be a positive finite number .*, got 0.0"),
         (dict(tau=-1), "tau must be a positive finite number"),
-        (dict(tau=float("nan")), "tau must be a positive finite number, got nan"),
+        (dict(tau=float("nan")), "tau must be a positive finite number .*, got nan"),
         (dict(tau=float("inf")), "tau must be a positive finite number"),
         (dict(tau="0.5"), "tau must be a positive finite number"),
         (dict(tau=True), "tau must be a positive finite number"),

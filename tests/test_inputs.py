@@ -151,7 +151,7 @@ def _rounding_error(model):
 
 def test_exercise_check_tolerances_follow_the_question(capsys):
     model = h.make_model(dim=2, buckets=3)
-    b = h.estimators.optimal_baseline_at(model.params, model.x, h.square, True)
+    b = h.estimators.optimal_baseline_at(model.problem(h.square), model.params, True)
     # 04.1 asks for b* computed by hand: six decimals or float32 are right, three are rounded.
     answers = [b, round(b, 6), np.float32(b), np.array(b), b * (1 + 2e-3), 2 * b, [b], True]
     verdicts = _verdicts(capsys, "04.1", answers, model=model)
@@ -238,3 +238,20 @@ def test_objectives_that_would_fail_in_a_trace_are_explained(f, message):
     model = h.make_model(dim=2, buckets=3, dtype="float32")
     with pytest.raises(ValueError, match=message):
         h.gradient_samples(model, "elementary", 2, f=f)
+
+
+def test_estimator_options_accept_numpy_types_and_respect_the_dtype():
+    model = h.make_model(dim=2, buckets=3, dtype="float32")
+    for options in (
+        dict(baseline="constant", value=np.float32(1)),
+        dict(baseline="constant", value=np.int64(1)),
+        dict(pathwise_z=np.bool_(False)),
+    ):
+        assert h.gradient_samples(model, "score_function", 2, **options)["A"].shape == (2, 5)
+    assert h.gradient_samples(model, "gumbel_softmax", 2, straight_through=np.bool_(True))
+    with pytest.raises(ValueError, match="tau must be a positive finite number representable"):
+        h.gradient_samples(model, "gumbel_softmax", 2, tau=1e-38)
+    with pytest.raises(ValueError, match="value must be a finite number representable"):
+        h.gradient_samples(model, "score_function", 2, baseline="constant", value=1e39)
+    with pytest.raises(ValueError, match="learning_rate must be a positive finite number"):
+        h.optimise(model, "exact", learning_rate=1e39)

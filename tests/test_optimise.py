@@ -89,3 +89,17 @@ def test_bad_input_raises(estimator, kwargs, message):
     model = h.make_model(dim=2, buckets=3)
     with pytest.raises(ValueError, match=message):
         h.optimise(model, estimator, **kwargs)
+
+
+def test_moving_average_refuses_a_value_it_would_ignore():
+    model = h.make_model(dim=2, buckets=3)
+    with pytest.raises(ValueError, match="moving_average supplies the baseline's value"):
+        h.optimise(model, "score_function", moving_average=0.9, baseline="constant", value=1.0)
+
+
+def test_a_run_that_diverges_is_reported_with_its_step():
+    # E[-exp(z)] = -exp(mu + sigma^2 / 2) is unbounded below; a step of 10 on log sigma
+    # sends it past the largest float64.
+    model = h.make_model(dim=2, buckets=3)
+    with pytest.raises(ValueError, match=r"reached a non-finite objective .* after step \d+"):
+        h.optimise(model, "exact", steps=100, learning_rate=10.0, f=lambda z: -tf.exp(z))
