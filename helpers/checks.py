@@ -1,11 +1,12 @@
 """Input checks shared by the public functions: clear ValueErrors, early."""
 
+import functools
 import numbers
-import weakref
 
 import numpy as np
 
 from ._tf import tf
+from .tracing import CACHE_SIZE, traceable
 
 DTYPES = {"float32": tf.float32, "float64": tf.float64}
 
@@ -98,36 +99,31 @@ def positive_finite(value, name, dtype=None):
 
 
 PROBE = [[0.5, -1.0, 2.0], [0.0, 1.5, -0.25]]
-# The functions f (and dtypes) that have passed the traced probe; weak, so a lambda
-# made anew in every notebook cell run is not kept alive here.
-_TRACED_OK = weakref.WeakKeyDictionary()
 
 
 def objective(f, dtype):
-    """Check that f maps a tensor to a tensor of the same shape and dtype, eagerly and traced.
+    """f, checked to map a tensor to one of the same shape and dtype, eagerly and traced.
 
     f is called once on a small probe, and traced once into a graph: a reducing
     f, a numpy function, one that changes the dtype or one that works only
-    eagerly would otherwise fail deep inside a traced graph.
+    eagerly would otherwise fail deep inside a traced graph. Returns f as the
+    helpers' trace caches key it (helpers.tracing.traceable).
     """
     if not callable(f):
         raise ValueError(f"f must be a function from a tensor to a tensor, got {f!r}")
     probe = tf.constant(PROBE, dtype=dtype)
     _check_output(_call(f, probe, "on a tensor"), probe)
-    try:
-        known = dtype in _TRACED_OK.get(f, ())
-    except TypeError:  # neither hashable nor weakly referable: check every time
-        known = False
-    if not known:
-        _check_output(
-            _call(tf.function(f, autograph=False), probe, "when traced into a graph, on a tensor"),
-            probe,
-        )
-        try:
-            _TRACED_OK.setdefault(f, set()).add(dtype)
-        except TypeError:
-            pass
+    f = traceable(f)
+    _traced_probe(f, dtype)
     return f
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _traced_probe(f, dtype):
+    """f traced into a graph on the probe (once per f and dtype: failures are not cached)."""
+    probe = tf.constant(PROBE, dtype=dtype)
+    traced = tf.function(f, autograph=False)
+    _check_output(_call(traced, probe, "when traced into a graph, on a tensor"), probe)
 
 
 def _call(f, probe, how):

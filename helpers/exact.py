@@ -27,6 +27,7 @@ from . import checks
 from ._tf import tf
 from .model import as_model, conditionals_all, probs, square
 from .problem import check_enumerable, configurations, joint_probs
+from .tracing import CACHE_SIZE
 
 GAUSS_HERMITE_NODES = 64
 CHECK_NODES = 96
@@ -117,8 +118,8 @@ def _checked(model, f):
     """The model and its current parameter values, after checking both and f."""
     model = as_model(model)
     check_enumerable(model.latents, model.buckets, "the exact loss")
-    checks.objective(f, model.dtype)
-    return model, model.values()
+    f = checks.objective(f, model.dtype)
+    return model, model.values(), f
 
 
 def _warn_if_inaccurate(value, params, x, f, latents):
@@ -139,7 +140,7 @@ def _warn_if_inaccurate(value, params, x, f, latents):
         )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def _traced_value_and_gradient(f, latents):
     # One traced function per f and number of latents, reused across calls and models.
     @tf.function(reduce_retracing=True)
@@ -149,7 +150,7 @@ def _traced_value_and_gradient(f, latents):
     return value_and_gradient
 
 
-@functools.cache
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def _traced_loss(f, nodes, latents):
     # For n > 1: the loop over chunks runs as one graph instead of step by step.
     return tf.function(functools.partial(loss_from, f=f, nodes=nodes, latents=latents))
@@ -163,7 +164,7 @@ def _loss(params, x, f, nodes, latents):
 
 def exact_loss(model, f=square):
     """L(theta) = E[f(z)] for the model's current parameters: a scalar tensor."""
-    model, params = _checked(model, f)
+    model, params, f = _checked(model, f)
     value = _loss(params, model.x, f, GAUSS_HERMITE_NODES, model.latents)
     _warn_if_inaccurate(value, params, model.x, f, model.latents)
     return value
@@ -171,7 +172,7 @@ def exact_loss(model, f=square):
 
 def exact_gradient(model, f=square):
     """The exact gradient of L(theta): dict name -> np.ndarray, keys as model.params."""
-    model, params = _checked(model, f)
+    model, params, f = _checked(model, f)
     value, grads = _traced_value_and_gradient(f, model.latents)(params, model.x)
     _warn_if_inaccurate(value, params, model.x, f, model.latents)
     return {name: grad.numpy() for name, grad in grads.items()}

@@ -20,6 +20,7 @@ from .estimators import resolve
 from .model import PARAM_NAMES, as_model, square
 from .problem import check_enumerable, join_tensors, split_tensors
 from .sampling import split_options
+from .tracing import CACHE_SIZE
 
 ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
 
@@ -58,7 +59,7 @@ def _checked_names(trainable, known=PARAM_NAMES):
     return tuple(name for name in known if name in names)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def _traced_run(estimator, structure, static_options, moving_average, trainable):
     static = dict(static_options)
     surrogate = estimator.surrogate if estimator else _exact_surrogate
@@ -123,7 +124,7 @@ def optimise(
     The model's parameters are not changed.
     """
     model = as_model(model)
-    checks.objective(f, model.dtype)
+    f = checks.objective(f, model.dtype)
     return optimise_problem(
         model.problem(f),
         model.values(),

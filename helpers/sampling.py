@@ -18,9 +18,10 @@ from ._tf import tf
 from .estimators import resolve
 from .model import as_model, square
 from .problem import join_tensors, split_tensors
+from .tracing import CACHE_SIZE
 
 
-@functools.cache
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def _traced(estimator, structure, static_options):
     """One traced function per (estimator, kind of problem, static options), reused across calls."""
     static = dict(static_options)
@@ -140,7 +141,7 @@ def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=squa
     resolve(estimator)  # an unknown estimator is reported before anything else
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
-    checks.objective(f, model.dtype)
+    f = checks.objective(f, model.dtype)
     return problem_gradient_samples(
         model.problem(f), model.values(), estimator, n_replicates, n_samples, seed, **options
     )

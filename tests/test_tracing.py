@@ -4,8 +4,15 @@ Other tests may have traced the same functions already (other dtypes, shapes),
 so these tests count the traces their own calls add.
 """
 
+import dataclasses
+import os
+
 import helpers as h
 from helpers import estimators, sampling
+
+import numpy as np
+import pytest
+import tensorflow as tf
 
 
 def tracing_count(estimator, static=()):
@@ -42,3 +49,63 @@ def test_constant_baseline_values_do_not_retrace():
     for value in (0.1, 0.5, 2.0):
         h.gradient_samples(model, "score_function", 50, value=value, baseline="constant")
     assert tracing_count("score_function", static) == before
+
+
+OFFSET = 0.0
+
+
+def shifted(z):
+    return tf.square(z - OFFSET)
+
+
+def test_results_follow_the_objective_as_it_is_at_call_time():
+    # A global read by f, a closure cell, a default and a callable object's attribute:
+    # change each and the next call must see the new value, in every cached path.
+    global OFFSET
+    model = h.make_model(dim=3, buckets=4, seed=3)
+
+    def reference(c):
+        return h.exact_gradient(model, lambda z: tf.square(z - c))["logits"]
+
+    OFFSET = 0.0
+    first = h.exact_gradient(model, shifted)["logits"]
+    OFFSET = 5.0
+    np.testing.assert_allclose(h.exact_gradient(model, shifted)["logits"], reference(5.0))
+    assert not np.allclose(first, reference(5.0))
+    grads = h.gradient_samples(model, "elementary", 20_000, f=shifted)["logits"].mean(axis=0)
+    assert np.allclose(grads, reference(5.0), atol=0.05 * np.abs(reference(5.0)).max())
+    loss = h.optimise(model, "exact", steps=1, n_runs=1, f=shifted)["loss"][0, 0]
+    assert loss == pytest.approx(float(h.exact_loss(model, shifted)))
+    OFFSET = 0.0
+
+    @dataclasses.dataclass  # unhashable (eq=True, not frozen): keyed by its attributes
+    class Target:
+        c: float
+
+        def __call__(self, z):
+            return tf.square(z - self.c)
+
+    target = Target(1.0)
+    h.exact_gradient(model, target)
+    target.c = 2.0
+    np.testing.assert_allclose(h.exact_gradient(model, target)["logits"], reference(2.0))
+
+
+def test_equal_fresh_lambdas_share_one_trace_and_memory_stays_flat():
+    model = h.make_model(dim=3, buckets=4, seed=4)
+
+    def rss_mib():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    def calls(n):
+        for _ in range(n):
+            f = lambda z: (z - 0.3) ** 2  # noqa: E731  (a new function object every time)
+            h.gradient_samples(model, "score_function", 10, f=f)
+            h.exact_gradient(model, f)
+            h.optimise(model, "elementary", steps=2, n_runs=2, f=f)
+
+    calls(5)  # warm up: the first traces and TensorFlow's own caches
+    before = rss_mib()
+    calls(200)
+    assert rss_mib() - before < 50
