@@ -4,8 +4,8 @@
 
 index.html is the README, teaching.html the instructor guide; each notebook
 becomes NN_name.html with its stored outputs (figures embedded), a navigation
-bar, and links between notebooks
-rewritten from .ipynb to .html. Math is typeset by MathJax in the reader's
+bar, and links between notebooks rewritten from .ipynb to .html; the tests'
+nbval-* cell tags are left out. Math is typeset by MathJax in the reader's
 browser, as in JupyterLab. Nothing is executed: run `make outputs` first if the
 notebooks changed.
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 import mistune
 import nbformat
 from nbconvert import HTMLExporter
+from student import without_test_tags
 
 ROOT = Path(__file__).resolve().parent.parent
 MATHJAX = """<script>
@@ -78,7 +79,8 @@ def render_markdown(path, title):
 
 
 def render_notebook(path, exporter):
-    html, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
+    notebook = without_test_tags(nbformat.read(path, as_version=4))
+    html, _ = exporter.from_notebook_node(notebook)
     html = html.replace("</head>", f"{STYLE}</head>", 1)
     html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + navigation(), html, count=1)
     return rewrite_links(html)

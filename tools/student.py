@@ -3,7 +3,8 @@
     python tools/student.py [OUTPUT_DIR]     (default: student/, ignored by git)
 
 Cells tagged "solution" keep their place and their tag, with the solution replaced
-by a prompt; every output and execution count is cleared. The copies run top to
+by a prompt; every output and execution count is cleared, and the test tags
+(nbval-*, for the repository's own tests) are removed. The copies run top to
 bottom: answer placeholders default to None and the check cells then say
 "not answered yet".
 """
@@ -18,7 +19,19 @@ CODE_PROMPT = "# Your solution here: replace this line with your code.\n"
 MARKDOWN_PROMPT = "*Your answer here.*"
 
 
+def without_test_tags(notebook):
+    """Drop nbval's cell tags: they steer the repository's tests, not the reader."""
+    for cell in notebook.cells:
+        tags = [tag for tag in cell.metadata.get("tags", []) if not tag.startswith("nbval-")]
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
+    return notebook
+
+
 def student_copy(notebook):
+    without_test_tags(notebook)
     for cell in notebook.cells:
         if "solution" in cell.metadata.get("tags", []):
             cell.source = CODE_PROMPT if cell.cell_type == "code" else MARKDOWN_PROMPT
