@@ -92,24 +92,41 @@ def test_notebook_runs_top_to_bottom_with_colabs_versions(colab, notebook):
     run(python, "-c", EXECUTE, copy, folder, cwd=folder)
 
 
+def run_colab_cell(python, folder):
+    """The first code cell of notebook 01, run as on Colab, installing from this checkout.
+
+    google.colab is importable, as on Colab; the package comes from this checkout
+    instead of GitHub, with the cell's own pip command (and its --no-deps).
+    """
+    code = [c for c in json.loads(NOTEBOOKS[0].read_text())["cells"] if c["cell_type"] == "code"]
+    cell = "".join(code[0]["source"])
+    package = next(w for w in cell.split('"') if w.startswith("git+https://"))
+    as_on_colab = "import sys, types\nsys.modules['google.colab'] = types.ModuleType('colab')\n"
+    script = folder / "colab_cell.py"
+    script.write_text(as_on_colab + cell.replace(package, str(ROOT)))
+    run(python, script, cwd=folder)
+
+
+def assert_only_the_helpers_were_added(before, after):
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert after.pop("discrete-latent-gradients") == version
+    assert after == before, {k: (before.get(k), after.get(k)) for k in before.keys() | after}
+
+
 def test_colab_cell_adds_the_helpers_and_changes_nothing_else(colab, tmp_path):
     python, _ = colab
     run(python, "-m", "pip", "uninstall", "--quiet", "--yes", "discrete-latent-gradients")
     before = installed(python)
-    code = [
-        cell
-        for cell in json.loads(NOTEBOOKS[0].read_text())["cells"]
-        if cell["cell_type"] == "code"
-    ]
-    cell = "".join(code[0]["source"])
-    package = next(w for w in cell.split('"') if w.startswith("git+https://"))
-    # As on Colab: google.colab is importable; the package comes from this checkout
-    # instead of GitHub (same pip command, same --no-deps).
-    as_on_colab = "import sys, types\nsys.modules['google.colab'] = types.ModuleType('colab')\n"
-    script = tmp_path / "colab_cell.py"
-    script.write_text(as_on_colab + cell.replace(package, str(ROOT)))
-    run(python, script, cwd=tmp_path)
-    after = installed(python)
-    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    assert after.pop("discrete-latent-gradients") == version
-    assert after == before, {k: (before.get(k), after.get(k)) for k in before.keys() | after}
+    run_colab_cell(python, tmp_path)
+    assert_only_the_helpers_were_added(before, installed(python))
+
+
+def test_colab_cell_installs_no_dependency_even_where_one_is_missing(tmp_path):
+    # Where the kernel's packages do not satisfy the package's ranges (here: none of
+    # them is installed; on Colab, a TensorFlow newer than the range allows), pip without
+    # --no-deps would install or replace them under the running kernel.
+    run(colab_python(), "-m", "venv", tmp_path / "bare")
+    python = str(tmp_path / "bare" / "bin" / "python")
+    before = installed(python)
+    run_colab_cell(python, tmp_path)
+    assert_only_the_helpers_were_added(before, installed(python))
