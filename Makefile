@@ -103,7 +103,8 @@ test-browser: $(BROWSER_READY)
 	tools/offline.sh $(PYTHON) -m pytest -m browser tests/browser
 
 # Installs into new environments from the package index, so it needs the network:
-# Colab's TensorFlow and NumPy, and the README's commands without make in a fresh clone.
+# Colab's TensorFlow and NumPy, Binder's packages and postBuild, and the README's
+# commands without make in a fresh clone.
 test-install: env
 	$(PYTHON) -m pytest -m install tests/install
 
