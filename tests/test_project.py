@@ -158,15 +158,21 @@ def test_binder_override_is_what_jupyterlab_reads(tmp_path):
     assert (lab_dir / "settings" / "overrides.json").read_text() == (
         ROOT / ".binder" / "overrides.json"
     ).read_text()
+    # Each override is a setting of the installed JupyterLab, and its default becomes the
+    # override's value when JupyterLab's own settings code reads the folder.
+    overrides = json.loads((ROOT / ".binder" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/notebook-extension:tracker"] == {"kernelShutdown": True}
     schemas = Path(LabApp().schemas_dir)
-    settings, _ = get_settings(
-        str(lab_dir / "settings"),
-        str(schemas),
-        str(tmp_path / "user-settings"),
-        schema_name="@jupyterlab/notebook-extension:tracker",
-    )
-    prop = settings["schema"]["properties"]["kernelShutdown"]
-    assert prop["type"] == "boolean" and prop["default"] is True
+    for plugin, values in overrides.items():
+        settings, _ = get_settings(
+            str(lab_dir / "settings"),
+            str(schemas),
+            str(tmp_path / "user-settings"),
+            schema_name=plugin,
+        )
+        for key, value in values.items():
+            assert key in settings["schema"]["properties"], f"{plugin} has no setting {key}"
+            assert settings["schema"]["properties"][key]["default"] == value
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
