@@ -51,13 +51,14 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: help env lab test test-browser test-install lint unit outputs badges bench student html clean
+.PHONY: help env lab test test-browser test-install lint unit outputs badges bench student \
+	html clean
 
 help:
 	@echo "make lab      open JupyterLab on the notebooks (port \$$JUPYTER_PORT, default 8888)"
 	@echo "make test     lint, unit and statistical tests, every notebook under nbval"
 	@echo "make test-browser  run every notebook in JupyterLab in headless chromium"
-	@echo "make test-install  install as readers do (Colab's versions; no make) and run it"
+	@echo "make test-install  install as readers do (Colab's versions, Binder, no make); network"
 	@echo "make outputs  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make badges   rewrite Binder/Colab badges and links from pyproject.toml"
 	@echo "make bench    time the estimators and the notebooks (not part of make test)"
