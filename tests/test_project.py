@@ -1,5 +1,6 @@
 """The series' own files agree with each other: badges, pins, notebooks, Makefile."""
 
+import importlib.metadata
 import json
 import os
 import re
@@ -101,6 +102,36 @@ def test_package_dependencies_are_what_helpers_imports():
             if match and match.group(1) not in sys.stdlib_module_names:
                 imported.add(match.group(1))
     assert imported - {"helpers"} == set(requirements("run"))
+
+
+def imported_distributions(paths):
+    """The installed distributions that these files import directly (not the series' own)."""
+    folders = ("helpers", "tools", "tests", "benchmarks")
+    local = {path.stem for folder in folders for path in (ROOT / folder).rglob("*.py")}
+    local.add("helpers")
+    modules = set()
+    for path in paths:
+        for line in path.read_text().splitlines():
+            match = re.match(r"\s*(?:import|from) (\w+)", line)
+            if match and match.group(1) not in sys.stdlib_module_names | local:
+                modules.add(match.group(1))
+    found = importlib.metadata.packages_distributions()
+    return {canonicalize_name(found[module][0]) for module in modules}
+
+
+@pytest.mark.parametrize(
+    "pattern,extras",
+    [
+        ("tools/*.py", ("run", "tools")),
+        ("benchmarks/*.py", ("run", "tools")),
+        ("tests/*.py", ("run", "lab", "tools", "test")),
+        ("tests/install/*.py", ("run", "lab", "tools", "test")),
+        ("tests/browser/*.py", ("run", "lab", "tools", "test", "browser")),
+    ],
+)
+def test_what_tools_and_tests_import_is_declared_in_their_extras(pattern, extras):
+    undeclared = imported_distributions(ROOT.glob(pattern)) - set(requirements(*extras))
+    assert not undeclared, f"{pattern} imports {undeclared}, not declared in {extras}"
 
 
 def test_environment_files_use_pyproject_ranges():
