@@ -1,7 +1,9 @@
 # Two commands for a newcomer: `make lab` and `make test`.
 # Both create the environment first if needed: an active virtualenv or conda
 # environment (other than conda's base) is used as it is; otherwise a .venv is
-# made with python3 -m venv and pip.
+# made with the newest supported Python found (python3.13, python3.12, python3.11,
+# then python3 if it is one of those) and filled with pip, at the exact versions
+# of constraints.txt. PYTHON3=/path/to/python3.12 names the interpreter instead.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -24,6 +26,23 @@ else
   ENV_READY := $(VENV)/.ready
 endif
 PYTHON := $(BIN)python
+
+# TensorFlow 2.21 has wheels for Python 3.11-3.13 only.
+SUPPORTED_PYTHONS := 3.13 3.12 3.11
+# The first candidate that runs and reports a supported version (a command can exist
+# and still fail, e.g. a pyenv shim for a version that is not selected). Expanded
+# only when .venv is made.
+PYTHON3 ?= $(shell for p in $(addprefix python,$(SUPPORTED_PYTHONS)) python3; do \
+	v=$$($$p -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) && \
+	case " $(SUPPORTED_PYTHONS) " in (*" $$v "*) echo $$p; break;; esac; done)
+define NO_PYTHON
+No supported Python found: the series needs Python 3.11, 3.12 or 3.13 (TensorFlow
+has no wheels for other versions), and none of python3.13, python3.12, python3.11 or
+python3 is one. Install one of them, or name it: make lab PYTHON3=/path/to/python3.12
+endef
+export NO_PYTHON
+# Exact versions in the .venv the Makefile makes; an active environment keeps its own.
+CONSTRAINTS := $(if $(ACTIVE_ENV),,-c constraints.txt)
 # Jupyter refuses to run as root unless told to (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -32,12 +51,14 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: help env lab test test-browser lint unit outputs badges bench student html clean
+.PHONY: help env lab test test-browser test-install lint unit outputs badges bench student \
+	html clean
 
 help:
 	@echo "make lab      open JupyterLab on the notebooks (port \$$JUPYTER_PORT, default 8888)"
 	@echo "make test     lint, unit and statistical tests, every notebook under nbval"
 	@echo "make test-browser  run every notebook in JupyterLab in headless chromium"
+	@echo "make test-install  install as readers do (Colab's versions, Binder, no make); network"
 	@echo "make outputs  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make badges   rewrite Binder/Colab badges and links from pyproject.toml"
 	@echo "make bench    time the estimators and the notebooks (not part of make test)"
@@ -46,17 +67,20 @@ help:
 
 env: $(ENV_READY)
 
-$(ENV_READY): pyproject.toml
+$(ENV_READY): pyproject.toml constraints.txt
 ifndef ACTIVE_ENV
-	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	@test -x $(PYTHON) || { test -n "$(PYTHON3)" || { echo "$$NO_PYTHON" >&2; exit 1; }; \
+		echo "$(PYTHON3) -m venv $(VENV)"; $(PYTHON3) -m venv $(VENV); }
 endif
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e ".[test]"
+	$(PYTHON) -m pip install --quiet -e ".[lab,test]" $(CONSTRAINTS)
 	@touch $@
 
+# The repository root is served, so that every relative link works (the notebooks'
+# "Series index" is ../README.md); the lab opens on the notebooks folder.
 lab: env
 	$(BIN)jupyter lab --no-browser --ip=$(JUPYTER_IP) --port=$(JUPYTER_PORT) $(ALLOW_ROOT) \
-		--ServerApp.root_dir=notebooks
+		--ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
 
 lint: env
 	$(BIN)ruff check .
@@ -73,11 +97,17 @@ BROWSER_READY := $(dir $(ENV_READY)).browser-ready
 
 $(BROWSER_READY): $(ENV_READY)
 	tools/install_browser.sh
-	$(PYTHON) -m pip install --quiet -e ".[test,browser]"
+	$(PYTHON) -m pip install --quiet -e ".[lab,test,browser]" $(CONSTRAINTS)
 	@touch $@
 
 test-browser: $(BROWSER_READY)
 	tools/offline.sh $(PYTHON) -m pytest -m browser tests/browser
+
+# Installs into new environments from the package index, so it needs the network:
+# Colab's TensorFlow and NumPy, Binder's packages and postBuild, and the README's
+# commands without make in a fresh clone.
+test-install: env
+	$(PYTHON) -m pytest -m install tests/install
 
 outputs: env
 	$(PYTHON) tools/execute_notebooks.py notebooks/[0-9]*.ipynb

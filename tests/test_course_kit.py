@@ -70,6 +70,26 @@ def test_no_solution_leaks_into_student_copies(copies):
                 assert cell.outputs == [] and cell.execution_count is None
 
 
+def test_nbval_tags_steer_the_tests_but_reach_no_reader(copies, tmp_path):
+    # Timing cells carry nbval's tag instead of a comment line every student would read.
+    tagged = [
+        c
+        for path in NOTEBOOKS
+        for c in nbformat.read(path, as_version=4).cells
+        if "nbval-ignore-output" in c.metadata.get("tags", [])
+    ]
+    assert tagged, "no cell carries the nbval-ignore-output tag"
+    for path in NOTEBOOKS:
+        assert "NBVAL_" not in path.read_text(), f"{path.name} has an NBVAL_ comment line"
+    for copy in copies:
+        for cell in nbformat.read(copy, as_version=4).cells:
+            assert not any(t.startswith("nbval-") for t in cell.metadata.get("tags", []))
+    site = series_site.build(tmp_path / "site")
+    for path in NOTEBOOKS:
+        page = (site / f"{path.stem}.html").read_text()
+        assert "nbval-" not in page, f"{path.stem}.html carries an nbval tag"
+
+
 @pytest.mark.parametrize("index", range(len(NOTEBOOKS)), ids=[p.name for p in NOTEBOOKS])
 def test_student_copies_run_top_to_bottom(copies, index):
     notebook = nbformat.read(copies[index], as_version=4)

@@ -1,20 +1,25 @@
 """The series' own files agree with each other: badges, pins, notebooks, Makefile."""
 
+import importlib.metadata
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import tomllib
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -24,9 +29,33 @@ import readme_figure  # noqa: E402
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def split_requirement(text):
-    name, spec = re.match(r"\s*([A-Za-z0-9_.-]+)\s*(.*)", text).groups()
-    return name.lower().replace("_", "-"), ",".join(sorted(spec.replace(" ", "").split(",")))
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+SELF = PROJECT["name"]
+
+
+def requirements(*groups):
+    """name -> Requirement for the dependencies ("run") and the named extras."""
+    found = {}
+    for group in groups:
+        texts = (
+            PROJECT["dependencies"] if group == "run" else PROJECT["optional-dependencies"][group]
+        )
+        for text in texts:
+            requirement = Requirement(text)
+            if requirement.name != SELF:  # an extra that includes another extra
+                found[canonicalize_name(requirement.name)] = requirement
+    return found
+
+
+def environment_ranges(path):
+    """name -> version range of a conda environment file (its pip section included)."""
+    ranges = {}
+    for dep in yaml.safe_load(path.read_text())["dependencies"]:
+        for item in dep["pip"] if isinstance(dep, dict) else [dep]:
+            if not re.match(r"(python|pip)\b", item):  # conda's python=3.11 form
+                requirement = Requirement(item)
+                ranges[canonicalize_name(requirement.name)] = requirement.specifier
+    return ranges
 
 
 def test_badges_and_links_match_the_repository_setting():
@@ -39,18 +68,142 @@ def test_badges_and_links_match_the_repository_setting():
         assert badges.binder_url(repo, branch, path.stem) in path.read_text()
 
 
-def test_environment_yml_pins_what_pyproject_pins():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = dict(map(split_requirement, project["dependencies"]))
-    wanted.update(map(split_requirement, project["optional-dependencies"]["test"]))
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pinned = {}
-    for dep in env["dependencies"]:
-        for item in dep["pip"] if isinstance(dep, dict) else [dep]:
-            name, spec = split_requirement(item)
-            if name not in ("python", "pip"):
-                pinned[name] = spec
-    assert pinned == wanted
+def test_a_tag_moves_every_link_and_the_colab_install_off_the_branch():
+    series = {"repository": "someone/series", "branch": "main", "tag": "course-2026"}
+    files = badges.rendered(series)
+    for path, text in files.items():
+        assert "/main" not in text and "@main" not in text, f"{path.name} still names main"
+    for path in NOTEBOOKS:
+        notebook = nbformat.reads(files[path], as_version=4)
+        code = [c for c in notebook.cells if c.cell_type == "code"]
+        assert 'PACKAGE = "git+https://github.com/someone/series@course-2026"' in code[0].source
+        assert "mybinder.org/v2/gh/someone/series/course-2026?labpath=" in notebook.cells[0].source
+        assert "colab.research.google.com/github/someone/series/blob/course-2026/" in (
+            notebook.cells[0].source
+        )
+    without_tag = badges.rendered({**series, "tag": ""})
+    assert "@main" in without_tag[NOTEBOOKS[0]]
+    with pytest.raises(SystemExit, match="git ref"):
+        badges.settings({**series, "tag": "no spaces allowed"})
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_cell_installs_the_helpers_only(path):
+    code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    assert code[0].source == badges.colab_cell(*badges.settings())
+    assert '"--no-deps"' in code[0].source and not code[0].outputs
+
+
+def test_package_dependencies_are_what_helpers_imports():
+    imported = set()
+    for path in (ROOT / "helpers").glob("*.py"):
+        for line in path.read_text().splitlines():
+            match = re.match(r"\s*(?:import|from) (\w+)", line)
+            if match and match.group(1) not in sys.stdlib_module_names:
+                imported.add(match.group(1))
+    assert imported - {"helpers"} == set(requirements("run"))
+
+
+def imported_distributions(paths):
+    """The installed distributions that these files import directly (not the series' own)."""
+    folders = ("helpers", "tools", "tests", "benchmarks")
+    local = {path.stem for folder in folders for path in (ROOT / folder).rglob("*.py")}
+    local.add("helpers")
+    modules = set()
+    for path in paths:
+        for line in path.read_text().splitlines():
+            match = re.match(r"\s*(?:import|from) (\w+)", line)
+            if match and match.group(1) not in sys.stdlib_module_names | local:
+                modules.add(match.group(1))
+    found = importlib.metadata.packages_distributions()
+    return {canonicalize_name(found[module][0]) for module in modules}
+
+
+@pytest.mark.parametrize(
+    "pattern,extras",
+    [
+        ("tools/*.py", ("run", "tools")),
+        ("benchmarks/*.py", ("run", "tools")),
+        ("tests/*.py", ("run", "lab", "tools", "test")),
+        ("tests/install/*.py", ("run", "lab", "tools", "test")),
+        ("tests/browser/*.py", ("run", "lab", "tools", "test", "browser")),
+    ],
+)
+def test_what_tools_and_tests_import_is_declared_in_their_extras(pattern, extras):
+    undeclared = imported_distributions(ROOT.glob(pattern)) - set(requirements(*extras))
+    assert not undeclared, f"{pattern} imports {undeclared}, not declared in {extras}"
+
+
+def test_environment_files_use_pyproject_ranges():
+    # environment.yml (conda users): the package, lab and the test tools.
+    everything = requirements("run", "lab", "tools", "test")
+    conda = environment_ranges(ROOT / "environment.yml")
+    assert conda == {name: r.specifier for name, r in everything.items()}
+    # .binder/: what the notebooks need in JupyterLab, TensorFlow's CPU-only build.
+    binder = environment_ranges(ROOT / ".binder" / "environment.yml")
+    binder["tensorflow"] = binder.pop("tensorflow-cpu")
+    lean = requirements("run", "lab")
+    assert binder == {name: r.specifier for name, r in lean.items()}
+
+
+def test_constraints_pin_every_requirement_within_its_range():
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            requirement = Requirement(line)
+            (version,) = [spec.version for spec in requirement.specifier if spec.operator == "=="]
+            pins[canonicalize_name(requirement.name)] = version
+    everything = requirements("run", *PROJECT["optional-dependencies"])
+    assert set(pins) == set(everything)
+    for name, requirement in everything.items():
+        assert requirement.specifier.contains(pins[name]), (
+            f"{name}=={pins[name]} not in {requirement}"
+        )
+
+
+def test_build_backend_reads_the_pep639_licence():
+    build = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]
+    assert PROJECT["license"] == "MIT"
+    (setuptools,) = [Requirement(r) for r in build["requires"] if r.startswith("setuptools")]
+    assert not setuptools.specifier.contains("76.9") and setuptools.specifier.contains("77.0")
+
+
+def test_binder_override_is_what_jupyterlab_reads(tmp_path):
+    """Run .binder/postBuild (pip stubbed out) and read the settings as JupyterLab does."""
+    from jupyterlab.labapp import LabApp
+    from jupyterlab_server.settings_utils import get_settings
+
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "python").write_text(
+        "#!/bin/sh\n"
+        '[ "$1 $2" = "-m pip" ] && exit 0\n'  # the helpers are installed here already
+        f'exec {sys.executable} "$@"\n'
+    )
+    (shim / "python").chmod(0o755)
+    lab_dir = tmp_path / "lab"
+    env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}", "JUPYTERLAB_DIR": str(lab_dir)}
+    subprocess.run([str(ROOT / ".binder" / "postBuild")], cwd=ROOT, env=env, check=True)
+    # Where postBuild put it is where this JupyterLab looks for overrides.
+    assert LabApp(app_dir=str(lab_dir)).app_settings_dir == str(lab_dir / "settings")
+    assert (lab_dir / "settings" / "overrides.json").read_text() == (
+        ROOT / ".binder" / "overrides.json"
+    ).read_text()
+    # Each override is a setting of the installed JupyterLab, and its default becomes the
+    # override's value when JupyterLab's own settings code reads the folder.
+    overrides = json.loads((ROOT / ".binder" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/notebook-extension:tracker"] == {"kernelShutdown": True}
+    schemas = Path(LabApp().schemas_dir)
+    for plugin, values in overrides.items():
+        settings, _ = get_settings(
+            str(lab_dir / "settings"),
+            str(schemas),
+            str(tmp_path / "user-settings"),
+            schema_name=plugin,
+        )
+        for key, value in values.items():
+            assert key in settings["schema"]["properties"], f"{plugin} has no setting {key}"
+            assert settings["schema"]["properties"][key]["default"] == value
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -94,7 +247,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def test_make_lab_serves_the_notebooks():
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response), response.geturl()
+
+
+def test_make_lab_serves_the_repository_and_opens_on_the_notebooks():
     port = free_port()
     env = {**os.environ, "JUPYTER_PORT": str(port), "JUPYTER_TOKEN": "series-test"}
     lab = subprocess.Popen(
@@ -105,23 +263,103 @@ def test_make_lab_serves_the_notebooks():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}/api/contents?token=series-test"
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while True:
             try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    listing = json.load(response)
+                root, _ = get_json(f"{base}/api/contents?token=series-test")
                 break
             except OSError:
                 assert lab.poll() is None, "make lab exited early"
                 assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
                 time.sleep(1)
+        notebooks, _ = get_json(f"{base}/api/contents/notebooks?token=series-test")
+        with urllib.request.urlopen(f"{base}/?token=series-test", timeout=10) as response:
+            landing = urllib.parse.urlparse(response.geturl()).path
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(timeout=30)
-    names = {item["name"] for item in listing["content"]}
-    assert {path.name for path in NOTEBOOKS} <= names
+    # The root is the repository: the notebooks' ../README.md and docs/ are inside it.
+    assert {"README.md", "notebooks", "docs"} <= {item["name"] for item in root["content"]}
+    assert {path.name for path in NOTEBOOKS} <= {item["name"] for item in notebooks["content"]}
+    assert landing == "/lab/tree/notebooks"
+
+
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def relative_links(text):
+    for target in MARKDOWN_LINK.findall(text):
+        if not urllib.parse.urlparse(target).scheme and not target.startswith("#"):
+            yield urllib.parse.unquote(target.split("#")[0])
+
+
+def test_every_relative_link_in_the_docs_and_notebooks_resolves_inside_the_repository():
+    pages = [ROOT / "README.md", ROOT / "docs" / "teaching.md"]
+    texts = {page: page.read_text() for page in pages}
+    for path in NOTEBOOKS:
+        cells = nbformat.read(path, as_version=4).cells
+        texts[path] = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    for page, text in texts.items():
+        links = list(relative_links(text))
+        assert links or page.parent.name == "docs", f"no relative link found in {page.name}"
+        for link in links:
+            target = (page.parent / link).resolve()
+            assert target.is_relative_to(ROOT), f"{page.name}: {link} leaves the repository"
+            assert target.exists(), f"{page.name}: {link} does not exist"
+
+
+def fake_python(folder, name, version):
+    """A command that answers every question like a Python of the given version would."""
+    path = folder / name
+    path.write_text(f"#!/bin/sh\necho {version}\n")
+    path.chmod(0o755)
+
+
+def make_env(folder, *args):
+    # PATH holds only the fake interpreters (the recipes run /bin/bash by its full path),
+    # and no virtualenv or conda environment counts as active.
+    env = {"PATH": str(folder), "HOME": os.environ.get("HOME", "/tmp")}
+    venv = folder / "venv"
+    return subprocess.run(
+        [shutil.which("make"), *args, "env", f"VENV={venv}", f"ENV_READY={venv}/.ready"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_makefile_stops_with_advice_when_python3_is_unsupported(tmp_path):
+    fake_python(tmp_path, "python3", "3.14")
+    result = make_env(tmp_path)
+    assert result.returncode != 0
+    assert "needs Python 3.11, 3.12 or 3.13" in result.stderr
+    assert "PYTHON3=/path/to/python3.12" in result.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+@pytest.mark.parametrize(
+    "available,chosen",
+    [
+        ({"python3": "3.14", "python3.12": "3.12", "python3.11": "3.11"}, "python3.12"),
+        ({"python3": "3.14", "python3.13": "3.14", "python3.11": "3.11"}, "python3.11"),
+        ({"python3": "3.12"}, "python3"),
+    ],
+)
+def test_makefile_makes_the_venv_with_the_newest_supported_python(tmp_path, available, chosen):
+    for name, version in available.items():
+        fake_python(tmp_path, name, version)
+    result = make_env(tmp_path, "-n")
+    assert result.returncode == 0, result.stderr
+    assert f"{chosen} -m venv {tmp_path / 'venv'}" in result.stdout
+
+
+def test_makefile_takes_the_python_it_is_given(tmp_path):
+    fake_python(tmp_path, "python3", "3.14")
+    result = make_env(tmp_path, "-n", "PYTHON3=/opt/python3.12/bin/python3")
+    assert "/opt/python3.12/bin/python3 -m venv" in result.stdout
 
 
 def test_readme_figure_is_the_stored_notebook_output():

@@ -4,8 +4,8 @@
 
 index.html is the README, teaching.html the instructor guide; each notebook
 becomes NN_name.html with its stored outputs (figures embedded), a navigation
-bar, and links between notebooks
-rewritten from .ipynb to .html. Math is typeset by MathJax in the reader's
+bar, and links between notebooks rewritten from .ipynb to .html; the tests'
+nbval-* cell tags are left out. Math is typeset by MathJax in the reader's
 browser, as in JupyterLab, from a copy shipped with the site (mathjax/tex-svg.js,
 MathJax 3's single-file build with its fonts inside, taken from the
 django-static-mathjax package on PyPI, which needs no Django): the pages read
@@ -21,6 +21,7 @@ from pathlib import Path
 import mistune
 import nbformat
 from nbconvert import HTMLExporter
+from student import without_test_tags
 
 ROOT = Path(__file__).resolve().parent.parent
 MATHJAX_FILE = "mathjax/tex-svg.js"
@@ -96,7 +97,8 @@ def use_local_mathjax(html):
 
 
 def render_notebook(path, exporter):
-    html, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
+    notebook = without_test_tags(nbformat.read(path, as_version=4))
+    html, _ = exporter.from_notebook_node(notebook)
     html = use_local_mathjax(html).replace("</head>", f"{STYLE}</head>", 1)
     html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + navigation(), html, count=1)
     return rewrite_links(html)

@@ -4,7 +4,8 @@
 
 Cells tagged "solution" keep their place and their tag, with the solution replaced
 by a prompt: each is the student's answer cell. Every output and execution count is
-cleared. The copies run top to bottom: a code answer cell keeps what the check cell
+cleared, and the test tags (nbval-*, for the repository's own tests) are removed. The
+copies run top to bottom: a code answer cell keeps what the check cell
 after it needs, as stubs (`answer_1 = None`, or a function returning None), so the
 check says "not answered yet" until the student fills it in.
 """
@@ -19,6 +20,17 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 CODE_PROMPT = "# Your solution here: replace this line with your code.\n"
 MARKDOWN_PROMPT = "*Your answer here.*"
+
+
+def without_test_tags(notebook):
+    """Drop nbval's cell tags: they steer the repository's tests, not the reader."""
+    for cell in notebook.cells:
+        tags = [tag for tag in cell.metadata.get("tags", []) if not tag.startswith("nbval-")]
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
+    return notebook
 
 
 def checked_names(notebook):
@@ -41,6 +53,7 @@ def stubs(solution, names):
 
 
 def student_copy(notebook):
+    without_test_tags(notebook)
     names = checked_names(notebook)
     for cell in notebook.cells:
         if "solution" in cell.metadata.get("tags", []):

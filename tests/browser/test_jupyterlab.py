@@ -1,15 +1,20 @@
 """The notebooks as readers meet them: JupyterLab in a real (headless) browser.
 
-Run with `make test-browser` (also part of .ci/run). For each notebook: open it in
+Run with `make test-browser` (also part of .ci/run). JupyterLab serves a copy of the
+repository's layout as `make lab` does (the root, opening on notebooks/), with
+Binder's settings override (.binder/overrides.json). For each notebook: open it in
 JupyterLab, restart the kernel and clear outputs, run all cells through the UI,
 wait for the kernel to go idle, then check that no cell shows an error, that as
 many figures rendered as the stored notebook has, and that the LaTeX rendered
 (MathJax output present, no raw $$ left). A full-page screenshot of each goes to
 artifacts/screenshots/. Deliberately broken copies show that the checks fail.
+Each navigation link (series index, previous, next) is clicked and must open its
+target; closing a notebook's tab must shut its kernel down (Binder's override).
 """
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -72,11 +77,21 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """JupyterLab serving copies of the notebooks plus broken ones; stopped whatever happens."""
-    folder = tmp_path_factory.mktemp("served")
+    """JupyterLab serving a copy of the repository's layout plus broken notebooks.
+
+    As `make lab` serves it: the root holds README.md, docs/ and notebooks/, and the
+    lab opens on notebooks/. Stopped whatever happens.
+    """
+    root = tmp_path_factory.mktemp("served")
+    shutil.copy(ROOT / "README.md", root / "README.md")
+    shutil.copytree(ROOT / "docs", root / "docs")
+    folder = root / "notebooks"
+    folder.mkdir()
     for path in NOTEBOOKS:
         shutil.copy(path, folder / path.name)
     write_broken_copies(folder)
+    app_settings = tmp_path_factory.mktemp("app-settings")
+    shutil.copy(ROOT / ".binder" / "overrides.json", app_settings / "overrides.json")
     settings = tmp_path_factory.mktemp("settings") / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     # Render every cell (no virtual scrolling), so all outputs are in the page; and
@@ -96,7 +111,9 @@ def served(tmp_path_factory):
         "--ip=127.0.0.1",
         f"--port={port}",
         f"--IdentityProvider.token={TOKEN}",
-        f"--ServerApp.root_dir={folder}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.default_url=/lab/tree/notebooks",
+        f"--LabApp.app_settings_dir={app_settings}",
         f"--LabApp.user_settings_dir={settings.parent.parent}",
         f"--LabApp.workspaces_dir={tmp_path_factory.mktemp('workspaces')}",
     ]
@@ -165,8 +182,7 @@ def run_in_lab(browser, url, path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
         # A workspace of its own, reset: only this notebook is open.
-        page.goto(f"{url}/lab/workspaces/{path.stem}/tree/{path.name}?reset&token={TOKEN}")
-        page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=90_000)
+        open_notebook(page, url, path, workspace=path.stem)
         page.wait_for_selector(idle, timeout=90_000)
         page.click("li.lm-MenuBar-item:has-text('Kernel')")
         page.click("text=Restart Kernel and Clear Outputs of All Cells…")
@@ -194,6 +210,18 @@ def run_in_lab(browser, url, path):
         page.screenshot(path=SCREENSHOTS / f"{path.stem}.png", full_page=True)
         page.close()
         shut_down_kernels(url)
+
+
+def open_notebook(page, url, path, workspace):
+    """Open notebooks/<name> in a workspace of its own, reset: only it is open."""
+    where = f"{url}/lab/workspaces/{workspace}/tree/notebooks/{path.name}"
+    page.goto(f"{where}?reset&token={TOKEN}")
+    page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=90_000)
+
+
+def kernels(url):
+    with urllib.request.urlopen(f"{url}/api/kernels?token={TOKEN}", timeout=10) as response:
+        return json.load(response)
 
 
 def shut_down_kernels(url):
@@ -236,3 +264,103 @@ def test_checks_catch_a_broken_notebook(served, browser, name, symptom):
     path = folder / f"{name}.ipynb"
     found = run_in_lab(browser, url, path)
     assert any(symptom in issue for issue in problems(found, path))
+
+
+# The relative links of the first and last cells (header and footer), as rendered:
+# JupyterLab points a link to a file in the served tree at /files/<path from the root>
+# and opens that file itself when it is clicked.
+LOCAL_LINK = "a[href*='/files/']"
+NAVIGATION_LINKS = """(selector) => {
+    const cells = document.querySelectorAll(
+        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell');
+    return [cells[0], cells[cells.length - 1]].flatMap(cell =>
+        [...cell.querySelectorAll(selector)].map(a => ({
+            text: a.innerText,
+            path: decodeURIComponent(new URL(a.href).pathname.replace(/^\\/files\\//, '')),
+        })));
+}"""
+CURRENT_TAB = ".lm-DockPanel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
+SHOWN = ".lm-DockPanel-widget:not(.lm-mod-hidden)"
+
+
+def expected_links(path):
+    """(text, path from the served root) of each relative link in the header and footer."""
+    cells = nbformat.read(path, as_version=4).cells
+    links = []
+    for cell in (cells[0], cells[-1]):
+        for text, target in re.findall(r"\[([^\]]+)\]\(([^)]+)\)", cell.source):
+            if "://" not in target:
+                resolved = (Path("/notebooks") / target).resolve()
+                links.append((text, str(resolved.relative_to("/"))))
+    return links
+
+
+def first_line_of(target):
+    """A line the target shows once open: the README's title, a notebook's heading."""
+    if target.endswith(".ipynb"):
+        heading = nbformat.read(ROOT / target, as_version=4).cells[1].source
+        return heading.splitlines()[0].lstrip("# ")
+    return (ROOT / target).read_text().splitlines()[0].lstrip("# ")
+
+
+def click_link(page, index):
+    page.locator(f"{PANEL} .jp-Cell").first.wait_for()
+    cells = page.locator(f"{PANEL} .jp-Cell")
+    links = [link for cell in (cells.first, cells.last) for link in cell.locator(LOCAL_LINK).all()]
+    links[index].click()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_navigation_link_opens_its_target(served, browser, notebook):
+    url, _ = served
+    wanted = expected_links(notebook)
+    assert any(text == "Series index" for text, _ in wanted), "no series index link"
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        open_notebook(page, url, notebook, workspace=f"links-{notebook.stem}")
+        # Links get their resolved address a moment after the cell renders.
+        count = f"({NAVIGATION_LINKS})(selector).length === {len(wanted)}"
+        try:
+            page.wait_for_function(f"(selector) => {count}", arg=LOCAL_LINK, timeout=30_000)
+        except playwright.TimeoutError:
+            pass  # the comparison below says what is missing
+        rendered = page.evaluate(NAVIGATION_LINKS, LOCAL_LINK)
+        found = [(link["text"], link["path"]) for link in rendered]
+        assert found == wanted, "the rendered links differ from the cells' links"
+        for index, (_, target) in enumerate(wanted):
+            click_link(page, index)
+            name = Path(target).name
+            page.wait_for_function(
+                """([selector, name]) => [...document.querySelectorAll(selector)]
+                    .some(tab => tab.innerText === name)""",
+                arg=[CURRENT_TAB, name],
+                timeout=30_000,
+            )
+            shown = page.locator(SHOWN).filter(has_text=first_line_of(target))
+            shown.first.wait_for(timeout=30_000)
+            # Back to the notebook for the next link.
+            page.locator(".lm-DockPanel .lm-TabBar-tab", has_text=notebook.name).click()
+            page.locator(f"{CURRENT_TAB}:text-is('{notebook.name}')").wait_for()
+    finally:
+        page.close()
+        shut_down_kernels(url)
+
+
+def test_closing_a_notebook_tab_shuts_its_kernel_down(served, browser):
+    """Binder's override (kernelShutdown) as JupyterLab applies it."""
+    url, _ = served
+    shut_down_kernels(url)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        open_notebook(page, url, NOTEBOOKS[0], workspace="kernel-shutdown")
+        page.wait_for_selector(".jp-StatusBar-TextItem:has-text('| Idle')", timeout=90_000)
+        assert len(kernels(url)) == 1
+        tab = page.locator(".lm-DockPanel .lm-TabBar-tab", has_text=NOTEBOOKS[0].name)
+        tab.locator(".lm-TabBar-tabCloseIcon").click()
+        deadline = time.monotonic() + 30
+        while kernels(url) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert kernels(url) == [], "the kernel outlived its closed tab"
+    finally:
+        page.close()
+        shut_down_kernels(url)
