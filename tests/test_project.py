@@ -1,5 +1,6 @@
 """The series' own files agree with each other: badges, pins, notebooks, Makefile."""
 
+import ast
 import importlib.metadata
 import json
 import os
@@ -94,13 +95,19 @@ def test_colab_cell_installs_the_helpers_only(path):
     assert '"--no-deps"' in code[0].source and not code[0].outputs
 
 
+def top_level_imports(path):
+    """The top-level modules a Python file imports (absolute imports only), parsed."""
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            modules.add(node.module.split(".")[0])
+    return modules - set(sys.stdlib_module_names)
+
+
 def test_package_dependencies_are_what_helpers_imports():
-    imported = set()
-    for path in (ROOT / "helpers").glob("*.py"):
-        for line in path.read_text().splitlines():
-            match = re.match(r"\s*(?:import|from) (\w+)", line)
-            if match and match.group(1) not in sys.stdlib_module_names:
-                imported.add(match.group(1))
+    imported = set().union(*map(top_level_imports, (ROOT / "helpers").glob("*.py")))
     assert imported - {"helpers"} == set(requirements("run"))
 
 
@@ -109,12 +116,7 @@ def imported_distributions(paths):
     folders = ("helpers", "tools", "tests", "benchmarks")
     local = {path.stem for folder in folders for path in (ROOT / folder).rglob("*.py")}
     local.add("helpers")
-    modules = set()
-    for path in paths:
-        for line in path.read_text().splitlines():
-            match = re.match(r"\s*(?:import|from) (\w+)", line)
-            if match and match.group(1) not in sys.stdlib_module_names | local:
-                modules.add(match.group(1))
+    modules = set().union(*map(top_level_imports, paths)) - local
     found = importlib.metadata.packages_distributions()
     return {canonicalize_name(found[module][0]) for module in modules}
 
