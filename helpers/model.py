@@ -119,10 +119,24 @@ class Model:
         return (self.buckets,) if self.latents == 1 else (self.latents, self.buckets)
 
     def values(self):
-        """The current parameter values as tensors, checked to be finite."""
+        """The current parameter values as tensors, checked: finite, and shaped for x and K."""
+        x = tf.convert_to_tensor(self.x)
+        if x.shape.rank != 1 or not np.all(np.isfinite(x.numpy())):
+            raise ValueError(
+                f"the context x must be a vector of finite numbers, got shape {tuple(x.shape)}"
+                + ("" if x.shape.rank != 1 else " with non-finite values")
+            )
+        width = (self.dim + self.latents * self.buckets,)
+        shapes = {"logits": self.event_shape, "A": width, "B": (), "C": width, "D": ()}
         values = {}
         for name in PARAM_NAMES:
             value = tf.convert_to_tensor(self.params[name])
+            if tuple(value.shape) != shapes[name]:
+                raise ValueError(
+                    f"parameter {name!r} has shape {tuple(value.shape)}, but a model with "
+                    f"dim={self.dim} (the length of x), {self.latents} latent(s) and "
+                    f"{self.buckets} categories needs {shapes[name]}"
+                )
             if not np.all(np.isfinite(value.numpy())):
                 raise ValueError(f"parameter {name!r} holds non-finite values; assign finite ones")
             values[name] = value
@@ -213,12 +227,14 @@ def sample(model, n, seed=0):
     """n ancestral draws (s, z): s int (n,) for one latent, (n, latents) for several; z (n,)."""
     model = as_model(model)
     n = checks.integer(n, "n", 1)
+    params = model.values()  # checked: finite, with the model's shapes
     seed_s, seed_z = tf.random.experimental.stateless_split(checks.seed(seed), num=2)
-    logits = tf.reshape(model.params["logits"], [1, model.latents * model.buckets])
+    logits = tf.reshape(params["logits"], [1, model.latents * model.buckets])
     logits = tf.reshape(tf.broadcast_to(logits, [n, logits.shape[1]]), [-1, model.buckets])
     s = tf.random.stateless_categorical(logits, 1, seed=seed_s)[:, 0]
     if model.latents > 1:
         s = tf.reshape(s, [n, model.latents])
-    mu, sigma = model.conditionals(tf.one_hot(s, model.buckets, dtype=model.dtype))
+    one_hot = tf.one_hot(s, model.buckets, dtype=model.dtype)
+    mu, sigma = conditionals(params, model.x, one_hot, model.latents)
     eps = tf.random.stateless_normal([n], seed=seed_z, dtype=model.dtype)
     return s.numpy(), (mu + sigma * eps).numpy()

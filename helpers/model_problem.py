@@ -19,8 +19,16 @@ from .problem import configurations, gather_configurations, joint_probs
 BASELINE_NODES = 16
 
 
-def normal_log_density(z, mu, sigma):
-    return -0.5 * tf.square((z - mu) / sigma) - tf.math.log(sigma) - 0.5 * np.log(2 * np.pi)
+def noise_log_density(eps, mu, sigma):
+    """log N(z; mu, sigma) at z = mu + sigma eps held fixed, built from eps itself.
+
+    (z - mu) / sigma would be the same number, but when sigma is tiny next to mu
+    (float32, sigma <= 1e-8) z rounds to mu and it becomes 0. Here the
+    standardised value is eps exactly, and its gradient is still that of
+    (z - mu) / sigma with z fixed: -1/sigma for mu, -eps/sigma for sigma.
+    """
+    standardised = (tf.stop_gradient(mu) - mu) / sigma + eps * (tf.stop_gradient(sigma) / sigma)
+    return -0.5 * tf.square(standardised) - tf.math.log(sigma) - 0.5 * np.log(2 * np.pi)
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ class ModelProblem:
     def scored_objective(self, params, s, noise):
         mu, sigma = conditionals(params, self.x, self._one_hot(s), self.latents)
         z = tf.stop_gradient(mu + sigma * noise)
-        return self.f(z), normal_log_density(z, mu, sigma)
+        return self.f(z), noise_log_density(noise, mu, sigma)
 
     def exact(self, params):
         return loss_from(params, self.x, self.f, latents=self.latents)

@@ -59,6 +59,31 @@ def split_options(options, dtype):
 # working set of one pass stays small (cache-friendly, bounded memory) and the time
 # grows linearly in R. Chunk 0 uses the seed itself, chunk c > 0 the seed folded with c.
 CHUNK_ELEMENTS = 2**18
+# What one call may ask for, checked before anything is allocated. The output is
+# filled chunk by chunk, so a call's memory is about its output plus one chunk; 1 GiB
+# of output still fits beside TensorFlow (about 0.65 GiB) in a 2 GB Binder. One
+# estimate's noise must fit in one pass: 2**24 values (128 MiB in float64), whose
+# intermediate tensors take a few times that.
+MAX_OUTPUT_BYTES = 2**30
+MAX_VALUES_PER_REPLICATE = 2**24
+
+
+def check_size(n_arrays_values, per_replicate, dtype, what="gradient estimates"):
+    """A ValueError when a call's output or one estimate's noise would not fit in memory."""
+    size = n_arrays_values * dtype.size
+    if size > MAX_OUTPUT_BYTES:
+        raise ValueError(
+            f"these {what} would take {size / 2**30:.3g} GiB ({dtype.name}); the limit is "
+            f"{MAX_OUTPUT_BYTES / 2**30:g} GiB (helpers.sampling.MAX_OUTPUT_BYTES): ask for "
+            "fewer replicates, or make several calls with different seeds"
+        )
+    if per_replicate > MAX_VALUES_PER_REPLICATE:
+        raise ValueError(
+            f"one estimate needs {per_replicate:,} noise values (n_samples times the draws per "
+            f"sample); the limit is {MAX_VALUES_PER_REPLICATE:,} "
+            "(helpers.sampling.MAX_VALUES_PER_REPLICATE): use fewer samples per estimate and "
+            "average several estimates instead"
+        )
 
 
 def chunks(n_replicates, values_per_replicate, seed):
@@ -77,6 +102,7 @@ def _size(problem, params):
 def _problem_noise(problem, params, estimator, n_replicates, n_samples, seed):
     latents, buckets = _size(problem, params)
     per_replicate = estimator.values_per_replicate(buckets, latents, n_samples)
+    check_size(n_replicates * per_replicate, per_replicate, problem.dtype, "noise values")
     parts = [
         estimator.noise(problem, chunk_seed, size, n_samples, buckets)
         for size, chunk_seed in chunks(n_replicates, per_replicate, checks.seed(seed))
@@ -122,13 +148,20 @@ def problem_gradient_samples(
     run = _traced(estimator, structure, static)
     samples = tf.constant(n_samples)
     per_replicate = estimator.values_per_replicate(buckets, latents, n_samples)
-    parts = [
-        run(params, tensors, chunk_seed, tf.constant(size), samples, dynamic)
-        for size, chunk_seed in chunks(n_replicates, per_replicate, checks.seed(seed))
-    ]
-    if len(parts) == 1:
-        return {name: parts[0][name].numpy() for name in params}
-    return {name: np.concatenate([part[name].numpy() for part in parts]) for name in params}
+    coordinates = sum(int(np.prod(value.shape)) for value in params.values())
+    check_size(n_replicates * coordinates, per_replicate, problem.dtype)
+    out, start = {}, 0
+    for size, chunk_seed in chunks(n_replicates, per_replicate, checks.seed(seed)):
+        part = run(params, tensors, chunk_seed, tf.constant(size), samples, dynamic)
+        if size == n_replicates:  # one chunk: its arrays are the output
+            return {name: part[name].numpy() for name in params}
+        for name in params:  # fill the output in place: memory is the output plus a chunk
+            if name not in out:
+                shape = (n_replicates, *params[name].shape)
+                out[name] = np.empty(shape, dtype=problem.dtype.as_numpy_dtype)
+            out[name][start : start + size] = part[name].numpy()
+        start += size
+    return out
 
 
 def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=square, **options):

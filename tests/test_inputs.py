@@ -255,3 +255,28 @@ def test_estimator_options_accept_numpy_types_and_respect_the_dtype():
         h.gradient_samples(model, "score_function", 2, baseline="constant", value=1e39)
     with pytest.raises(ValueError, match="learning_rate must be a positive finite number"):
         h.optimise(model, "exact", learning_rate=1e39)
+
+
+def test_sample_and_every_entry_point_check_parameters_and_context():
+    model = h.make_model(dim=2, buckets=3)
+    model.params["B"].assign(np.nan)
+    with pytest.raises(ValueError, match="parameter 'B' holds non-finite values"):
+        h.sample(model, 5)
+    model = h.make_model(dim=2, buckets=3)
+    model.x = tf.constant([np.nan, 1.0], tf.float64)
+    with pytest.raises(ValueError, match="context x must be a vector of finite numbers"):
+        h.exact_gradient(model)
+    model.x = tf.constant([0.5, 1.0, 2.0], tf.float64)  # one entry too many for A and C
+    with pytest.raises(ValueError, match=r"parameter 'A' has shape \(5,\).*needs \(6,\)"):
+        h.gradient_samples(model, "elementary", 3)
+
+
+def test_calls_that_cannot_fit_in_memory_are_refused_before_allocating():
+    model = h.make_model(dim=10, buckets=5)
+    with pytest.raises(ValueError, match=r"would take .* GiB \(float64\); the limit is 1 GiB"):
+        h.gradient_samples(model, "elementary", 10**9)
+    for n_samples in (10**8, 2**31):
+        with pytest.raises(ValueError, match="one estimate needs .* noise values"):
+            h.gradient_samples(model, "elementary", 1, n_samples)
+    with pytest.raises(ValueError, match="these noise values would take"):
+        h.noise_for(model, "gumbel_softmax", 10**8)
