@@ -124,6 +124,7 @@ html: env
 
 bench: env
 	$(PYTHON) benchmarks/run.py
+	$(PYTHON) tools/badges.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info student _site artifacts
