@@ -196,7 +196,8 @@ class Estimator:
     name: str
     surrogate: Callable  # (problem, params, noise, **options) -> (R,) surrogates
     noise: Callable  # (problem, seed, n_replicates, n_samples, buckets) -> dict of tensors
-    evaluations: Callable  # (buckets, n_samples, latents=1) -> model evaluations per estimate
+    # (buckets, n_samples, latents=1, **options) -> model evaluations per estimate
+    evaluations: Callable
     options: dict = field(default_factory=dict)  # option name -> default value
     # (options, n_samples, latents, buckets) -> checked options, or ValueError
     check: Callable = None
@@ -264,7 +265,7 @@ register(
         name="elementary",
         surrogate=elementary,
         noise=noise_per_configuration,
-        evaluations=lambda buckets, n_samples, latents=1: buckets**latents * n_samples,
+        evaluations=lambda buckets, n_samples, latents=1, **_: buckets**latents * n_samples,
         enumerates=True,
     )
 )
@@ -274,7 +275,7 @@ register(
         name="gumbel_softmax",
         surrogate=gumbel_softmax,
         noise=uniform_per_category,
-        evaluations=lambda buckets, n_samples, latents=1: n_samples,
+        evaluations=lambda buckets, n_samples, latents=1, **_: n_samples,
         options={"tau": 1.0, "straight_through": False},
         check=_check_gumbel_options,
     )
@@ -285,7 +286,7 @@ register(
         name="score_function",
         surrogate=score_function,
         noise=uniform_per_category,
-        evaluations=lambda buckets, n_samples, latents=1: n_samples,
+        evaluations=lambda buckets, n_samples, latents=1, **_: n_samples,
         options={"baseline": "none", "value": None, "pathwise_z": True},
         check=_check_score_options,
         prepare=_prepare_score_options,
