@@ -16,6 +16,7 @@ model evaluations one estimate costs, and which problems it handles.
 """
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -566,6 +567,10 @@ register(
         evaluations=lambda buckets, n_samples, latents=1, **_: n_samples,
         check=_check_unordered_set_options,
         max_latents=1,
+        # the k! orderings of each set are the working set, not the noise: chunk by them
+        noise_values=lambda buckets, n_samples, **_: (
+            n_samples * (buckets + 2 * math.factorial(n_samples))
+        ),
     )
 )
 
