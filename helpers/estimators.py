@@ -9,8 +9,8 @@ registered estimator into per-replicate gradients in one batched pass. No
 estimator knows which model it differentiates.
 
 How s is drawn (Gumbel-max from uniforms, `gumbel_max`; a relaxed draw,
-`relaxed_one_hot`; every configuration, `problem.configurations`) is kept apart
-from how the draws are weighted (each surrogate). Each estimator also says how
+`relaxed_one_hot`; every configuration, `problem.configurations`) is kept
+apart from how the draws are weighted (each surrogate). Each estimator also says how
 to draw its noise (stateless, from a seed), which options it takes, how many
 model evaluations one estimate costs, and which problems it handles.
 """

@@ -40,7 +40,7 @@ SERIES = [
         "06_beyond_baselines",
         "Beyond baselines",
         "sum-and-sample, unordered sets, REBAR, Gumbel-Rao",
-        "~15 s",
+        "~18 s",
     ),
 ]
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
