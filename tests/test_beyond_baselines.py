@@ -310,3 +310,18 @@ def test_one_latent_only(name):
     model = h.make_model(dim=2, buckets=3, seed=0, latents=2)
     with pytest.raises(ValueError, match="at most 1 categorical"):
         h.gradient_samples(model, name, 3, 2)
+
+
+@pytest.mark.parametrize(
+    "name,n_samples,options",
+    [
+        ("sum_and_sample", 2, dict(top=1, baseline="loo")),
+        ("unordered_set", 3, {}),
+        ("rebar", 1, dict(tau=0.5)),
+        ("gumbel_rao", 1, dict(tau=0.5, n_gumbel=4)),  # n_gumbel reaches optimise's noise
+    ],
+)
+def test_optimise_lowers_the_loss_with_every_new_estimator(name, n_samples, options):
+    model = h.make_model(dim=10, buckets=5, seed=0)
+    losses = h.optimise(model, name, steps=100, n_samples=n_samples, n_runs=2, **options)["loss"]
+    assert np.all(np.isfinite(losses)) and np.all(losses[-1] < losses[0])
