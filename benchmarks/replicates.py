@@ -22,7 +22,8 @@ def one_tape_per_replicate(model, estimator, options, n_samples, n_replicates):
     options = spec.checked_options(options, n_samples, model.latents, model.buckets)
     problem = model.problem(h.square)
     seed = tf.constant([0, 0], dtype=tf.int64)
-    noise = spec.noise(problem, seed, n_replicates, n_samples, model.buckets)
+    extra = {name: options[name] for name in spec.noise_options}
+    noise = spec.noise(problem, seed, n_replicates, n_samples, model.buckets, **extra)
     for r in range(n_replicates):
         with tf.GradientTape() as tape:
             params = {name: value[None] for name, value in model.params.items()}

@@ -42,6 +42,10 @@ VARIANTS = {
     "score function, pure": ("score_function", dict(pathwise_z=False)),
     "pure + optimal": ("score_function", dict(pathwise_z=False, baseline="optimal")),
     "pure + LOO (N=2)": ("score_function", dict(pathwise_z=False, baseline="loo")),
+    "sum-and-sample, top=1 + LOO (N=2)": ("sum_and_sample", dict(top=1, baseline="loo")),
+    "unordered set (k=2)": ("unordered_set", {}),
+    "REBAR": ("rebar", dict(tau=0.5, eta=1.0)),
+    "Gumbel-Rao (M=10)": ("gumbel_rao", dict(tau=0.5, n_gumbel=10)),
 }
 
 LATENT_REPLICATES = [10**3, 10**4, 10**5]
@@ -101,7 +105,7 @@ def estimator_table():
     h.gradient_samples(model, "elementary", REPLICATES[-1])  # first touch of large buffers
     rows = []
     for label, (estimator, options) in VARIANTS.items():
-        n = 2 if options.get("baseline") == "loo" else 1
+        n = 2 if options.get("baseline") == "loo" or estimator == "unordered_set" else 1
         rows.append((label, *time_variant(model, estimator, options, n)))
         print(f"  {label}: done", flush=True)
     return rows
@@ -112,7 +116,7 @@ def latents_table():
     for latents in LATENTS:
         model = h.make_model(latents=latents)
         for label, (estimator, options) in LATENT_VARIANTS.items():
-            n = 2 if options.get("baseline") == "loo" else 1
+            n = 2 if options.get("baseline") == "loo" or estimator == "unordered_set" else 1
             rows.append(
                 (
                     f"{label}, n = {latents}",

@@ -2,7 +2,17 @@
 
 from . import exercises, plotting, problem, stats
 from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
-from .estimators import ESTIMATORS, Estimator, elementary, gumbel_softmax, score_function
+from .estimators import (
+    ESTIMATORS,
+    Estimator,
+    elementary,
+    gumbel_rao,
+    gumbel_softmax,
+    rebar,
+    score_function,
+    sum_and_sample,
+    unordered_set,
+)
 from .exact import (
     GAUSS_HERMITE_NODES,
     QuadratureWarning,
@@ -34,13 +44,17 @@ __all__ = [
     "exact_loss",
     "expected_f",
     "gradient_samples",
+    "gumbel_rao",
     "gumbel_softmax",
     "make_model",
     "noise_for",
     "optimise",
     "optimise_problem",
     "problem_gradient_samples",
+    "rebar",
     "sample",
     "score_function",
     "square",
+    "sum_and_sample",
+    "unordered_set",
 ]

@@ -9,12 +9,14 @@ registered estimator into per-replicate gradients in one batched pass. No
 estimator knows which model it differentiates.
 
 How s is drawn (Gumbel-max from uniforms, `gumbel_max`; a relaxed draw,
-`relaxed_one_hot`; every configuration, `problem.configurations`) is kept apart
-from how the draws are weighted (each surrogate). Each estimator also says how
+`relaxed_one_hot`; every configuration, `problem.configurations`) is kept
+apart from how the draws are weighted (each surrogate). Each estimator also says how
 to draw its noise (stateless, from a seed), which options it takes, how many
 model evaluations one estimate costs, and which problems it handles.
 """
 
+import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -195,7 +197,8 @@ class Estimator:
     name: str
     surrogate: Callable  # (problem, params, noise, **options) -> (R,) surrogates
     noise: Callable  # (problem, seed, n_replicates, n_samples, buckets) -> dict of tensors
-    evaluations: Callable  # (buckets, n_samples, latents=1) -> model evaluations per estimate
+    # (buckets, n_samples, latents=1, **options) -> model evaluations per estimate
+    evaluations: Callable
     options: dict = field(default_factory=dict)  # option name -> default value
     # (options, n_samples, latents, buckets) -> checked options, or ValueError
     check: Callable = None
@@ -204,6 +207,9 @@ class Estimator:
     prepare: Callable = None
     enumerates: bool = False  # sums over all K**n joint configurations
     max_latents: int = None  # the most latents it handles; None: any number
+    noise_options: tuple = ()  # options that `noise` also takes, as keywords
+    # (buckets, n_samples, **options) -> noise values one replicate draws, when not the default
+    noise_values: Callable = None
 
     def checked_options(self, options, n_samples, latents=1, buckets=2, dtype=None):
         """The options merged with the defaults and checked, for a problem of this size.
@@ -228,8 +234,10 @@ class Estimator:
             return merged
         return self.check(merged, n_samples, latents, buckets, dtype=dtype)
 
-    def values_per_replicate(self, buckets, latents, n_samples):
+    def values_per_replicate(self, buckets, latents, n_samples, options=None):
         """Noise values one replicate draws: sizes the chunks of gradient_samples."""
+        if self.noise_values:
+            return self.noise_values(buckets, n_samples, **(options or {}))
         return n_samples * (buckets**latents if self.enumerates else latents * buckets)
 
 
@@ -258,7 +266,7 @@ register(
         name="elementary",
         surrogate=elementary,
         noise=noise_per_configuration,
-        evaluations=lambda buckets, n_samples, latents=1: buckets**latents * n_samples,
+        evaluations=lambda buckets, n_samples, latents=1, **_: buckets**latents * n_samples,
         enumerates=True,
     )
 )
@@ -268,7 +276,7 @@ register(
         name="gumbel_softmax",
         surrogate=gumbel_softmax,
         noise=uniform_per_category,
-        evaluations=lambda buckets, n_samples, latents=1: n_samples,
+        evaluations=lambda buckets, n_samples, latents=1, **_: n_samples,
         options={"tau": 1.0, "straight_through": False},
         check=_check_gumbel_options,
     )
@@ -279,9 +287,317 @@ register(
         name="score_function",
         surrogate=score_function,
         noise=uniform_per_category,
-        evaluations=lambda buckets, n_samples, latents=1: n_samples,
+        evaluations=lambda buckets, n_samples, latents=1, **_: n_samples,
         options={"baseline": "none", "value": None, "pathwise_z": True},
         check=_check_score_options,
         prepare=_prepare_score_options,
+    )
+)
+
+
+# --- Beyond baselines: Rao-Blackwellisation, sampling without replacement, REBAR,
+# Gumbel-Rao (notebook 06). All four handle one categorical latent (max_latents=1).
+
+
+def _one_latent_log_p(problem, params):
+    """log p of the one categorical latent, (R, 1, K), from params with a sample axis."""
+    return tf.nn.log_softmax(problem.logits(params), axis=-1)[..., 0, :]
+
+
+def _category_objective(problem, params, eps):
+    """g(c, eps_c) for every category c: (R, K), params (R, 1, ...), eps (R, K).
+
+    Computes all K values in one pass; an estimator that keeps only some of them
+    (the ones it counts as evaluations) multiplies the rest by zero.
+    """
+    buckets = tf.shape(eps)[-1]
+    one_hots = tf.eye(buckets, dtype=eps.dtype)[:, None, :]  # (K, 1, K): s for each category
+    return problem.objective(params, one_hots, eps)
+
+
+def noise_with_categories(problem, seed, n_replicates, n_samples, buckets):
+    """uniform_per_category's u and eps (the same numbers for the same seed), and
+    eps_category (R, K): one more normal per category, for the categories an
+    estimator enumerates or draws without replacement."""
+    noise = uniform_per_category(problem, seed, n_replicates, n_samples, buckets)
+    extra = tf.random.experimental.stateless_fold_in(seed, 1)
+    noise["eps_category"] = problem.noise(extra, tf.stack([n_replicates, buckets]))
+    return noise
+
+
+def sum_and_sample(problem, params, noise, top, baseline="none"):
+    """Rao-Blackwellised score function (Liu et al. 2019): enumerate the `top` most
+    probable categories T, sample the rest from p restricted to the complement C.
+
+    grad L = sum_{c in T} grad(p_c m_c) + grad(w E_{q_C}[g]), w = sum_{c in C} p_c,
+    q_C = p / w on C. The sampled term's estimator is the hybrid score function of
+    q_C, plus grad w times g; with no baseline that is w [grad g + g grad log p_s],
+    the hybrid score function weighted by w. A LOO baseline b multiplies
+    grad log q_C(s) = grad log p_s - grad log w (zero mean under q_C).
+    """
+    params = with_sample_axis(params)
+    log_p = _one_latent_log_p(problem, params)  # (R, 1, K)
+    p = tf.exp(log_p)
+    rank = tf.argsort(tf.argsort(-tf.stop_gradient(p), axis=-1), axis=-1)  # 0 = most probable
+    in_top = rank < tf.cast(top, rank.dtype)
+    zeros = tf.zeros_like(p)
+    enumerated = tf.where(in_top, p, zeros)  # p_c on T, 0 elsewhere: (R, 1, K)
+    values = _category_objective(problem, params, noise["eps_category"])  # (R, K)
+    exact_part = tf.reduce_sum(enumerated[:, 0] * values, axis=-1)
+    w = tf.reduce_sum(tf.where(in_top, zeros, p), axis=-1)  # complement's mass (R, 1)
+    # Draws from q_C by Gumbel-max on the complement (any category when C is empty, w = 0).
+    masked = tf.where(in_top, tf.constant(-np.inf, p.dtype), log_p)
+    s = gumbel_max(tf.stop_gradient(masked)[:, :, None, :], noise["u"])  # (R, N, 1, K)
+    f_z = problem.objective(params, s, noise["eps"])  # (R, N)
+    safe_w = tf.where(w > 0, w, tf.ones_like(w))
+    log_q = tf.reduce_sum(s[..., 0, :] * log_p, axis=-1) - tf.math.log(safe_w)  # (R, N)
+    if baseline == "loo":
+        n = tf.cast(tf.shape(f_z)[1], f_z.dtype)
+        b = (tf.reduce_sum(f_z, axis=1, keepdims=True) - f_z) / (n - 1)
+    else:
+        b = 0.0
+    score_term = tf.stop_gradient(f_z - b) * (log_q - tf.stop_gradient(log_q))
+    sampled = w[:, 0] * tf.reduce_mean(f_z + score_term, axis=1)
+    return exact_part + sampled
+
+
+def _check_sum_and_sample_options(options, n_samples, latents, buckets, dtype=None):
+    top = checks.integer(options["top"], "top", 0)
+    if top > buckets:
+        raise ValueError(f"top must be between 0 and K = {buckets}, got top={top}")
+    if options["baseline"] not in ("none", "loo"):
+        raise ValueError(
+            f"sum_and_sample's baseline must be 'none' or 'loo', got {options['baseline']!r}"
+        )
+    if options["baseline"] == "loo" and n_samples < 2:
+        raise ValueError(
+            f"baseline='loo' averages the other draws of a replicate, so it needs "
+            f"n_samples >= 2, got n_samples={n_samples}"
+        )
+    return {**options, "top": top}
+
+
+def _sum_and_sample_evaluations(buckets, n_samples, latents=1, top=0, **_):
+    """top enumerated + n_samples drawn; at top = K nothing is left to draw."""
+    return buckets if top >= buckets else top + n_samples
+
+
+def gumbel_top_k(log_p, u, k):
+    """k distinct categories, without replacement: the k largest log p + G, as indices (..., k)."""
+    return tf.math.top_k(log_p + gumbel(u), k=k).indices
+
+
+def set_weights(log_p, members, orderings):
+    """Weights of the unordered set estimator (Kool et al. 2020) for sets S = members.
+
+    log_p (R, K), members (R, k) indices, orderings (k!, k) all permutations of 0..k-1.
+    With t(o) = prod_i p_{o_i} / (1 - sum_{j<i} p_{o_j}) the probability of drawing S
+    in the order o: p(S) = sum_o t(o), A_s = sum_{o: o_1 = s} t(o),
+    B_{s s'} = sum_{o: o_1 = s, o_2 = s'} t(o). Returns
+      weight (R, k):     p(s) R(S, s) = A_s / p(S)
+      leave (R, k, k):   p(s') R^{D\\s}(S, s') = B_{s s'} (1 - p_s) / A_s for s' != s,
+                         p_s on the diagonal (the baseline of s, Kool et al. eq. 17).
+    """
+    k = len(orderings[0])
+    p_set = tf.exp(tf.gather(log_p, members, batch_dims=1))  # (R, k)
+    order = tf.constant(orderings, dtype=tf.int32)  # (O, k)
+    p_ordered = tf.gather(p_set, order, axis=-1)  # (R, O, k)
+    before = tf.math.cumsum(p_ordered, axis=-1, exclusive=True)
+    log_t = tf.reduce_sum(tf.math.log(p_ordered) - tf.math.log1p(-before), axis=-1)  # (R, O)
+    t = tf.exp(log_t)
+    first = tf.one_hot(order[:, 0], k, dtype=t.dtype)  # (O, k)
+    a = tf.linalg.matvec(first, t, transpose_a=True)  # (R, k)
+    if k > 1:
+        pair = first[:, :, None] * tf.one_hot(order[:, 1], k, dtype=t.dtype)[:, None, :]
+        b = tf.einsum("ro,ost->rst", t, pair)  # (R, k, k)
+    else:
+        b = tf.zeros_like(a)[..., None]
+    p_of_set = tf.reduce_sum(t, axis=-1, keepdims=True)
+    leave = b * ((1 - p_set) / a)[..., None] + tf.linalg.diag(p_set)
+    return a / p_of_set, leave
+
+
+def unordered_set(problem, params, noise, orderings):
+    """The unordered set estimator with its built-in baseline (Kool et al. 2020).
+
+    S: k distinct categories by Gumbel-top-k. Score part
+    sum_{s in S} p(s) R(S, s) (g_s - b_s) grad log p_s, with b_s = sum_{s' in S}
+    p(s') R^{D\\s}(S, s') g_{s'}; pathwise part sum_{s in S} p(s) R(S, s) grad g_s
+    (the same weights, held constant). k = len(orderings[0]) = n_samples.
+    """
+    params = with_sample_axis(params)
+    log_p = _one_latent_log_p(problem, params)[:, 0]  # (R, K)
+    k = len(orderings[0])
+    members = gumbel_top_k(tf.stop_gradient(log_p), noise["u"][:, 0, 0], k)  # (R, k)
+    values = tf.gather(
+        _category_objective(problem, params, noise["eps_category"]), members, batch_dims=1
+    )
+    weight, leave = (
+        tf.stop_gradient(v) for v in set_weights(tf.stop_gradient(log_p), members, orderings)
+    )
+    b = tf.linalg.matvec(leave, values)  # (R, k): b_s
+    log_q = tf.gather(log_p, members, batch_dims=1)
+    score_term = tf.stop_gradient(values - b) * (log_q - tf.stop_gradient(log_q))
+    return tf.reduce_sum(weight * (values + score_term), axis=-1)
+
+
+# k! orderings per replicate: 8! = 40,320 keeps one replicate's work near a millisecond.
+MAX_SET_SIZE = 8
+
+
+def _check_unordered_set_options(options, n_samples, latents, buckets, dtype=None):
+    if not 2 <= n_samples <= buckets:
+        raise ValueError(
+            f"unordered_set draws n_samples = k distinct categories, so it needs "
+            f"2 <= k <= K = {buckets}, got n_samples={n_samples}"
+        )
+    if n_samples > MAX_SET_SIZE:
+        raise ValueError(
+            f"unordered_set sums over the k! orderings of a set, so it allows "
+            f"k <= {MAX_SET_SIZE}, got n_samples={n_samples}"
+        )
+    return {**options, "orderings": tuple(itertools.permutations(range(n_samples)))}
+
+
+def conditional_gumbel(log_p, b, v):
+    """z~ ~ (log p + G) given argmax = b, from fresh uniforms v, in log space.
+
+    log_p normalised (logsumexp 0), b one-hot, v (..., K) strictly inside (0, 1).
+    The maximum is a standard Gumbel: z~_b = -log E_b with E = -log v; every other
+    coordinate is Gumbel(log p_i) truncated below it: z~_i = -log(E_i / p_i + E_b),
+    computed as -logaddexp(log E_i - log p_i, log E_b) (Tucker et al. 2017).
+    """
+    log_e = -gumbel(v)  # log(-log v)
+    log_e_b = tf.reduce_sum(b * log_e, axis=-1, keepdims=True)
+    others = -tf.math.reduce_logsumexp(
+        tf.stack([log_e - log_p, tf.broadcast_to(log_e_b, tf.shape(log_e))], axis=-1), axis=-1
+    )
+    return tf.where(b > 0, -log_e_b, others)
+
+
+def uniform_twice(problem, seed, n_replicates, n_samples, buckets):
+    """uniform_per_category's u and eps (the same numbers for the same seed), and
+    v (R, N, 1, K): fresh uniforms for the conditional Gumbel z~ given s."""
+    noise = uniform_per_category(problem, seed, n_replicates, n_samples, buckets)
+    extra = tf.random.experimental.stateless_fold_in(seed, 2)
+    tiny = np.finfo(problem.dtype.as_numpy_dtype).tiny
+    noise["v"] = tf.random.stateless_uniform(
+        tf.shape(noise["u"]), seed=extra, minval=tiny, maxval=1, dtype=problem.dtype
+    )
+    return noise
+
+
+def rebar(problem, params, noise, tau, eta=1.0):
+    """REBAR for one categorical (Tucker et al. 2017), z = log p + G, s = argmax z.
+
+    grad = grad g(s) + [g(s) - eta g(sigma(z~))] grad log p_s
+           + eta grad g(sigma(z)) - eta grad g(sigma(z~)),
+    sigma(.) = softmax(. / tau), z~ ~ z | s (conditional_gumbel), all three with the
+    same eps. The control variate has mean zero for every tau and eta.
+    """
+    params = with_sample_axis(params)
+    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, 1, K)
+    z = log_p + gumbel(noise["u"])  # (R, N, 1, K)
+    s = tf.one_hot(tf.argmax(tf.stop_gradient(z), axis=-1), tf.shape(z)[-1], dtype=z.dtype)
+    z_tilde = conditional_gumbel(log_p, s, noise["v"])
+    eps = noise["eps"]
+    f_hard = problem.objective(params, s, eps)
+    f_relaxed = problem.objective(params, tf.nn.softmax(z / tau, axis=-1), eps)
+    f_conditional = problem.objective(params, tf.nn.softmax(z_tilde / tau, axis=-1), eps)
+    log_q = tf.reduce_sum(s * log_p, axis=[-2, -1])
+    score_term = tf.stop_gradient(f_hard - eta * f_conditional) * (log_q - tf.stop_gradient(log_q))
+    surrogate = f_hard + score_term + eta * (f_relaxed - f_conditional)
+    return tf.reduce_mean(surrogate, axis=1)
+
+
+def _check_rebar_options(options, n_samples, latents, buckets, dtype=None):
+    tau = checks.positive_finite(options["tau"], "tau", dtype)
+    return {**options, "tau": tau, "eta": checks.real(options["eta"], "eta", dtype)}
+
+
+def gumbel_rao(problem, params, noise, tau, n_gumbel):
+    """Straight-through Gumbel with its gradient averaged over n_gumbel = M conditional
+    Gumbels given s (Paulus et al. 2021): forward one-hot(s), gradient through
+    mean_m softmax((log p + G~_m) / tau), G~_m = z~_m - log p held constant."""
+    params = with_sample_axis(params)
+    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, 1, K)
+    u = noise["u"]  # (R, N, 1, K)
+    s = gumbel_max(tf.stop_gradient(log_p), u)
+    z_tilde = conditional_gumbel(tf.stop_gradient(log_p)[:, :, None], s[:, :, None], noise["v"])
+    g_tilde = tf.stop_gradient(z_tilde - log_p[:, :, None])  # (R, N, M, 1, K)
+    soft = tf.reduce_mean(tf.nn.softmax((log_p[:, :, None] + g_tilde) / tau, axis=-1), axis=2)
+    y = s + soft - tf.stop_gradient(soft)
+    return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)
+
+
+def uniform_and_conditionals(problem, seed, n_replicates, n_samples, buckets, n_gumbel):
+    """uniform_per_category's u and eps, and v (R, N, M, 1, K) for M conditional Gumbels."""
+    noise = uniform_per_category(problem, seed, n_replicates, n_samples, buckets)
+    extra = tf.random.experimental.stateless_fold_in(seed, 2)
+    tiny = np.finfo(problem.dtype.as_numpy_dtype).tiny
+    shape = tf.concat([tf.shape(noise["u"])[:2], [tf.cast(n_gumbel, tf.int32)], [1, buckets]], 0)
+    noise["v"] = tf.random.stateless_uniform(
+        shape, seed=extra, minval=tiny, maxval=1, dtype=problem.dtype
+    )
+    return noise
+
+
+def _check_gumbel_rao_options(options, n_samples, latents, buckets, dtype=None):
+    tau = checks.positive_finite(options["tau"], "tau", dtype)
+    return {**options, "tau": tau, "n_gumbel": checks.integer(options["n_gumbel"], "n_gumbel", 1)}
+
+
+register(
+    Estimator(
+        name="sum_and_sample",
+        surrogate=sum_and_sample,
+        noise=noise_with_categories,
+        evaluations=_sum_and_sample_evaluations,
+        options={"top": 1, "baseline": "none"},
+        check=_check_sum_and_sample_options,
+        max_latents=1,
+    )
+)
+
+register(
+    Estimator(
+        name="unordered_set",
+        surrogate=unordered_set,
+        noise=noise_with_categories,
+        evaluations=lambda buckets, n_samples, latents=1, **_: n_samples,
+        check=_check_unordered_set_options,
+        max_latents=1,
+        # the k! orderings of each set are the working set, not the noise: chunk by them
+        noise_values=lambda buckets, n_samples, **_: (
+            n_samples * (buckets + 2 * math.factorial(n_samples))
+        ),
+    )
+)
+
+register(
+    Estimator(
+        name="rebar",
+        surrogate=rebar,
+        noise=uniform_twice,
+        evaluations=lambda buckets, n_samples, latents=1, **_: 3 * n_samples,
+        options={"tau": 1.0, "eta": 1.0},
+        check=_check_rebar_options,
+        max_latents=1,
+    )
+)
+
+register(
+    Estimator(
+        name="gumbel_rao",
+        surrogate=gumbel_rao,
+        noise=uniform_and_conditionals,
+        evaluations=lambda buckets, n_samples, latents=1, **_: n_samples,
+        options={"tau": 1.0, "n_gumbel": 1},
+        check=_check_gumbel_rao_options,
+        max_latents=1,
+        noise_options=("n_gumbel",),
+        noise_values=lambda buckets, n_samples, n_gumbel=1, **_: (
+            n_samples * buckets * (2 + n_gumbel)
+        ),
     )
 )

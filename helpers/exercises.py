@@ -8,6 +8,7 @@ expected value: the wrong type or shape, a value outside the allowed choices,
 or a value that is close but rounded.
 """
 
+import itertools
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,12 +66,25 @@ def _loo_budget_below_1e3(budgets, results):
     return [int(budgets[np.argmax(results["score function, hybrid + LOO"]["mse"] < 1e-3)])]
 
 
+def _set_probability_first_three(model):
+    """p(S) for S = {0, 1, 2}: the Plackett-Luce probabilities of its 3! orderings, summed."""
+    p = model.probs().numpy()
+    total = 0.0
+    for order in itertools.permutations(range(3)):
+        value, left = 1.0, 1.0
+        for c in order:
+            value, left = value * p[c] / left, left - p[c]
+        total += value
+    return total
+
+
 EXERCISES = {
     "01.1": Exercise(_shifted_loss, "function", rtol=1e-8),
     "02.1": Exercise(_logits_gradient_half, "array", rtol=1e-6),
     "03.1": Exercise(_taus_near_best_for_10000, "choice", choices="taus"),
     "04.1": Exercise(_optimal_baseline_hybrid, "number", rtol=1e-5),
     "05.1": Exercise(_loo_budget_below_1e3, "choice", choices="budgets"),
+    "06.1": Exercise(_set_probability_first_three, "number", rtol=1e-8),
 }
 
 # The second model a student's function must also handle (exercise 01.1).

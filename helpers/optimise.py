@@ -79,7 +79,8 @@ def _traced_run(estimator, structure, static_options, moving_average, trainable)
             noise = {}
             if estimator:
                 step_seed = tf.random.experimental.stateless_fold_in(seed, step)
-                noise = estimator.noise(problem, step_seed, n_runs, n_samples, buckets)
+                extra = {name: {**static, **dynamic}[name] for name in estimator.noise_options}
+                noise = estimator.noise(problem, step_seed, n_runs, n_samples, buckets, **extra)
             options = dict(dynamic)
             if moving_average:  # no baseline at step 0, then the corrected average
                 correction = 1 - decay ** tf.cast(step, dtype)

@@ -20,6 +20,11 @@ STYLES = {
     "optimal": ("#8C6D1F", "score function + optimal baseline"),
     "moving_average": ("#B8A000", "score function + moving-average baseline"),
     "monte_carlo": ("#7F7F7F", "Monte Carlo"),
+    # notebook 06 (Paul Tol's muted palette, apart from the Okabe-Ito colours above)
+    "sum_and_sample": ("#332288", "sum-and-sample"),
+    "unordered_set": ("#117733", "unordered set"),
+    "rebar": ("#AA4499", "REBAR"),
+    "gumbel_rao": ("#882255", "Gumbel-Rao"),
 }
 
 

@@ -30,7 +30,9 @@ def _traced(estimator, structure, static_options):
     def per_replicate_gradients(params, tensors, seed, n_replicates, n_samples, dynamic):
         problem = join_tensors(structure, tensors)
         buckets = tf.shape(problem.logits(params))[-1]
-        noise = estimator.noise(problem, seed, n_replicates, n_samples, buckets)
+        options = {**static, **dynamic}
+        extra = {name: options[name] for name in estimator.noise_options}
+        noise = estimator.noise(problem, seed, n_replicates, n_samples, buckets, **extra)
         copies = {
             name: tf.broadcast_to(value, tf.concat([[n_replicates], tf.shape(value)], 0))
             for name, value in params.items()
@@ -99,19 +101,24 @@ def _size(problem, params):
     return problem.latents, int(problem.logits(params).shape[-1])
 
 
-def _problem_noise(problem, params, estimator, n_replicates, n_samples, seed):
+def _problem_noise(problem, params, estimator, n_replicates, n_samples, seed, options):
     latents, buckets = _size(problem, params)
-    per_replicate = estimator.values_per_replicate(buckets, latents, n_samples)
+    options = estimator.checked_options(options, n_samples, latents, buckets, problem.dtype)
+    per_replicate = estimator.values_per_replicate(buckets, latents, n_samples, options)
     check_size(n_replicates * per_replicate, per_replicate, problem.dtype, "noise values")
+    extra = {name: options[name] for name in estimator.noise_options}
     parts = [
-        estimator.noise(problem, chunk_seed, size, n_samples, buckets)
+        estimator.noise(problem, chunk_seed, size, n_samples, buckets, **extra)
         for size, chunk_seed in chunks(n_replicates, per_replicate, checks.seed(seed))
     ]
     return {name: np.concatenate([part[name].numpy() for part in parts]) for name in parts[0]}
 
 
-def noise_for(model, estimator, n_replicates, n_samples=1, seed=0):
+def noise_for(model, estimator, n_replicates, n_samples=1, seed=0, **options):
     """The noise `gradient_samples` uses for these arguments: dict name -> np.ndarray.
+
+    options: the estimator's options, where its noise depends on them (gumbel_rao's
+    n_gumbel); the others are checked and otherwise ignored.
 
     Shapes as the estimator draws them, (R, N, ...); for a one-latent model the
     latent axis of size 1 is left out, so uniforms for Gumbel-max have shape
@@ -122,9 +129,12 @@ def noise_for(model, estimator, n_replicates, n_samples=1, seed=0):
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
     problem = model.problem()
-    noise = _problem_noise(problem, model.params, estimator, n_replicates, n_samples, seed)
-    if model.latents == 1:
-        noise = {name: v[:, :, 0] if v.ndim == 4 else v for name, v in noise.items()}
+    noise = _problem_noise(problem, model.params, estimator, n_replicates, n_samples, seed, options)
+    if model.latents == 1:  # drop the latent axis of size 1 (the next-to-last axis)
+        noise = {
+            name: v[..., 0, :] if name in ("u", "v") or v.ndim == 4 else v
+            for name, v in noise.items()
+        }
     return noise
 
 
@@ -147,7 +157,7 @@ def problem_gradient_samples(
     structure, tensors = split_tensors(problem)
     run = _traced(estimator, structure, static)
     samples = tf.constant(n_samples)
-    per_replicate = estimator.values_per_replicate(buckets, latents, n_samples)
+    per_replicate = estimator.values_per_replicate(buckets, latents, n_samples, options)
     coordinates = sum(int(np.prod(value.shape)) for value in params.values())
     check_size(n_replicates * coordinates, per_replicate, problem.dtype)
     out, start = {}, 0

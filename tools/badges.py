@@ -37,6 +37,12 @@ SERIES = [
         "~10 s",
     ),
     ("05_comparison", "The comparison", "every estimator at equal cost; a decision guide", "~16 s"),
+    (
+        "06_beyond_baselines",
+        "Beyond baselines",
+        "sum-and-sample, unordered sets, REBAR, Gumbel-Rao",
+        "~18 s",
+    ),
 ]
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
