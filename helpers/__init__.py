@@ -2,7 +2,14 @@
 
 from . import exercises, plotting, problem, stats
 from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
-from .estimators import ESTIMATORS, Estimator, elementary, gumbel_softmax, score_function
+from .estimators import (
+    ESTIMATORS,
+    Estimator,
+    elementary,
+    gumbel_softmax,
+    indecater,
+    score_function,
+)
 from .exact import (
     GAUSS_HERMITE_NODES,
     QuadratureWarning,
@@ -35,6 +42,7 @@ __all__ = [
     "expected_f",
     "gradient_samples",
     "gumbel_softmax",
+    "indecater",
     "make_model",
     "noise_for",
     "optimise",
