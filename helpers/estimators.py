@@ -291,18 +291,20 @@ register(
 
 
 def indecater_noise(problem, seed, n_replicates, n_samples, buckets):
-    """u (R, M, n, K) for the M joint draws and eps (R, M, n, K), one per (latent, category).
+    """u (R, M, n, K) for the M joint draws, and eps (R, M, n, 1): one per draw and latent.
 
-    eps is drawn from the seed itself with as many values as the elementary
-    estimator's eps for one latent, so for n = 1 the two estimators see the
-    same noise; u is drawn from a seed folded from it.
+    Latent i's K evaluations share one eps (common random numbers): its sum over
+    categories then compares the categories under the same continuous noise,
+    which removes that noise from the logits' estimate where the categories
+    agree. Different latents and draws get independent eps, which the
+    pathwise part averages.
     """
     shape = tf.stack([n_replicates, n_samples, problem.latents, buckets])
     dtype = problem.dtype
     tiny = np.finfo(dtype.as_numpy_dtype).tiny
     u_seed = tf.random.experimental.stateless_fold_in(seed, 1)
     u = tf.random.stateless_uniform(shape, seed=u_seed, minval=tiny, maxval=1, dtype=dtype)
-    return {"u": u, "eps": problem.noise(seed, shape)}
+    return {"u": u, "eps": problem.noise(seed, tf.concat([shape[:3], [1]], 0))}
 
 
 def one_latent_changed(s):
@@ -316,18 +318,20 @@ def one_latent_changed(s):
 def indecater(problem, params, noise):
     """For each latent i, sum over its K categories with the other latents at their draws.
 
-    With M joint draws s^m (Gumbel-max) and g_mik = g(s^m with s_i = k, eps_mik):
+    With M joint draws s^m (Gumbel-max) and g_mik = g(s^m with s_i = k, eps_mi):
         logits of latent i:     mean_m sum_k grad p_i(k) g_mik
         continuous parameters:  mean_m mean_i sum_k p_i(k) grad g_mik
     Each latent's term is an exact sum over s_i given draws of the others, so
     both parts are unbiased; the cost is M n K evaluations. For n = 1 there are
-    no others and this is the elementary estimator.
+    no others, and this is the elementary estimator given one eps for all K
+    categories.
     """
     params = with_sample_axis(params)
     p = tf.nn.softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
     s = gumbel_max(tf.stop_gradient(tf.math.log(p)), noise["u"])  # (R, M, n, K)
     branch = with_sample_axis(with_sample_axis(params))  # (R, 1, 1, 1, ...)
-    g = problem.objective(branch, one_latent_changed(s), noise["eps"])  # (R, M, n, K)
+    eps = tf.broadcast_to(noise["eps"], tf.shape(s))  # (R, M, n, K): shared over k
+    g = problem.objective(branch, one_latent_changed(s), eps)  # (R, M, n, K)
     pathwise = tf.reduce_mean(tf.reduce_sum(tf.stop_gradient(p) * g, axis=-1), axis=-1)
     discrete = tf.reduce_sum(p * tf.stop_gradient(g), axis=[-2, -1])
     # Value: the pathwise average (an estimate of L); gradient: both parts.
@@ -337,9 +341,8 @@ def indecater(problem, params, noise):
 
 class IndeCateR(Estimator):
     def values_per_replicate(self, buckets, latents, n_samples):
-        """n K evaluations, each of a one-hot of n K values (for n = 1: elementary's chunks)."""
-        one_hot = 1 if latents == 1 else latents * buckets
-        return n_samples * latents * buckets * one_hot
+        """n K evaluations per sample, each of a one-hot of n K values: sizes the chunks."""
+        return n_samples * (latents * buckets) ** 2
 
 
 register(

@@ -20,6 +20,7 @@ STYLES = {
     "optimal": ("#8C6D1F", "score function + optimal baseline"),
     "moving_average": ("#B8A000", "score function + moving-average baseline"),
     "monte_carlo": ("#7F7F7F", "Monte Carlo"),
+    "indecater": ("#882255", "IndeCateR"),
 }
 
 

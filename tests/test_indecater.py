@@ -10,17 +10,37 @@ from test_elementary import ALPHA, assert_unbiased
 from test_latents import MODELS, WithoutFastPath, randomize
 
 
+def per_replicate(surrogate, problem, values, noise, n_replicates):
+    params = {k: tf.broadcast_to(v, [n_replicates, *v.shape]) for k, v in values.items()}
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        total = tf.reduce_sum(surrogate(problem, params, noise))
+    return {k: v.numpy() for k, v in tape.gradient(total, params).items()}
+
+
 def test_for_one_latent_it_is_the_elementary_estimator_with_the_same_noise():
-    # 40,000 replicates of 2 samples span two chunks: the chunks' seeds agree too.
+    # One latent: no other latents to draw, so IndeCateR is the elementary
+    # estimator given IndeCateR's eps for every category.
     model = randomize(h.make_model(dim=3, buckets=4, seed=2), seed=6)
-    ours = h.gradient_samples(model, "indecater", 40_000, 2, seed=3, f=tf.cos)
-    theirs = h.gradient_samples(model, "elementary", 40_000, 2, seed=3, f=tf.cos)
+    problem = model.problem(tf.cos)
+    seed = tf.constant([3, 1], dtype=tf.int64)
+    noise = h.estimators.indecater_noise(problem, seed, 50, 3, model.buckets)
+    assert noise["eps"].shape == (50, 3, 1, 1)
+    tiled = {"eps": tf.broadcast_to(noise["eps"][..., 0], [50, 3, model.buckets])}
+    ours = per_replicate(h.indecater, problem, model.values(), noise, 50)
+    theirs = per_replicate(h.elementary, problem, model.values(), tiled, 50)
     for name in theirs:
         np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-12, atol=1e-15)
-    np.testing.assert_array_equal(
-        h.noise_for(model, "indecater", 7, 2, seed=1)["eps"],
-        h.noise_for(model, "elementary", 7, 2, seed=1)["eps"],
-    )
+
+
+def test_each_latent_shares_one_eps_over_its_categories():
+    model = h.make_model(dim=2, buckets=3, seed=1, latents=4)
+    eps = h.noise_for(model, "indecater", 500, 2, seed=1)["eps"]
+    assert eps.shape == (500, 2, 4, 1)
+    # Independent standard normals across replicates, draws and latents: mean and
+    # variance within 5 standard errors.
+    assert abs(eps.mean()) < 5 / np.sqrt(eps.size)
+    assert abs(eps.var() - 1) < 5 * np.sqrt(2 / eps.size)
 
 
 @pytest.mark.parametrize("n_samples", [1, 3])
@@ -51,16 +71,16 @@ def forced_uniforms(configuration, latents, buckets):
 
 def test_its_expectation_enumerated_exactly_is_the_exact_gradient():
     # E over the draw s (all K**n configurations, weight p(s)) and over eps
-    # (Gauss-Hermite: each term depends on its own eps through a polynomial of
-    # degree 2 for f = square, so 4 nodes are exact, and setting every eps to
-    # node q at once averages each term correctly). One replicate per (s, node);
+    # (Gauss-Hermite: latent i's terms depend on its own eps through a polynomial
+    # of degree 2 for f = square, so 4 nodes are exact, and setting every eps to
+    # node q at once averages each latent's terms correctly). One replicate per (s, node);
     # the weighted sum of their gradients is the expectation.
     model = randomize(h.make_model(dim=2, buckets=3, seed=5, latents=3), seed=8)
     n, K = model.latents, model.buckets
     configs = h.problem.configurations(n, K).numpy()
     nodes, weights = gauss_hermite(4)
     u = np.stack([forced_uniforms(c, n, K) for c in configs for _ in nodes])[:, None]
-    eps = np.tile(nodes, len(configs))[:, None, None, None] * np.ones((1, 1, n, K))
+    eps = np.tile(nodes, len(configs))[:, None, None, None] * np.ones((1, 1, n, 1))
     p = np.prod(model.probs().numpy()[np.arange(n), configs], axis=1)
     weight = np.outer(p, weights).ravel()
     params = {k: tf.broadcast_to(v, [len(weight), *v.shape]) for k, v in model.values().items()}
@@ -93,7 +113,7 @@ def test_cost_shapes_and_many_latents_beyond_enumeration():
     assert grads["logits"].shape == (20, 40, 2)
     assert all(np.all(np.isfinite(v)) for v in grads.values())
     noise = h.noise_for(model, "indecater", 20, 2)
-    assert noise["u"].shape == noise["eps"].shape == (20, 2, 40, 2)
+    assert noise["u"].shape == (20, 2, 40, 2) and noise["eps"].shape == (20, 2, 40, 1)
 
 
 def test_optimise_lowers_the_objective():
