@@ -65,12 +65,17 @@ def _loo_budget_below_1e3(budgets, results):
     return [int(budgets[np.argmax(results["score function, hybrid + LOO"]["mse"] < 1e-3)])]
 
 
+def _first_latent_logits_gradient(model):
+    return exact.exact_gradient(model)["logits"][0]
+
+
 EXERCISES = {
     "01.1": Exercise(_shifted_loss, "function", rtol=1e-8),
     "02.1": Exercise(_logits_gradient_half, "array", rtol=1e-6),
     "03.1": Exercise(_taus_near_best_for_10000, "choice", choices="taus"),
     "04.1": Exercise(_optimal_baseline_hybrid, "number", rtol=1e-5),
     "05.1": Exercise(_loo_budget_below_1e3, "choice", choices="budgets"),
+    "07.1": Exercise(_first_latent_logits_gradient, "array", rtol=1e-8),
 }
 
 # The second model a student's function must also handle (exercise 01.1).

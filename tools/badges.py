@@ -36,6 +36,12 @@ SERIES = [
         "~10 s",
     ),
     ("05_comparison", "The comparison", "every estimator at equal cost; a decision guide", "~16 s"),
+    (
+        "07_several_latents",
+        "Several latents",
+        "K**n terms; IndeCateR, LOO and relaxations as n grows",
+        "~25 s",
+    ),
 ]
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
