@@ -5,7 +5,7 @@
 1. For every estimator variant, the time per replicate of h.gradient_samples at
    R = 10^3 ... 10^6 replicates on the default model, next to one eager
    GradientTape per replicate (the original notebook's way) on a few hundred.
-2. The same for the sampling estimators on models with several latents.
+2. The same for the sampling estimators and IndeCateR on models with several latents.
 3. The elementary estimator's cost as K**n grows (K = 4, n = 1 ... 6), with
    the exact gradient's time at the same sizes.
 4. Each notebook executed in a fresh kernel: wall time and the kernel's peak
@@ -54,6 +54,7 @@ LATENT_VARIANTS = {
     "Gumbel-softmax": ("gumbel_softmax", dict(tau=0.5)),
     "score function, hybrid": ("score_function", {}),
     "hybrid + LOO (N=2)": ("score_function", dict(baseline="loo")),
+    "IndeCateR (M=1)": ("indecater", {}),
 }
 ENUMERATION_BUCKETS, ENUMERATION_LATENTS = 4, range(1, 7)
 ENUMERATION_EVALUATIONS = 2**22  # R = this / K**n replicates per timed call

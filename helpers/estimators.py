@@ -601,3 +601,71 @@ register(
         ),
     )
 )
+
+
+# IndeCateR (De Smet et al. 2023): independent categorical REINFORCE, one latent at a time.
+
+
+def indecater_noise(problem, seed, n_replicates, n_samples, buckets):
+    """u (R, M, n, K) for the M joint draws, and eps (R, M, n, 1): one per draw and latent.
+
+    Latent i's K evaluations share one eps (common random numbers): its sum over
+    categories then compares the categories under the same continuous noise,
+    which removes that noise from the logits' estimate where the categories
+    agree. Different latents and draws get independent eps, which the
+    pathwise part averages.
+    """
+    shape = tf.stack([n_replicates, n_samples, problem.latents, buckets])
+    dtype = problem.dtype
+    tiny = np.finfo(dtype.as_numpy_dtype).tiny
+    u_seed = tf.random.experimental.stateless_fold_in(seed, 1)
+    u = tf.random.stateless_uniform(shape, seed=u_seed, minval=tiny, maxval=1, dtype=dtype)
+    return {"u": u, "eps": problem.noise(seed, tf.concat([shape[:3], [1]], 0))}
+
+
+def one_latent_changed(s):
+    """s (..., n, K) with latent i set to category k, for every (i, k): (..., n, K, n, K)."""
+    latents, buckets = s.shape[-2], tf.shape(s)[-1]
+    same = tf.eye(latents, dtype=s.dtype)[:, None, :, None]  # (n, 1, n, 1): j == i
+    category = tf.eye(buckets, dtype=s.dtype)[None, :, None, :]  # (1, K, 1, K): onehot(k)
+    return s[..., None, None, :, :] * (1 - same) + same * category
+
+
+def indecater(problem, params, noise):
+    """For each latent i, sum over its K categories with the other latents at their draws.
+
+    With M joint draws s^m (Gumbel-max) and g_mik = g(s^m with s_i = k, eps_mi):
+        logits of latent i:     mean_m sum_k grad p_i(k) g_mik
+        continuous parameters:  mean_m mean_i sum_k p_i(k) grad g_mik
+    Each latent's term is an exact sum over s_i given draws of the others, so
+    both parts are unbiased; the cost is M n K evaluations. For n = 1 there are
+    no others, and this is the elementary estimator given one eps for all K
+    categories.
+    """
+    params = with_sample_axis(params)
+    p = tf.nn.softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
+    s = gumbel_max(tf.stop_gradient(tf.math.log(p)), noise["u"])  # (R, M, n, K)
+    branch = with_sample_axis(with_sample_axis(params))  # (R, 1, 1, 1, ...)
+    eps = tf.broadcast_to(noise["eps"], tf.shape(s))  # (R, M, n, K): shared over k
+    g = problem.objective(branch, one_latent_changed(s), eps)  # (R, M, n, K)
+    pathwise = tf.reduce_mean(tf.reduce_sum(tf.stop_gradient(p) * g, axis=-1), axis=-1)
+    discrete = tf.reduce_sum(p * tf.stop_gradient(g), axis=[-2, -1])
+    # Value: the pathwise average (an estimate of L); gradient: both parts.
+    surrogate = pathwise + discrete - tf.stop_gradient(discrete)
+    return tf.reduce_mean(surrogate, axis=1)
+
+
+class IndeCateR(Estimator):
+    def values_per_replicate(self, buckets, latents, n_samples, options=None):
+        """n K evaluations per sample, each of a one-hot of n K values: sizes the chunks."""
+        return n_samples * (latents * buckets) ** 2
+
+
+register(
+    IndeCateR(
+        name="indecater",
+        surrogate=indecater,
+        noise=indecater_noise,
+        evaluations=lambda buckets, n_samples, latents=1, **_: n_samples * latents * buckets,
+    )
+)

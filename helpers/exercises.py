@@ -78,6 +78,10 @@ def _set_probability_first_three(model):
     return total
 
 
+def _first_latent_logits_gradient(model):
+    return exact.exact_gradient(model)["logits"][0]
+
+
 EXERCISES = {
     "01.1": Exercise(_shifted_loss, "function", rtol=1e-8),
     "02.1": Exercise(_logits_gradient_half, "array", rtol=1e-6),
@@ -85,6 +89,7 @@ EXERCISES = {
     "04.1": Exercise(_optimal_baseline_hybrid, "number", rtol=1e-5),
     "05.1": Exercise(_loo_budget_below_1e3, "choice", choices="budgets"),
     "06.1": Exercise(_set_probability_first_three, "number", rtol=1e-8),
+    "07.1": Exercise(_first_latent_logits_gradient, "array", rtol=1e-8),
 }
 
 # The second model a student's function must also handle (exercise 01.1).

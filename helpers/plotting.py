@@ -25,6 +25,7 @@ STYLES = {
     "unordered_set": ("#117733", "unordered set"),
     "rebar": ("#AA4499", "REBAR"),
     "gumbel_rao": ("#882255", "Gumbel-Rao"),
+    "indecater": ("#44AA99", "IndeCateR"),
 }
 
 

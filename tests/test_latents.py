@@ -288,9 +288,14 @@ def test_shapes_noise_and_costs():
             assert np.all(np.isfinite(value))
     assert h.noise_for(model, "elementary", 6, 2)["eps"].shape == (6, 2, 3**4)
     assert h.noise_for(model, "score_function", 6, 2)["eps"].shape == (6, 2)
-    several = ("elementary", "gumbel_softmax", "score_function")
+    several = ("elementary", "gumbel_softmax", "score_function", "indecater")
     cost = {name: h.ESTIMATORS[name].evaluations(3, 2, latents=4) for name in several}
-    assert cost == {"elementary": 2 * 3**4, "gumbel_softmax": 2, "score_function": 2}
+    assert cost == {
+        "elementary": 2 * 3**4,
+        "gumbel_softmax": 2,
+        "score_function": 2,
+        "indecater": 2 * 4 * 3,
+    }
     assert h.ESTIMATORS["elementary"].evaluations(5, 10) == 50  # one latent, as before
 
 

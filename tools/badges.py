@@ -43,6 +43,12 @@ SERIES = [
         "sum-and-sample, unordered sets, REBAR, Gumbel-Rao",
         "~18 s",
     ),
+    (
+        "07_several_latents",
+        "Several latents",
+        "K**n terms; IndeCateR, LOO and relaxations as n grows",
+        "~25 s",
+    ),
 ]
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
