@@ -118,6 +118,17 @@ def _check_gumbel_options(options, n_samples, latents, buckets, dtype=None):
 BASELINES = ("none", "constant", "optimal", "loo")
 
 
+def score_term(weight, log_q):
+    """Value 0, gradient weight * grad log q: the log-derivative trick, weight held constant."""
+    return tf.stop_gradient(weight) * (log_q - tf.stop_gradient(log_q))
+
+
+def leave_one_out_mean(values):
+    """For each of the N draws (axis 1), the mean of the other N - 1: (R, N, ...)."""
+    n = tf.cast(tf.shape(values)[1], values.dtype)
+    return (tf.reduce_sum(values, axis=1, keepdims=True) - values) / (n - 1)
+
+
 def score_function(problem, params, noise, baseline="none", value=None, pathwise_z=True):
     """The log-derivative trick: grad E g = E[(g - b) grad log q] (+ the pathwise part).
 
@@ -143,13 +154,11 @@ def score_function(problem, params, noise, baseline="none", value=None, pathwise
     elif baseline == "optimal":
         b = problem.optimal_baseline(params, pathwise_z)
     elif baseline == "loo":
-        n = tf.cast(tf.shape(f_z)[1], f_z.dtype)
-        b = (tf.reduce_sum(f_z, axis=1, keepdims=True) - f_z) / (n - 1)
+        b = leave_one_out_mean(f_z)
     else:
         b = 0.0
     # Value g; gradient: pathwise part of g + (g - b) grad log q.
-    score_term = tf.stop_gradient(f_z - b) * (log_q - tf.stop_gradient(log_q))
-    return tf.reduce_mean(f_z + score_term, axis=1)
+    return tf.reduce_mean(f_z + score_term(f_z - b, log_q), axis=1)
 
 
 def _check_score_options(options, n_samples, latents, buckets, dtype=None):
@@ -351,13 +360,8 @@ def sum_and_sample(problem, params, noise, top, baseline="none"):
     f_z = problem.objective(params, s, noise["eps"])  # (R, N)
     safe_w = tf.where(w > 0, w, tf.ones_like(w))
     log_q = tf.reduce_sum(s[..., 0, :] * log_p, axis=-1) - tf.math.log(safe_w)  # (R, N)
-    if baseline == "loo":
-        n = tf.cast(tf.shape(f_z)[1], f_z.dtype)
-        b = (tf.reduce_sum(f_z, axis=1, keepdims=True) - f_z) / (n - 1)
-    else:
-        b = 0.0
-    score_term = tf.stop_gradient(f_z - b) * (log_q - tf.stop_gradient(log_q))
-    sampled = w[:, 0] * tf.reduce_mean(f_z + score_term, axis=1)
+    b = leave_one_out_mean(f_z) if baseline == "loo" else 0.0
+    sampled = w[:, 0] * tf.reduce_mean(f_z + score_term(f_z - b, log_q), axis=1)
     return exact_part + sampled
 
 
@@ -437,8 +441,7 @@ def unordered_set(problem, params, noise, orderings):
     )
     b = tf.linalg.matvec(leave, values)  # (R, k): b_s
     log_q = tf.gather(log_p, members, batch_dims=1)
-    score_term = tf.stop_gradient(values - b) * (log_q - tf.stop_gradient(log_q))
-    return tf.reduce_sum(weight * (values + score_term), axis=-1)
+    return tf.reduce_sum(weight * (values + score_term(values - b, log_q)), axis=-1)
 
 
 # k! orderings per replicate: 8! = 40,320 keeps one replicate's work near a millisecond.
@@ -505,8 +508,8 @@ def rebar(problem, params, noise, tau, eta=1.0):
     f_relaxed = problem.objective(params, tf.nn.softmax(z / tau, axis=-1), eps)
     f_conditional = problem.objective(params, tf.nn.softmax(z_tilde / tau, axis=-1), eps)
     log_q = tf.reduce_sum(s * log_p, axis=[-2, -1])
-    score_term = tf.stop_gradient(f_hard - eta * f_conditional) * (log_q - tf.stop_gradient(log_q))
-    surrogate = f_hard + score_term + eta * (f_relaxed - f_conditional)
+    surrogate = f_hard + score_term(f_hard - eta * f_conditional, log_q)
+    surrogate += eta * (f_relaxed - f_conditional)
     return tf.reduce_mean(surrogate, axis=1)
 
 
