@@ -6,11 +6,9 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
 import tomllib
 import urllib.parse
 import urllib.request
@@ -19,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from labserver import serve_and_list
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -243,48 +242,13 @@ def test_make_lab_honours_jupyter_port_and_needs_no_browser():
     assert "--port=9123" in dry and "--no-browser" in dry
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get_json(url):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response), response.geturl()
-
-
 def test_make_lab_serves_the_repository_and_opens_on_the_notebooks():
-    port = free_port()
-    env = {**os.environ, "JUPYTER_PORT": str(port), "JUPYTER_TOKEN": "series-test"}
-    lab = subprocess.Popen(
-        ["make", "lab"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    root, notebooks, landing = serve_and_list(
+        ["make", "lab"], ROOT, os.environ, token="series-test", name="make lab"
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                root, _ = get_json(f"{base}/api/contents?token=series-test")
-                break
-            except OSError:
-                assert lab.poll() is None, "make lab exited early"
-                assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
-                time.sleep(1)
-        notebooks, _ = get_json(f"{base}/api/contents/notebooks?token=series-test")
-        with urllib.request.urlopen(f"{base}/?token=series-test", timeout=10) as response:
-            landing = urllib.parse.urlparse(response.geturl()).path
-    finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        lab.wait(timeout=30)
     # The root is the repository: the notebooks' ../README.md and docs/ are inside it.
-    assert {"README.md", "notebooks", "docs"} <= {item["name"] for item in root["content"]}
-    assert {path.name for path in NOTEBOOKS} <= {item["name"] for item in notebooks["content"]}
+    assert {"README.md", "notebooks", "docs"} <= root
+    assert {path.name for path in NOTEBOOKS} <= notebooks
     assert landing == "/lab/tree/notebooks"
 
 

@@ -5,35 +5,19 @@ The "any shell" block between the README's without-make markers: its first line 
 second starts JupyterLab. The clone is of the committed HEAD, as a reader gets it.
 """
 
-import json
 import os
 import re
-import signal
-import socket
 import subprocess
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
+from labserver import serve_and_list
 
 pytestmark = pytest.mark.install
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"<!-- without-make:start -->\n```sh\n(.*?)```\n<!-- without-make:end -->", re.S)
 TOKEN = "without-make"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read(), urllib.parse.urlparse(response.geturl()).path
 
 
 def test_readme_commands_without_make_work_in_a_fresh_clone(tmp_path):
@@ -49,34 +33,11 @@ def test_readme_commands_without_make_work_in_a_fresh_clone(tmp_path):
     check = "import helpers as h; print(h.exact_loss(h.make_model(dim=2, buckets=2, seed=0)))"
     subprocess.run([clone / ".venv" / "bin" / "python", "-c", check], cwd=tmp_path, check=True)
 
-    port = free_port()
-    env.update(JUPYTER_PORT=str(port), JUPYTER_TOKEN=TOKEN)
     # The README's command; a test machine also needs no browser and may run as root.
     options = " --no-browser" + (" --allow-root" if os.geteuid() == 0 else "")
-    lab = subprocess.Popen(
-        ["bash", "-c", start + options],
-        cwd=clone,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    root, notebooks, landing = serve_and_list(
+        ["bash", "-c", start + options], clone, env, token=TOKEN, name="JupyterLab"
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                body, _ = get(f"{base}/api/contents?token={TOKEN}")
-                break
-            except OSError:
-                assert lab.poll() is None, "JupyterLab exited early"
-                assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
-                time.sleep(1)
-        notebooks, _ = get(f"{base}/api/contents/notebooks?token={TOKEN}")
-        _, landing = get(f"{base}/?token={TOKEN}")
-    finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        lab.wait(timeout=30)
-    assert {"README.md", "notebooks"} <= {item["name"] for item in json.loads(body)["content"]}
-    assert any(item["name"] == "01_model.ipynb" for item in json.loads(notebooks)["content"])
+    assert {"README.md", "notebooks"} <= root
+    assert "01_model.ipynb" in notebooks
     assert landing == "/lab/tree/notebooks"
