@@ -25,6 +25,7 @@ from .model import PARAM_NAMES, Model, make_model, sample, square
 from .model_problem import ModelProblem
 from .optimise import optimise, optimise_problem
 from .problem import MAX_CONFIGURATIONS
+from .relax import relax, relax_gradients, relax_state
 from .sampling import gradient_samples, noise_for, problem_gradient_samples
 
 __all__ = [
@@ -54,6 +55,9 @@ __all__ = [
     "optimise_problem",
     "problem_gradient_samples",
     "rebar",
+    "relax",
+    "relax_gradients",
+    "relax_state",
     "sample",
     "score_function",
     "square",

@@ -219,6 +219,11 @@ class Estimator:
     noise_options: tuple = ()  # options that `noise` also takes, as keywords
     # (buckets, n_samples, **options) -> noise values one replicate draws, when not the default
     noise_values: Callable = None
+    # An estimator with a learned state (option "state", a dict of tensors):
+    # (problem, params, noise, state, names) -> (per-replicate gradients, |grad_r|^2
+    # over `names`, gradient of their sum with respect to the state). optimise
+    # descends it, learning the state beside theta.
+    variance_step: Callable = None
 
     def checked_options(self, options, n_samples, latents=1, buckets=2, dtype=None):
         """The options merged with the defaults and checked, for a problem of this size.

@@ -64,6 +64,9 @@ def _traced_run(estimator, structure, static_options, moving_average, trainable)
     static = dict(static_options)
     surrogate = estimator.surrogate if estimator else _exact_surrogate
 
+    if estimator and estimator.variance_step:
+        return _traced_stateful_run(estimator, structure, static_options, trainable)
+
     @tf.function(reduce_retracing=True)
     def run(params, tensors, seed, steps, n_samples, learning_rate, dynamic, decay):
         problem = join_tensors(structure, tensors)
@@ -99,6 +102,53 @@ def _traced_run(estimator, structure, static_options, moving_average, trainable)
     return run
 
 
+def _traced_stateful_run(estimator, structure, static_options, trainable):
+    """The joint loop of an estimator with a learned state (RELAX's phi).
+
+    Each run has its own state. Per step (estimator.variance_step, nested
+    tapes): each run's gradient estimate and m_r, the mean over its N draws of
+    |g|^2 of one draw over the trainable parameters (an estimate of the
+    variance of one draw plus |grad L|^2, which does not depend on the state);
+    Adam on theta with the estimates, and Adam on each run's state descending
+    its m_r. Records the exact objective and m_r. (RELAX has no static options:
+    its tau and eta are part of the state.)
+    """
+
+    @tf.function(reduce_retracing=True)
+    def run(params, tensors, seed, steps, n_samples, learning_rate, dynamic, state_rate):
+        problem = join_tensors(structure, tensors)
+        dtype = problem.dtype
+        logits_shape = tf.shape(problem.logits(params))
+        n_runs, buckets = logits_shape[0], logits_shape[-1]
+        options = dict(dynamic)
+        state = {
+            name: tf.broadcast_to(value, tf.concat([[n_runs], tf.shape(value)], 0))
+            for name, value in options.pop("state").items()
+        }
+        zeros = {name: tf.zeros_like(value) for name, value in params.items()}
+        moments = (dict(zeros), dict(zeros))
+        state_zeros = {name: tf.zeros_like(value) for name, value in state.items()}
+        state_moments = (dict(state_zeros), dict(state_zeros))
+        losses = tf.TensorArray(dtype, size=steps + 1)
+        losses = losses.write(0, problem.exact(params))
+        squares = tf.TensorArray(dtype, size=steps)
+        for step in tf.range(steps):
+            step_seed = tf.random.experimental.stateless_fold_in(seed, step)
+            noise = estimator.noise(problem, step_seed, n_runs, n_samples, buckets)
+            grads, square, state_grads = estimator.variance_step(
+                problem, params, noise, state, trainable
+            )
+            squares = squares.write(step, square)
+            params, moments = _adam(params, grads, moments, step, learning_rate, trainable)
+            state, state_moments = _adam(
+                state, state_grads, state_moments, step, state_rate, tuple(state)
+            )
+            losses = losses.write(step + 1, problem.exact(params))
+        return losses.stack(), squares.stack(), state
+
+    return run
+
+
 def optimise(
     model,
     estimator,
@@ -110,6 +160,7 @@ def optimise(
     f=square,
     moving_average=None,
     trainable=PARAM_NAMES,
+    state_learning_rate=None,
     **options,
 ):
     """Adam from the model's theta, n_runs independent runs with their own noise.
@@ -120,9 +171,17 @@ def optimise(
     (baseline="constant" with value updated after every step).
     trainable: the names of the parameters Adam updates; the others keep the
     model's values (trainable=("logits",) optimises the discrete choice alone).
+    state_learning_rate: for an estimator with a learned state (estimator
+    "relax": its control variate phi, started from the options tau, eta or
+    state), Adam's learning rate for the state (default: learning_rate). Each
+    run learns its own state by descending the variance of its trainable
+    parameters' estimate, beside theta.
     Returns {"loss": array (steps + 1, n_runs), the exact objective before each
-    step and after the last, "seconds": wall time of the runs, tracing excluded}.
-    The model's parameters are not changed.
+    step and after the last, "seconds": wall time of the runs, tracing excluded};
+    with a learned state also "second_moment": array (steps, n_runs), each
+    step's mean over its draws of |g|^2 of one draw over the trainable
+    parameters (an estimate of one draw's variance plus |grad L|^2), and
+    "state": dict name -> (n_runs, ...), the learned states. The model's parameters are not changed.
     """
     model = as_model(model)
     f = checks.objective(f, model.dtype)
@@ -137,6 +196,7 @@ def optimise(
         seed,
         moving_average,
         trainable,
+        state_learning_rate,
         **options,
     )
 
@@ -152,6 +212,7 @@ def optimise_problem(
     seed=0,
     moving_average=None,
     trainable=None,
+    state_learning_rate=None,
     **options,
 ):
     """optimise for any problem with an `exact` method, from `params`.
@@ -177,6 +238,16 @@ def optimise_problem(
                 "moving_average supplies the baseline's value at every step; do not pass value"
             )
         options = {**options, "baseline": "constant"}
+    stateful = spec is not None and spec.variance_step is not None
+    if state_learning_rate is not None:
+        if not stateful:
+            raise ValueError(
+                "state_learning_rate is for an estimator with a learned state ('relax'), "
+                f"not {estimator!r}"
+            )
+        state_learning_rate = checks.positive_finite(
+            state_learning_rate, "state_learning_rate", problem.dtype
+        )
     if exact and options:
         raise ValueError(f"the exact gradient takes no options, got {sorted(options)}")
     if not hasattr(problem, "exact"):
@@ -207,12 +278,19 @@ def optimise_problem(
         dynamic,
         tf.constant(moving_average or 0.0, problem.dtype),
     )
+    if stateful:  # the last argument is the state's learning rate instead of a decay
+        rate = learning_rate if state_learning_rate is None else state_learning_rate
+        args = (*args[:-1], tf.constant(rate, problem.dtype))
     run.get_concrete_function(*args)  # trace first: "seconds" times the runs alone
     start = time.perf_counter()
-    losses = run(*args).numpy()
+    out = run(*args)
+    losses = (out[0] if stateful else out).numpy()
     seconds = time.perf_counter() - start
     _check_finite(losses)
-    return {"loss": losses, "seconds": seconds}
+    if not stateful:
+        return {"loss": losses, "seconds": seconds}
+    state = {name: value.numpy() for name, value in out[2].items()}
+    return {"loss": losses, "seconds": seconds, "second_moment": out[1].numpy(), "state": state}
 
 
 def _check_finite(losses):

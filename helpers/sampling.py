@@ -47,11 +47,14 @@ def _traced(estimator, structure, static_options):
 
 
 def split_options(options, dtype):
-    """Flags and names fix the traced graph; numbers become tensors (no retracing)."""
+    """Flags and names fix the traced graph; numbers, and dicts of arrays (an estimator's
+    state), become tensors (no retracing)."""
     static, dynamic = {}, {}
     for name, value in options.items():
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
             dynamic[name] = tf.constant(value, dtype=dtype)
+        elif isinstance(value, dict):
+            dynamic[name] = {key: tf.constant(v, dtype=dtype) for key, v in value.items()}
         else:
             static[name] = value
     return tuple(sorted(static.items())), dynamic

@@ -1,0 +1,182 @@
+"""RELAX: REBAR with a learned control variate c_phi (helpers.relax).
+
+Strongest first: unbiased for a fixed, non-trivial control variate (Bonferroni
+test against the exact gradient); the variance gradient from nested tapes
+against central finite differences of the estimated second moment with common
+random numbers; with r_rho = 0, RELAX is REBAR draw for draw; optimise learns
+phi beside theta, reproducibly, and the learned phi has less variance; bad input.
+"""
+
+import helpers as h
+from helpers.relax import HIDDEN
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from test_elementary import assert_unbiased
+
+MODELS = [dict(dim=10, buckets=5, seed=0), dict(dim=3, buckets=4, seed=21)]
+
+
+def random_state(buckets, seed=3):
+    """A control variate far from REBAR's: r_rho of unit output weights, eta and tau moved."""
+    return h.relax_state(buckets, tau=0.7, eta=-0.6, scale=1.0, seed=seed)
+
+
+@pytest.mark.parametrize("sizes", MODELS)
+@pytest.mark.parametrize("n_samples", [1, 2])
+def test_unbiased_for_a_fixed_random_control_variate(sizes, n_samples):
+    model = h.make_model(**sizes)
+    state = random_state(model.buckets)
+    grads = h.gradient_samples(model, "relax", 20_000, n_samples, seed=11, state=state)
+    assert_unbiased(grads, h.exact_gradient(model))
+    # The control variate is not a trivial one: the estimates move far from REBAR's.
+    rebar = h.gradient_samples(model, "rebar", 20_000, n_samples, seed=11, tau=0.7, eta=-0.6)
+    assert np.max(np.abs(grads["logits"] - rebar["logits"])) > 0.1
+
+
+def test_unbiased_for_another_f():
+    model = h.make_model(dim=2, buckets=3, seed=5)
+
+    def wave(z):
+        return tf.cos(3 * z) + z
+
+    state = random_state(3, seed=8)
+    grads = h.gradient_samples(model, "relax", 20_000, 1, seed=2, f=wave, state=state)
+    assert_unbiased(grads, h.exact_gradient(model, wave))
+
+
+def test_variance_gradient_matches_a_central_difference_with_common_random_numbers():
+    model = h.make_model(dim=10, buckets=5, seed=0)
+    state = random_state(model.buckets)
+    out = h.relax_gradients(model, 500, 2, seed=4, state=state)
+    step = 1e-5
+    # Every scalar of phi that is a whole entry, and a few entries of the network.
+    probes = [("eta", ()), ("log_tau", ()), ("W1", (2, 3)), ("b1", (5,)), ("w2", (0,))]
+    for name, index in probes:
+        moments = []
+        for sign in (1, -1):
+            moved = {k: v.copy() for k, v in state.items()}
+            moved[name][index] += sign * step
+            moments.append(h.relax_gradients(model, 500, 2, seed=4, state=moved)["second_moment"])
+        finite = (moments[0] - moments[1]) / (2 * step)
+        nested = out["state_gradient"][name][index]
+        # Central differences err by O(step^2) relative plus rounding ~1e-16 / step.
+        assert abs(nested - finite) < 1e-6 * abs(finite) + 1e-9, (name, nested, finite)
+        assert abs(finite) > 1e-6, name  # the probe measures a real slope
+
+
+def test_relax_gradients_are_gradient_samples_and_their_squares_the_second_moment():
+    model = h.make_model(dim=10, buckets=5, seed=0)
+    state = random_state(model.buckets)
+    out = h.relax_gradients(model, 300, 2, seed=9, state=state)
+    samples = h.gradient_samples(model, "relax", 300, 2, seed=9, state=state)
+    for name in samples:
+        np.testing.assert_allclose(out["gradients"][name], samples[name], rtol=0, atol=1e-12)
+    # One draw per replicate: the second moment is the mean of the estimates' squares.
+    single = h.gradient_samples(model, "relax", 300, 1, seed=9, state=state)
+    squares = sum(np.sum(v.reshape(300, -1) ** 2, axis=1) for v in single.values())
+    out = h.relax_gradients(model, 300, 1, seed=9, state=state)
+    assert np.isclose(out["second_moment"], squares.mean(), rtol=1e-12)
+    logits_only = h.relax_gradients(model, 300, 1, seed=9, wrt="logits", state=state)
+    expected = np.mean(np.sum(single["logits"] ** 2, axis=1))
+    assert np.isclose(logits_only["second_moment"], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("tau,eta", [(0.5, 1.0), (0.1, -2.0), (2.0, 0.0)])
+def test_with_r_zero_relax_is_rebar_draw_for_draw(tau, eta):
+    model = h.make_model(dim=10, buckets=5, seed=0)
+    relax = h.gradient_samples(model, "relax", 500, 3, seed=7, tau=tau, eta=eta)
+    rebar = h.gradient_samples(model, "rebar", 500, 3, seed=7, tau=tau, eta=eta)
+    for name in rebar:
+        np.testing.assert_allclose(relax[name], rebar[name], rtol=0, atol=1e-12, err_msg=name)
+
+
+def test_cost_is_three_evaluations_per_sample():
+    assert h.ESTIMATORS["relax"].evaluations(5, 4) == 12
+
+
+def test_optimise_learns_the_state_reproducibly_and_lowers_the_loss():
+    model = h.make_model(dim=10, buckets=5, seed=0)
+    kwargs = dict(steps=60, n_runs=3, tau=0.5, state_learning_rate=0.02)
+    first = h.optimise(model, "relax", seed=1, **kwargs)
+    again = h.optimise(model, "relax", seed=1, **kwargs)
+    other = h.optimise(model, "relax", seed=2, **kwargs)
+    np.testing.assert_array_equal(first["loss"], again["loss"])
+    np.testing.assert_array_equal(first["second_moment"], again["second_moment"])
+    for name in first["state"]:
+        np.testing.assert_array_equal(first["state"][name], again["state"][name])
+    assert not np.array_equal(first["loss"], other["loss"])
+    assert first["loss"].shape == (61, 3) and first["second_moment"].shape == (60, 3)
+    assert first["state"]["W1"].shape == (3, 5, HIDDEN)
+    assert np.all(first["loss"][-1] < first["loss"][0])
+    # The runs learn their own states (their own noise), all moved from the start.
+    assert not np.allclose(first["state"]["eta"], 1.0)
+    assert len(set(np.round(first["state"]["eta"], 12))) == 3
+
+
+def test_optimise_lowers_the_variance_of_the_estimate():
+    # theta held (a learning rate of 1e-12 moves it by < 1e-9 in 300 steps), phi learned:
+    # the learned state's estimates at theta have clearly less variance (4 s.e.: a
+    # false alarm below 1e-4 by the normal approximation) than REBAR's at the
+    # starting state, on independent draws.
+    model = h.make_model(dim=10, buckets=5, seed=0)
+    learned = h.optimise(
+        model,
+        "relax",
+        steps=300,
+        learning_rate=1e-12,
+        n_samples=16,
+        n_runs=1,
+        tau=0.5,
+        state_learning_rate=0.02,
+    )["state"]
+    learned = {name: value[0] for name, value in learned.items()}
+    exact = h.exact_gradient(model)
+    start = h.gradient_samples(model, "relax", 4_000, seed=5, tau=0.5)
+    after = h.gradient_samples(model, "relax", 4_000, seed=6, state=learned)
+    before, now = (h.stats.decomposition(g, exact) for g in (start, after))
+    assert h.stats.clearly_below(
+        now["variance"], now["variance_se"], before["variance"], before["variance_se"], z=4
+    ), (now, before)
+    assert_unbiased(after, exact)  # and still unbiased
+
+
+def test_existing_estimators_keep_their_optimise_output():
+    # No state, no second_moment: the result of every other estimator is as before.
+    model = h.make_model(dim=10, buckets=5, seed=0)
+    out = h.optimise(model, "rebar", steps=5, n_runs=2, tau=0.5)
+    assert set(out) == {"loss", "seconds"}
+
+
+BAD = [
+    (dict(tau=0.0), "tau"),
+    (dict(eta=float("nan")), "eta"),
+    (dict(state={"eta": 1.0}), "keys"),
+    (dict(state=h.relax_state(4)), r"shape \(5, 8\)"),
+    (dict(state=h.relax_state(5), tau=0.5), "pass state or tau/eta"),
+    (dict(state={**h.relax_state(5), "w2": np.full(8, np.inf)}), "finite"),
+]
+
+
+@pytest.mark.parametrize("options,message", BAD)
+def test_bad_options(options, message):
+    model = h.make_model(dim=2, buckets=5, seed=0)
+    with pytest.raises(ValueError, match=message):
+        h.gradient_samples(model, "relax", 3, **options)
+
+
+def test_bad_input_elsewhere():
+    model = h.make_model(dim=2, buckets=5, seed=0)
+    with pytest.raises(ValueError, match="at most 1 categorical"):
+        h.gradient_samples(h.make_model(dim=2, buckets=3, seed=0, latents=2), "relax", 3)
+    with pytest.raises(ValueError, match="wrt must name"):
+        h.relax_gradients(model, 3, wrt=("logits", "E"))
+    with pytest.raises(ValueError, match="state_learning_rate is for an estimator"):
+        h.optimise(model, "rebar", steps=2, state_learning_rate=0.1)
+    with pytest.raises(ValueError, match="state_learning_rate"):
+        h.optimise(model, "relax", steps=2, state_learning_rate=-1.0)
+    with pytest.raises(ValueError, match="buckets"):
+        h.relax_state(1)
+    with pytest.raises(ValueError, match="tau"):
+        h.relax_state(5, tau=0.0)
