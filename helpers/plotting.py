@@ -24,6 +24,7 @@ STYLES = {
     "sum_and_sample": ("#332288", "sum-and-sample"),
     "unordered_set": ("#117733", "unordered set"),
     "rebar": ("#AA4499", "REBAR"),
+    "relax": ("#CC6677", "RELAX"),
     "gumbel_rao": ("#882255", "Gumbel-Rao"),
     "indecater": ("#44AA99", "IndeCateR"),
 }
