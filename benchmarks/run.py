@@ -45,6 +45,7 @@ VARIANTS = {
     "sum-and-sample, top=1 + LOO (N=2)": ("sum_and_sample", dict(top=1, baseline="loo")),
     "unordered set (k=2)": ("unordered_set", {}),
     "REBAR": ("rebar", dict(tau=0.5, eta=1.0)),
+    "RELAX (r_rho of 8 units)": ("relax", dict(state=h.relax_state(5, tau=0.5, scale=1.0))),
     "Gumbel-Rao (M=10)": ("gumbel_rao", dict(tau=0.5, n_gumbel=10)),
 }
 

@@ -88,6 +88,7 @@ def learned_control(problem, params, state, z, eps):
 
 def relax(problem, params, noise, state):
     """RELAX's surrogate, R scalars; its phi-path is kept for the variance gradient."""
+    state = {name: tf.convert_to_tensor(value, problem.dtype) for name, value in state.items()}
     params = with_sample_axis(params)
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, 1, K)
     z = log_p + gumbel(noise["u"])  # (R, N, 1, K)

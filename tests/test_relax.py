@@ -7,6 +7,9 @@ random numbers; with r_rho = 0, RELAX is REBAR draw for draw; optimise learns
 phi beside theta, reproducibly, and the learned phi has less variance; bad input.
 """
 
+import sys
+from pathlib import Path
+
 import helpers as h
 from helpers.relax import HIDDEN
 
@@ -90,6 +93,15 @@ def test_with_r_zero_relax_is_rebar_draw_for_draw(tau, eta):
     rebar = h.gradient_samples(model, "rebar", 500, 3, seed=7, tau=tau, eta=eta)
     for name in rebar:
         np.testing.assert_allclose(relax[name], rebar[name], rtol=0, atol=1e-12, err_msg=name)
+
+
+def test_at_least_1000_times_faster_than_one_tape_per_replicate():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from replicates import per_replicate_seconds
+
+    options = dict(state=random_state(5))
+    loop, batched = per_replicate_seconds(h.make_model(), 100, 100_000, "relax", options)
+    assert loop / batched > 1000, f"only {loop / batched:.0f}x faster"
 
 
 def test_cost_is_three_evaluations_per_sample():
