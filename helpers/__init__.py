@@ -27,6 +27,7 @@ from .optimise import optimise, optimise_problem
 from .problem import MAX_CONFIGURATIONS
 from .relax import relax, relax_gradients, relax_state
 from .sampling import gradient_samples, noise_for, problem_gradient_samples
+from .tracing import release_traces
 
 __all__ = [
     "exercises",
@@ -58,6 +59,7 @@ __all__ = [
     "relax",
     "relax_gradients",
     "relax_state",
+    "release_traces",
     "sample",
     "score_function",
     "square",

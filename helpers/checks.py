@@ -1,12 +1,11 @@
 """Input checks shared by the public functions: clear ValueErrors, early."""
 
-import functools
 import numbers
 
 import numpy as np
 
 from ._tf import tf
-from .tracing import CACHE_SIZE, traceable
+from .tracing import trace_cache, traceable
 
 DTYPES = {"float32": tf.float32, "float64": tf.float64}
 
@@ -118,7 +117,7 @@ def objective(f, dtype):
     return f
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
+@trace_cache
 def _traced_probe(f, dtype):
     """f traced into a graph on the probe (once per f and dtype: failures are not cached)."""
     probe = tf.constant(PROBE, dtype=dtype)

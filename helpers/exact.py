@@ -27,7 +27,7 @@ from . import checks
 from ._tf import tf
 from .model import as_model, conditionals_all, probs, square
 from .problem import check_enumerable, configurations, joint_probs
-from .tracing import CACHE_SIZE
+from .tracing import trace_cache
 
 GAUSS_HERMITE_NODES = 64
 CHECK_NODES = 96
@@ -140,7 +140,7 @@ def _warn_if_inaccurate(value, params, x, f, latents):
         )
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
+@trace_cache
 def _traced_value_and_gradient(f, latents):
     # One traced function per f and number of latents, reused across calls and models.
     @tf.function(reduce_retracing=True)
@@ -150,7 +150,7 @@ def _traced_value_and_gradient(f, latents):
     return value_and_gradient
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
+@trace_cache
 def _traced_loss(f, nodes, latents):
     # For n > 1: the loop over chunks runs as one graph instead of step by step.
     return tf.function(functools.partial(loss_from, f=f, nodes=nodes, latents=latents))

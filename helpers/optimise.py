@@ -8,7 +8,6 @@ on the problem interface (helpers.problem.Problem): `optimise_problem` for any
 problem with an `exact` method, `optimise` for a helpers Model and f.
 """
 
-import functools
 import numbers
 import time
 
@@ -20,7 +19,7 @@ from .estimators import resolve
 from .model import PARAM_NAMES, as_model, square
 from .problem import check_enumerable, join_tensors, split_tensors
 from .sampling import split_options
-from .tracing import CACHE_SIZE
+from .tracing import trace_cache
 
 ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
 
@@ -59,7 +58,7 @@ def _checked_names(trainable, known=PARAM_NAMES):
     return tuple(name for name in known if name in names)
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
+@trace_cache
 def _traced_run(estimator, structure, static_options, moving_average, trainable):
     static = dict(static_options)
     surrogate = estimator.surrogate if estimator else _exact_surrogate

@@ -19,8 +19,6 @@ tapes: the surrogate keeps the path from phi to the estimate, writing
 same value and theta-gradient).
 """
 
-import functools
-
 import numpy as np
 
 from . import checks
@@ -37,7 +35,7 @@ from .estimators import (
 from .model import as_model, square
 from .problem import join_tensors, split_tensors
 from .sampling import check_size, split_options
-from .tracing import CACHE_SIZE
+from .tracing import trace_cache
 
 STATE_NAMES = ("eta", "log_tau", "W1", "b1", "w2")
 HIDDEN = 8  # tanh units of r_rho: small next to the model, enough to shape c_phi
@@ -201,7 +199,7 @@ register(
 )
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
+@trace_cache
 def _traced_variance(structure, names):
     @tf.function(reduce_retracing=True)
     def run(params, tensors, state, seed, n_replicates, n_samples):

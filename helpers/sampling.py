@@ -8,7 +8,6 @@ replicate r's gradient. Time and memory are O(R). (tape.jacobian over shared
 variables would cost O(R^2) memory; tf.vectorized_map is ~100x slower.)
 """
 
-import functools
 import numbers
 
 import numpy as np
@@ -18,10 +17,10 @@ from ._tf import tf
 from .estimators import resolve
 from .model import as_model, square
 from .problem import join_tensors, split_tensors
-from .tracing import CACHE_SIZE
+from .tracing import trace_cache
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
+@trace_cache
 def _traced(estimator, structure, static_options):
     """One traced function per (estimator, kind of problem, static options), reused across calls."""
     static = dict(static_options)

@@ -9,9 +9,13 @@ wraps f in a key made of its code and the current values of everything it
 captures (globals it names, closure cells, defaults, an object's attributes):
 change `c` and the key changes, so the helpers retrace; re-create the same
 lambda and the key is equal, so the trace is shared. The caches that hold the
-traces are bounded (`CACHE_SIZE`), so memory stays flat either way.
+traces are bounded (`CACHE_SIZE`), so memory stays flat either way, and
+`release_traces()` empties them all at once: a notebook that moves on to a new
+experiment frees the graphs of the last one (each trace holds a few MiB).
 """
 
+import functools
+import gc
 import types
 
 import numpy as np
@@ -20,6 +24,28 @@ from ._tf import tf
 
 CACHE_SIZE = 32  # traced functions kept per cache, least recently used dropped first
 _DEPTH = 4  # how deep captured functions are followed
+_CACHES = []  # every trace cache of the helpers, for release_traces
+
+
+def trace_cache(function):
+    """functools.lru_cache with CACHE_SIZE entries, emptied by release_traces()."""
+    cached = functools.lru_cache(maxsize=CACHE_SIZE)(function)
+    _CACHES.append(cached)
+    return cached
+
+
+def release_traces():
+    """Drop every traced function the helpers keep; returns how many there were.
+
+    Later calls trace again when they need to (the numbers do not change). The
+    memory of the dropped graphs goes back to the process's allocator, so the
+    next experiment reuses it instead of adding to the peak.
+    """
+    count = sum(cache.cache_info().currsize for cache in _CACHES)
+    for cache in _CACHES:
+        cache.cache_clear()
+    gc.collect()
+    return count
 
 
 class Traceable:
