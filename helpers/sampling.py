@@ -27,12 +27,30 @@ def _traced(estimator, structure, static_options):
     static = dict(static_options)
 
     @tf.function(reduce_retracing=True)
-    def per_replicate_gradients(params, tensors, seed, n_replicates, n_samples, dynamic):
+    def per_replicate_gradients(params, tensors, seed, first, count, size, n_samples, dynamic):
+        """Noise chunks first .. first + count - 1, of `size` replicates each, in one pass."""
         problem = join_tensors(structure, tensors)
         buckets = tf.shape(problem.logits(params))[-1]
         options = {**static, **dynamic}
         extra = {name: options[name] for name in estimator.noise_options}
-        noise = estimator.noise(problem, seed, n_replicates, n_samples, buckets, **extra)
+
+        def noise_from(chunk_seed):
+            return lambda: estimator.noise(problem, chunk_seed, size, n_samples, buckets, **extra)
+
+        def draw(index):  # chunk `index`'s noise, exactly as `chunks` seeds it
+            folded = tf.random.experimental.stateless_fold_in(seed, index)  # int32, not seed's
+            return tf.cond(index == 0, noise_from(seed), noise_from(folded))
+
+        def draw_all():  # several chunks, concatenated along the replicate axis
+            spec = {k: tf.TensorSpec(None, v.dtype) for k, v in draw(first).items()}
+            indices = tf.range(first, first + count)
+            stacked = tf.map_fn(draw, indices, fn_output_signature=spec)  # (count, size, ...)
+            return {
+                k: tf.reshape(v, tf.concat([[-1], tf.shape(v)[2:]], 0)) for k, v in stacked.items()
+            }
+
+        noise = tf.cond(count == 1, lambda: draw(first), draw_all)
+        n_replicates = count * size
         copies = {
             name: tf.broadcast_to(value, tf.concat([[n_replicates], tf.shape(value)], 0))
             for name, value in params.items()
@@ -60,6 +78,8 @@ def split_options(options, dtype):
 # Replicates are processed in chunks of about CHUNK_ELEMENTS noise values, so the
 # working set of one pass stays small (cache-friendly, bounded memory) and the time
 # grows linearly in R. Chunk 0 uses the seed itself, chunk c > 0 the seed folded with c.
+# One traced pass computes several whole chunks where an estimator's working set per
+# replicate is smaller than its noise count says (`passes`): fewer calls, same numbers.
 CHUNK_ELEMENTS = 2**18
 # What one call may ask for, checked before anything is allocated. The output is
 # filled chunk by chunk, so a call's memory is about its output plus one chunk; 1 GiB
@@ -94,6 +114,23 @@ def chunks(n_replicates, values_per_replicate, seed):
     for index, start in enumerate(range(0, n_replicates, size)):
         chunk_seed = seed if index == 0 else tf.random.experimental.stateless_fold_in(seed, index)
         yield min(size, n_replicates - start), chunk_seed
+
+
+def passes(n_replicates, values_per_replicate, working_per_replicate):
+    """(first chunk, chunks, replicates per chunk) of each traced pass, in order.
+
+    The noise chunks are those of `chunks`, so the numbers do not depend on how
+    they are grouped; a pass takes as many whole chunks as keep its working set
+    (working_per_replicate values for each replicate) near CHUNK_ELEMENTS. Where
+    the two counts agree, as for most estimators, each pass is one chunk.
+    """
+    size = max(1, CHUNK_ELEMENTS // values_per_replicate)
+    full, rest = divmod(n_replicates, size)
+    group = max(1, CHUNK_ELEMENTS // (size * working_per_replicate))
+    for first in range(0, full, group):
+        yield first, min(group, full - first), size
+    if rest:
+        yield full, 1, rest
 
 
 def _size(problem, params):
@@ -160,10 +197,13 @@ def problem_gradient_samples(
     per_replicate = estimator.values_per_replicate(buckets, latents, n_samples, options)
     coordinates = sum(int(np.prod(value.shape)) for value in params.values())
     check_size(n_replicates * coordinates, per_replicate, problem.dtype)
+    working = estimator.working_values(problem, buckets, latents, n_samples, options)
+    seed = checks.seed(seed)
     out, start = {}, 0
-    for size, chunk_seed in chunks(n_replicates, per_replicate, checks.seed(seed)):
-        part = run(params, tensors, chunk_seed, tf.constant(size), samples, dynamic)
-        if size == n_replicates:  # one chunk: its arrays are the output
+    for first, count, size in passes(n_replicates, per_replicate, working):
+        part = run(params, tensors, seed, *map(tf.constant, (first, count, size)), samples, dynamic)
+        size = count * size
+        if size == n_replicates:  # one pass: its arrays are the output
             return {name: part[name].numpy() for name in params}
         for name in params:  # fill the output in place: memory is the output plus a chunk
             if name not in out:
