@@ -22,34 +22,39 @@ from .tracing import CACHE_SIZE
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _traced(estimator, structure, static_options):
-    """One traced function per (estimator, kind of problem, static options), reused across calls."""
+def _traced(estimator, structure, static_options, grouped=False):
+    """One traced function per (estimator, kind of problem, static options), reused across calls.
+
+    Not grouped: one noise chunk per pass, drawn from `seed`, the chunk's own seed.
+    Grouped: chunks first, ..., first + count - 1 of the call's `seed`, drawn in one
+    pass and concatenated (each exactly as `chunks` seeds it), for estimators whose
+    chunks are smaller than their working set needs (`passes`).
+    """
     static = dict(static_options)
 
     @tf.function(reduce_retracing=True)
     def per_replicate_gradients(params, tensors, seed, first, count, size, n_samples, dynamic):
-        """Noise chunks first .. first + count - 1, of `size` replicates each, in one pass."""
         problem = join_tensors(structure, tensors)
         buckets = tf.shape(problem.logits(params))[-1]
         options = {**static, **dynamic}
         extra = {name: options[name] for name in estimator.noise_options}
 
         def noise_from(chunk_seed):
-            return lambda: estimator.noise(problem, chunk_seed, size, n_samples, buckets, **extra)
+            return estimator.noise(problem, chunk_seed, size, n_samples, buckets, **extra)
 
-        def draw(index):  # chunk `index`'s noise, exactly as `chunks` seeds it
-            folded = tf.random.experimental.stateless_fold_in(seed, index)  # int32, not seed's
-            return tf.cond(index == 0, noise_from(seed), noise_from(folded))
+        def draw(index):  # chunk `index`'s noise; fold_in gives int32, the seed int64
+            folded = tf.random.experimental.stateless_fold_in(seed, index)
+            return tf.cond(index == 0, lambda: noise_from(seed), lambda: noise_from(folded))
 
-        def draw_all():  # several chunks, concatenated along the replicate axis
-            spec = {k: tf.TensorSpec(None, v.dtype) for k, v in draw(first).items()}
+        if grouped:
+            spec = {k: tf.TensorSpec(None, v.dtype) for k, v in noise_from(seed).items()}
             indices = tf.range(first, first + count)
             stacked = tf.map_fn(draw, indices, fn_output_signature=spec)  # (count, size, ...)
-            return {
+            noise = {
                 k: tf.reshape(v, tf.concat([[-1], tf.shape(v)[2:]], 0)) for k, v in stacked.items()
             }
-
-        noise = tf.cond(count == 1, lambda: draw(first), draw_all)
+        else:
+            noise = noise_from(seed)
         n_replicates = count * size
         copies = {
             name: tf.broadcast_to(value, tf.concat([[n_replicates], tf.shape(value)], 0))
@@ -192,7 +197,6 @@ def problem_gradient_samples(
         options = estimator.prepare(problem, params, options)
     static, dynamic = split_options(options, problem.dtype)
     structure, tensors = split_tensors(problem)
-    run = _traced(estimator, structure, static)
     samples = tf.constant(n_samples)
     per_replicate = estimator.values_per_replicate(buckets, latents, n_samples, options)
     coordinates = sum(int(np.prod(value.shape)) for value in params.values())
@@ -201,7 +205,16 @@ def problem_gradient_samples(
     seed = checks.seed(seed)
     out, start = {}, 0
     for first, count, size in passes(n_replicates, per_replicate, working):
-        part = run(params, tensors, seed, *map(tf.constant, (first, count, size)), samples, dynamic)
+        if count == 1:  # one chunk, with its own seed: the graph every estimator had
+            chunk_seed = (
+                seed if first == 0 else tf.random.experimental.stateless_fold_in(seed, first)
+            )
+            run, pass_seed = _traced(estimator, structure, static), chunk_seed
+        else:
+            run, pass_seed = _traced(estimator, structure, static, grouped=True), seed
+        part = run(
+            params, tensors, pass_seed, *map(tf.constant, (first, count, size)), samples, dynamic
+        )
         size = count * size
         if size == n_replicates:  # one pass: its arrays are the output
             return {name: part[name].numpy() for name in params}
