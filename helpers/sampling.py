@@ -204,14 +204,15 @@ def problem_gradient_samples(
     working = estimator.working_values(problem, buckets, latents, n_samples, options)
     seed = checks.seed(seed)
     out, start = {}, 0
+    # Where the working set is smaller than the noise, passes group several chunks
+    # (one trace for every pass of the call); otherwise each pass is one chunk, with
+    # its own seed: the graph every other estimator has always had.
+    grouped = working < per_replicate
+    run = _traced(estimator, structure, static, grouped=grouped)
     for first, count, size in passes(n_replicates, per_replicate, working):
-        if count == 1:  # one chunk, with its own seed: the graph every estimator had
-            chunk_seed = (
-                seed if first == 0 else tf.random.experimental.stateless_fold_in(seed, first)
-            )
-            run, pass_seed = _traced(estimator, structure, static), chunk_seed
-        else:
-            run, pass_seed = _traced(estimator, structure, static, grouped=True), seed
+        pass_seed = seed
+        if not grouped and first > 0:
+            pass_seed = tf.random.experimental.stateless_fold_in(seed, first)
         part = run(
             params, tensors, pass_seed, *map(tf.constant, (first, count, size)), samples, dynamic
         )
