@@ -1,6 +1,6 @@
 """Shared code for the notebook series on gradients through discrete random choices."""
 
-from . import exercises, plotting, problem, stats
+from . import exercises, memory, plotting, problem, stats
 from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
 from .estimators import (
     ESTIMATORS,
@@ -29,6 +29,7 @@ from .sampling import gradient_samples, noise_for, problem_gradient_samples
 
 __all__ = [
     "exercises",
+    "memory",
     "plotting",
     "problem",
     "stats",
