@@ -172,3 +172,17 @@ def test_the_model_fast_path_equals_the_changed_one_hots():
     fast_grads, slow_grads = tape.gradient(fast, params), tape.gradient(slow, params)
     for name in ("A", "B", "C", "D"):
         np.testing.assert_allclose(fast_grads[name], slow_grads[name], rtol=1e-12, atol=1e-15)
+
+
+def test_grouping_chunks_into_passes_changes_no_number(monkeypatch):
+    # With the model's fast path, IndeCateR's passes hold several noise chunks at once;
+    # each chunk keeps its own seed, so the estimates equal those of one chunk per pass.
+    model = h.make_model(latents=4)  # chunks of 655 replicates, about 20 per pass
+    grouped = h.gradient_samples(model, "indecater", 3_000, seed=4)
+    estimator = type(h.ESTIMATORS["indecater"])
+    monkeypatch.setattr(
+        estimator, "working_values", lambda self, p, *size: self.values_per_replicate(*size)
+    )
+    one_chunk_per_pass = h.gradient_samples(model, "indecater", 3_000, seed=4)
+    for name in grouped:
+        np.testing.assert_allclose(grouped[name], one_chunk_per_pass[name], rtol=1e-12, atol=1e-15)
