@@ -1,6 +1,6 @@
 """Shared code for the notebook series on gradients through discrete random choices."""
 
-from . import exercises, plotting, problem, stats
+from . import exercises, memory, plotting, problem, stats
 from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
 from .estimators import (
     ESTIMATORS,
@@ -31,6 +31,7 @@ from .tracing import release_traces
 
 __all__ = [
     "exercises",
+    "memory",
     "plotting",
     "problem",
     "stats",

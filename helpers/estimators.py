@@ -254,6 +254,10 @@ class Estimator:
             return self.noise_values(buckets, n_samples, **(options or {}))
         return n_samples * (buckets**latents if self.enumerates else latents * buckets)
 
+    def working_values(self, problem, buckets, latents, n_samples, options=None):
+        """Values one replicate's pass holds at once: groups the chunks into passes."""
+        return self.values_per_replicate(buckets, latents, n_samples, options)
+
 
 ESTIMATORS = {}
 
@@ -653,9 +657,12 @@ def indecater(problem, params, noise):
     params = with_sample_axis(params)
     p = tf.nn.softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
     s = gumbel_max(tf.stop_gradient(tf.math.log(p)), noise["u"])  # (R, M, n, K)
-    branch = with_sample_axis(with_sample_axis(params))  # (R, 1, 1, 1, ...)
-    eps = tf.broadcast_to(noise["eps"], tf.shape(s))  # (R, M, n, K): shared over k
-    g = problem.objective(branch, one_latent_changed(s), eps)  # (R, M, n, K)
+    if hasattr(problem, "objective_one_changed"):  # the problem's fast path: O(n K) per draw
+        g = problem.objective_one_changed(params, s, noise["eps"])  # (R, M, n, K)
+    else:  # the n K changed draws as one-hots (R, M, n, K, n, K): O((n K)**2) per draw
+        branch = with_sample_axis(with_sample_axis(params))  # (R, 1, 1, 1, ...)
+        eps = tf.broadcast_to(noise["eps"], tf.shape(s))  # (R, M, n, K): shared over k
+        g = problem.objective(branch, one_latent_changed(s), eps)  # (R, M, n, K)
     pathwise = tf.reduce_mean(tf.reduce_sum(tf.stop_gradient(p) * g, axis=-1), axis=-1)
     discrete = tf.reduce_sum(p * tf.stop_gradient(g), axis=[-2, -1])
     # Value: the pathwise average (an estimate of L); gradient: both parts.
@@ -667,6 +674,12 @@ class IndeCateR(Estimator):
     def values_per_replicate(self, buckets, latents, n_samples, options=None):
         """n K evaluations per sample, each of a one-hot of n K values: sizes the chunks."""
         return n_samples * (latents * buckets) ** 2
+
+    def working_values(self, problem, buckets, latents, n_samples, options=None):
+        """With the problem's fast path no one-hot is materialised: n K values per sample."""
+        if hasattr(problem, "objective_one_changed"):
+            return n_samples * latents * buckets
+        return self.values_per_replicate(buckets, latents, n_samples, options)
 
 
 register(

@@ -88,6 +88,26 @@ def conditionals_all(params, x, latents=1, index=None):
     return tf.sigmoid(mu_shared[..., None] + a), tf.exp(log_sigma_shared[..., None] + c)
 
 
+def conditionals_one_changed(params, x, one_hot, latents):
+    """(mu, sigma) of every s' that differs from s in latent i alone, set to k: each (..., n, K).
+
+    The same as `conditionals` on the n K one-hots that `one_hot` (..., n, K) gives when
+    latent i is set to category k, without materialising them (n K copies of n K values
+    each): latent i's entry of A moves from a_i(s_i) to a_ik, the others' entries stay.
+    """
+    dim = tf.shape(x)[-1]
+    mu_shared, log_sigma_shared = _context_terms(params, x)
+
+    def pre_activation(shared, weights):
+        per_latent = _per_latent(weights, dim, latents)  # (..., n, K)
+        own = tf.reduce_sum(one_hot * per_latent, axis=-1, keepdims=True)  # a_i(s_i)
+        others = tf.reduce_sum(own, axis=-2, keepdims=True) - own  # sum over j != i
+        return shared[..., None, None] + others + per_latent
+
+    mu_pre = pre_activation(mu_shared, params["A"])
+    return tf.sigmoid(mu_pre), tf.exp(pre_activation(log_sigma_shared, params["C"]))
+
+
 class Model:
     """The parameters theta (tf.Variables) and the fixed context x of one model."""
 

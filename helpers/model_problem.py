@@ -13,7 +13,7 @@ import numpy as np
 
 from ._tf import tf
 from .exact import gauss_hermite, loss_from
-from .model import conditionals, conditionals_all, probs
+from .model import conditionals, conditionals_all, conditionals_one_changed, probs
 from .problem import configurations, gather_configurations, joint_probs
 
 BASELINE_NODES = 16
@@ -61,6 +61,10 @@ class ModelProblem:
     def objective_all(self, params, noise):
         mu, sigma = conditionals_all(params, self.x, self.latents)  # (..., C), once per theta
         return self.f(mu[..., None, :] + sigma[..., None, :] * noise)
+
+    def objective_one_changed(self, params, s, noise):
+        mu, sigma = conditionals_one_changed(params, self.x, s, self.latents)  # (..., n, K)
+        return self.f(mu + sigma * noise)
 
     def scored_objective(self, params, s, noise):
         mu, sigma = conditionals(params, self.x, self._one_hot(s), self.latents)

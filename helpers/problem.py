@@ -33,6 +33,10 @@ class Problem(Protocol):
             joint configuration (numbered as in `configurations`) for N noise
             draws each (noise (..., N, K**n), params with leading axes (...)),
             without materialising K**n one-hots (the elementary estimator)
+        objective_one_changed(params, s, noise) -> (..., n, K), the objective at
+            s with latent i set to category k, for every (i, k), for a one-hot
+            s (..., n, K) and noise broadcastable to (..., n, K), without
+            materialising the n K changed one-hots (IndeCateR)
         scored_objective(params, s, noise) -> (values with the continuous sample
             held fixed, its log density given s) (the score function that
             scores the continuous part too, pathwise_z=False)

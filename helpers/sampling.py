@@ -21,17 +21,40 @@ from .tracing import trace_cache
 
 
 @trace_cache
-def _traced(estimator, structure, static_options):
-    """One traced function per (estimator, kind of problem, static options), reused across calls."""
+def _traced(estimator, structure, static_options, grouped=False):
+    """One traced function per (estimator, kind of problem, static options), reused across calls.
+
+    Not grouped: one noise chunk per pass, drawn from `seed`, the chunk's own seed.
+    Grouped: chunks first, ..., first + count - 1 of the call's `seed`, drawn in one
+    pass and concatenated (each exactly as `chunks` seeds it), for estimators whose
+    chunks are smaller than their working set needs (`passes`).
+    """
     static = dict(static_options)
 
     @tf.function(reduce_retracing=True)
-    def per_replicate_gradients(params, tensors, seed, n_replicates, n_samples, dynamic):
+    def per_replicate_gradients(params, tensors, seed, first, count, size, n_samples, dynamic):
         problem = join_tensors(structure, tensors)
         buckets = tf.shape(problem.logits(params))[-1]
         options = {**static, **dynamic}
         extra = {name: options[name] for name in estimator.noise_options}
-        noise = estimator.noise(problem, seed, n_replicates, n_samples, buckets, **extra)
+
+        def noise_from(chunk_seed):
+            return estimator.noise(problem, chunk_seed, size, n_samples, buckets, **extra)
+
+        def draw(index):  # chunk `index`'s noise; fold_in gives int32, the seed int64
+            folded = tf.random.experimental.stateless_fold_in(seed, index)
+            return tf.cond(index == 0, lambda: noise_from(seed), lambda: noise_from(folded))
+
+        if grouped:
+            spec = {k: tf.TensorSpec(None, v.dtype) for k, v in noise_from(seed).items()}
+            indices = tf.range(first, first + count)
+            stacked = tf.map_fn(draw, indices, fn_output_signature=spec)  # (count, size, ...)
+            noise = {
+                k: tf.reshape(v, tf.concat([[-1], tf.shape(v)[2:]], 0)) for k, v in stacked.items()
+            }
+        else:
+            noise = noise_from(seed)
+        n_replicates = count * size
         copies = {
             name: tf.broadcast_to(value, tf.concat([[n_replicates], tf.shape(value)], 0))
             for name, value in params.items()
@@ -62,6 +85,8 @@ def split_options(options, dtype):
 # Replicates are processed in chunks of about CHUNK_ELEMENTS noise values, so the
 # working set of one pass stays small (cache-friendly, bounded memory) and the time
 # grows linearly in R. Chunk 0 uses the seed itself, chunk c > 0 the seed folded with c.
+# One traced pass computes several whole chunks where an estimator's working set per
+# replicate is smaller than its noise count says (`passes`): fewer calls, same numbers.
 CHUNK_ELEMENTS = 2**18
 # What one call may ask for, checked before anything is allocated. The output is
 # filled chunk by chunk, so a call's memory is about its output plus one chunk; 1 GiB
@@ -96,6 +121,23 @@ def chunks(n_replicates, values_per_replicate, seed):
     for index, start in enumerate(range(0, n_replicates, size)):
         chunk_seed = seed if index == 0 else tf.random.experimental.stateless_fold_in(seed, index)
         yield min(size, n_replicates - start), chunk_seed
+
+
+def passes(n_replicates, values_per_replicate, working_per_replicate):
+    """(first chunk, chunks, replicates per chunk) of each traced pass, in order.
+
+    The noise chunks are those of `chunks`, so the numbers do not depend on how
+    they are grouped; a pass takes as many whole chunks as keep its working set
+    (working_per_replicate values for each replicate) near CHUNK_ELEMENTS. Where
+    the two counts agree, as for most estimators, each pass is one chunk.
+    """
+    size = max(1, CHUNK_ELEMENTS // values_per_replicate)
+    full, rest = divmod(n_replicates, size)
+    group = max(1, CHUNK_ELEMENTS // (size * working_per_replicate))
+    for first in range(0, full, group):
+        yield first, min(group, full - first), size
+    if rest:
+        yield full, 1, rest
 
 
 def _size(problem, params):
@@ -157,15 +199,27 @@ def problem_gradient_samples(
         options = estimator.prepare(problem, params, options)
     static, dynamic = split_options(options, problem.dtype)
     structure, tensors = split_tensors(problem)
-    run = _traced(estimator, structure, static)
     samples = tf.constant(n_samples)
     per_replicate = estimator.values_per_replicate(buckets, latents, n_samples, options)
     coordinates = sum(int(np.prod(value.shape)) for value in params.values())
     check_size(n_replicates * coordinates, per_replicate, problem.dtype)
+    working = estimator.working_values(problem, buckets, latents, n_samples, options)
+    seed = checks.seed(seed)
     out, start = {}, 0
-    for size, chunk_seed in chunks(n_replicates, per_replicate, checks.seed(seed)):
-        part = run(params, tensors, chunk_seed, tf.constant(size), samples, dynamic)
-        if size == n_replicates:  # one chunk: its arrays are the output
+    # Where the working set is smaller than the noise, passes group several chunks
+    # (one trace for every pass of the call); otherwise each pass is one chunk, with
+    # its own seed: the graph every other estimator has always had.
+    grouped = working < per_replicate
+    run = _traced(estimator, structure, static, grouped=grouped)
+    for first, count, size in passes(n_replicates, per_replicate, working):
+        pass_seed = seed
+        if not grouped and first > 0:
+            pass_seed = tf.random.experimental.stateless_fold_in(seed, first)
+        part = run(
+            params, tensors, pass_seed, *map(tf.constant, (first, count, size)), samples, dynamic
+        )
+        size = count * size
+        if size == n_replicates:  # one pass: its arrays are the output
             return {name: part[name].numpy() for name in params}
         for name in params:  # fill the output in place: memory is the output plus a chunk
             if name not in out:

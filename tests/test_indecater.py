@@ -1,5 +1,8 @@
 """IndeCateR: one latent at a time enumerated, the others sampled."""
 
+import sys
+from pathlib import Path
+
 import helpers as h
 from helpers.exact import gauss_hermite
 
@@ -139,3 +142,47 @@ def test_optimise_lowers_the_objective():
 def test_bad_input_is_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call(h.make_model(dim=2, buckets=3, latents=2))
+
+
+def test_at_least_1000_times_faster_than_one_tape_per_replicate():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from replicates import per_replicate_seconds
+
+    model = h.make_model(latents=4)  # n = 4, K = 5: n K = 20 evaluations per estimate
+    loop, batched = per_replicate_seconds(model, 100, 100_000, "indecater")
+    assert loop / batched > 1000, f"only {loop / batched:.0f}x faster"
+
+
+def test_the_model_fast_path_equals_the_changed_one_hots():
+    # objective_one_changed computes each changed draw's x_s . A from the draw's own
+    # sum, without the n K one-hots: the same values and gradients to rounding.
+    model = randomize(h.make_model(dim=3, buckets=4, seed=2, latents=5), seed=3)
+    problem = model.problem(tf.cos)
+    noise = h.estimators.indecater_noise(problem, tf.constant([4, 2], tf.int64), 6, 3, 4)
+    params = {k: tf.broadcast_to(v, [6, *v.shape]) for k, v in model.values().items()}
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(params)
+        p = h.estimators.with_sample_axis(params)
+        s = h.estimators.gumbel_max(problem.logits(p), noise["u"])  # (R, M, n, K)
+        fast = problem.objective_one_changed(p, s, noise["eps"])
+        branch = h.estimators.with_sample_axis(h.estimators.with_sample_axis(p))
+        eps = tf.broadcast_to(noise["eps"], tf.shape(s))
+        slow = problem.objective(branch, h.estimators.one_latent_changed(s), eps)
+    np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-13)
+    fast_grads, slow_grads = tape.gradient(fast, params), tape.gradient(slow, params)
+    for name in ("A", "B", "C", "D"):
+        np.testing.assert_allclose(fast_grads[name], slow_grads[name], rtol=1e-12, atol=1e-15)
+
+
+def test_grouping_chunks_into_passes_changes_no_number(monkeypatch):
+    # With the model's fast path, IndeCateR's passes hold several noise chunks at once;
+    # each chunk keeps its own seed, so the estimates equal those of one chunk per pass.
+    model = h.make_model(latents=4)  # chunks of 655 replicates, about 20 per pass
+    grouped = h.gradient_samples(model, "indecater", 3_000, seed=4)
+    estimator = type(h.ESTIMATORS["indecater"])
+    monkeypatch.setattr(
+        estimator, "working_values", lambda self, p, *size: self.values_per_replicate(*size)
+    )
+    one_chunk_per_pass = h.gradient_samples(model, "indecater", 3_000, seed=4)
+    for name in grouped:
+        np.testing.assert_allclose(grouped[name], one_chunk_per_pass[name], rtol=1e-12, atol=1e-15)
