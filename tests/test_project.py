@@ -107,7 +107,9 @@ def top_level_imports(path):
 
 def test_package_dependencies_are_what_helpers_imports():
     imported = set().union(*map(top_level_imports, (ROOT / "helpers").glob("*.py")))
-    assert imported - {"helpers"} == set(requirements("run"))
+    found = importlib.metadata.packages_distributions()  # sklearn -> scikit-learn
+    imported = {canonicalize_name(found.get(m, [m])[0]) for m in imported - {"helpers"}}
+    assert imported == set(requirements("run"))
 
 
 def imported_distributions(paths):
