@@ -169,3 +169,11 @@ def test_bad_input_is_a_value_error():
         vae.Architecture(latents=0)
     with pytest.raises(ValueError, match="held_out"):
         vae.load_digits(held_out=5000)
+
+
+def test_exact_gradient_in_chunks_is_the_gradient_in_one_pass(monkeypatch):
+    weights = tiny_weights()
+    whole = vae.exact_encoder_gradient(weights, IMAGES, TINY)
+    monkeypatch.setattr(vae, "EXACT_CHUNK", 2)  # 9 codes in 5 chunks
+    for name, value in vae.exact_encoder_gradient(weights, IMAGES, TINY).items():
+        np.testing.assert_allclose(value, whole[name], rtol=1e-12, atol=1e-15)

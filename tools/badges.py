@@ -49,6 +49,12 @@ SERIES = [
         "K**n terms; IndeCateR, LOO and relaxations as n grows",
         "~25 s",
     ),
+    (
+        "08_discrete_vae",
+        "A discrete VAE on real digits",
+        "train a categorical VAE with every estimator that handles n latents",
+        "~45 s",
+    ),
 ]
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
