@@ -25,6 +25,7 @@ import numpy as np
 from . import checks
 from ._tf import tf
 from .estimators import gumbel_max, resolve
+from .optimise import ADAM_BETAS, ADAM_EPSILON
 from .problem import check_enumerable, configurations, joint_probs
 from .sampling import split_options
 from .tracing import CACHE_SIZE
@@ -55,7 +56,7 @@ class Architecture:
 
     latents: int = 8
     buckets: int = 4
-    hidden: int = 64
+    hidden: int = 32
     pixels: int = 64
 
     def __post_init__(self):
@@ -219,13 +220,13 @@ def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
 
 # --- Training: any registered estimator that handles n latents, batched and traced.
 
-ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
 
 
 def checked_estimator(estimator, arch, n_samples, dtype, options):
     """The Estimator and its checked options for this VAE, or a ValueError saying why not."""
     estimator = resolve(estimator)
+    n_samples = checks.integer(n_samples, "n_samples", 1)
     if options.get("baseline") == "optimal":
         raise ValueError(
             "baseline='optimal' needs the exact optimal constant of every image, K**n decoder "
@@ -309,11 +310,11 @@ def train(
     test_x,
     arch=Architecture(),
     n_samples=1,
-    steps=300,
-    batch_size=50,
+    steps=150,
+    batch_size=32,
     learning_rate=3e-3,
     seed=0,
-    evaluate_every=50,
+    evaluate_every=25,
     anneal_to=None,
     eval_samples=16,
     dtype=tf.float32,

@@ -165,6 +165,8 @@ def test_bad_input_is_a_value_error():
         vae.train("indecater", train * 0.5, test, arch, steps=1)
     with pytest.raises(ValueError, match="temperature"):
         vae.train("indecater", train, test, arch, steps=1, anneal_to=0.5)
+    with pytest.raises(ValueError, match="n_samples"):
+        vae.train("score_function", train, test, arch, 1.5, steps=1)
     with pytest.raises(ValueError, match="latents"):
         vae.Architecture(latents=0)
     with pytest.raises(ValueError, match="held_out"):
