@@ -140,9 +140,19 @@ class DecoderProblem:
         return tf.zeros(shape, dtype=self.dtype)
 
     def pixel_logits(self, s):
-        """The decoder: one-hot or relaxed codes (..., n, K) -> Bernoulli logits (..., pixels)."""
-        flat = tf.reshape(s, tf.concat([tf.shape(s)[:-2], [self.dec_w1.shape[0]]], 0))
-        return dense(tf.tanh(dense(flat, self.dec_w1, self.dec_b1)), self.dec_w2, self.dec_b2)
+        """The decoder: one-hot or relaxed codes (..., n, K) -> Bernoulli logits (..., pixels).
+
+        Weights of shape (rows, ...) (one decoder per row: replicate copies) need s
+        of shape (rows, ..., n, K); shared weights take any leading axes.
+        """
+        codes = self.dec_w1.shape[-2]
+        flat = tf.reshape(s, tf.concat([tf.shape(s)[:-2], [codes]], 0))
+        if self.dec_w1.shape.rank == 2:
+            return dense(tf.tanh(dense(flat, self.dec_w1, self.dec_b1)), self.dec_w2, self.dec_b2)
+        rows = tf.reshape(flat, tf.stack([tf.shape(flat)[0], -1, codes]))  # (rows, m, nK)
+        hidden = tf.tanh(tf.matmul(rows, self.dec_w1) + self.dec_b1[:, None])
+        out = tf.matmul(hidden, self.dec_w2) + self.dec_b2[:, None]
+        return tf.reshape(out, tf.concat([tf.shape(flat)[:-1], [-1]], 0))
 
     def objective(self, params, s, noise):
         logits = self.pixel_logits(s)
@@ -402,7 +412,9 @@ def _images(x, arch, name):
     return x
 
 
-# --- Gradient samples of the encoder's weights: R copies of the encoder only.
+# --- Gradient samples of the weights: R copies of the weights asked for, the rest shared.
+
+PARTS = {"encoder": ("enc_",), "all": ("enc_", "dec_")}
 
 
 def _encode_copies(weights, x, latents):
@@ -413,25 +425,31 @@ def _encode_copies(weights, x, latents):
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _traced_encoder_gradients(estimator, latents, static_options):
+def _traced_gradients(estimator, latents, static_options, prefixes):
     static = dict(static_options)
 
     @tf.function(reduce_retracing=True)
     def gradients(weights, x, seed, n_replicates, n_samples, dynamic):
-        problem = DecoderProblem.from_weights(weights, latents)
         copies = {
             k: tf.broadcast_to(v, tf.concat([[n_replicates], tf.shape(v)], 0))
             for k, v in weights.items()
-            if k.startswith("enc_")
+            if k.startswith(prefixes)
         }
+        images = tf.shape(x)[0]
         with tf.GradientTape() as tape:
             tape.watch(copies)
-            logits = _encode_copies(copies, x, latents)  # (R, B, n, K)
+            encoder = {k: copies.get(k, weights[k][None]) for k in weights if k.startswith("enc_")}
+            logits = _encode_copies(encoder, x, latents)  # (R, B, n, K)
+            logits = tf.broadcast_to(logits, tf.concat([[n_replicates], tf.shape(logits)[1:]], 0))
             flat = tf.reshape(logits, tf.concat([[-1], tf.shape(logits)[2:]], 0))
             xs = tf.reshape(
                 tf.broadcast_to(x, tf.concat([[n_replicates], tf.shape(x)], 0)), [-1, x.shape[-1]]
             )
             params = {"logits": flat, "x": xs}  # replicate r, image b at row r B + b
+            decoder = {k: v for k, v in weights.items() if k.startswith("dec_")}
+            if "dec_w1" in copies:  # one decoder copy per row: replicate r's for its B images
+                decoder = {k: tf.repeat(copies[k], images, axis=0) for k in decoder}
+            problem = DecoderProblem(latents, **decoder)
             losses = surrogate_loss(
                 estimator, problem, params, seed, n_samples, {**static, **dynamic}
             )
@@ -441,16 +459,24 @@ def _traced_encoder_gradients(estimator, latents, static_options):
     return gradients
 
 
-def encoder_gradient_samples(
-    estimator, weights, x, arch, n_replicates, n_samples=1, seed=0, **options
+def gradient_samples(
+    estimator, weights, x, arch, n_replicates, n_samples=1, seed=0, which="encoder", **options
 ):
-    """n_replicates independent estimates of the gradient of the mean -ELBO over the images x
-    with respect to the encoder's weights: dict name -> array (R, *shape)."""
+    """n_replicates independent estimates of the gradient of the mean -ELBO over the images x,
+    with respect to the encoder's weights (which="encoder"; the decoder stays shared) or
+    to all weights (which="all"): dict name -> array (R, *shape)."""
+    if which not in PARTS:
+        raise ValueError(f"which must be one of {', '.join(PARTS)}, got {which!r}")
     dtype = weights["dec_w1"].dtype
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
+    if which == "all" and estimator.enumerates:
+        raise ValueError(
+            f"{estimator.name!r} evaluates codes without the image axis, which one decoder "
+            "copy per replicate needs: use which='encoder'"
+        )
     static, dynamic = split_options(options, dtype)
-    run = _traced_encoder_gradients(estimator, arch.latents, static)
+    run = _traced_gradients(estimator, arch.latents, static, PARTS[which])
     x = tf.constant(_images(x, arch, "x"), dtype=dtype)
     grads = run(
         weights, x, checks.seed(seed), tf.constant(n_replicates), tf.constant(n_samples), dynamic
@@ -458,29 +484,46 @@ def encoder_gradient_samples(
     return {k: v.numpy() for k, v in grads.items()}
 
 
+def encoder_gradient_samples(
+    estimator, weights, x, arch, n_replicates, n_samples=1, seed=0, **options
+):
+    """gradient_samples of the encoder's weights (the decoder shared)."""
+    return gradient_samples(
+        estimator, weights, x, arch, n_replicates, n_samples, seed, "encoder", **options
+    )
+
+
 # Codes per pass of the exact gradient: its memory is bounded by a chunk, not K**n.
 EXACT_CHUNK = 2**13
 
 
-def exact_encoder_gradient(weights, x, arch):
-    """The gradient of the exact mean -ELBO over x (enumerating K**n codes) for the encoder.
+def exact_gradient(weights, x, arch, which="encoder"):
+    """The gradient of the exact mean -ELBO over x (enumerating K**n codes in chunks), with
+    respect to the encoder's weights (which="encoder") or all weights (which="all").
 
     Computed in float64 whatever the weights' dtype: a sum over K**n codes in
     float32 would lose the digits a bias test at many replicates needs.
     """
+    if which not in PARTS:
+        raise ValueError(f"which must be one of {', '.join(PARTS)}, got {which!r}")
     weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
     x = tf.constant(_images(x, arch, "x"), dtype=tf.float64)
-    encoder = {k: v for k, v in weights.items() if k.startswith("enc_")}
-    total = {k: 0.0 for k in encoder}
+    wanted = {k: v for k, v in weights.items() if k.startswith(PARTS[which])}
+    total = {k: 0.0 for k in wanted}
     codes = arch.buckets**arch.latents
     for start in range(0, codes, EXACT_CHUNK):  # the gradient of a sum: chunk by chunk
         with tf.GradientTape() as tape:
-            tape.watch(encoder)
-            problem, params = _batched({**weights, **encoder}, x, arch.latents)
+            tape.watch(wanted)
+            problem, params = _batched({**weights, **wanted}, x, arch.latents)
             loss = problem.reconstruction(params, start, min(EXACT_CHUNK, codes - start))
             if start == 0:
                 loss += kl_to_uniform(params["logits"])
             loss = tf.reduce_mean(loss)
-        for k, g in tape.gradient(loss, encoder).items():
+        for k, g in tape.gradient(loss, wanted).items():
             total[k] += g.numpy()
     return total
+
+
+def exact_encoder_gradient(weights, x, arch):
+    """exact_gradient of the encoder's weights."""
+    return exact_gradient(weights, x, arch, "encoder")

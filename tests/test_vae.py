@@ -79,17 +79,27 @@ UNBIASED = [
 
 
 @pytest.mark.parametrize("name,n_samples,options", UNBIASED, ids=lambda v: str(v))
-def test_encoder_gradient_is_unbiased(name, n_samples, options):
-    # Bonferroni over every encoder coordinate: if the estimator is unbiased, the
-    # worst |z| exceeds the bound with probability at most ALPHA.
+def test_encoder_and_decoder_gradients_are_unbiased(name, n_samples, options):
+    # Bonferroni over every coordinate of both networks: if the estimator is unbiased,
+    # the worst |z| exceeds the bound with probability at most ALPHA.
     weights = tiny_weights()
-    grads = vae.encoder_gradient_samples(
-        name, weights, IMAGES, TINY, 20_000, n_samples, seed=5, **options
+    grads = vae.gradient_samples(
+        name, weights, IMAGES, TINY, 20_000, n_samples, seed=5, which="all", **options
     )
-    worst, bound = h.stats.unbiasedness(
-        grads, vae.exact_encoder_gradient(weights, IMAGES, TINY), ALPHA
-    )
+    exact = vae.exact_gradient(weights, IMAGES, TINY, "all")
+    assert set(grads) == set(exact) == set(weights)
+    worst, bound = h.stats.unbiasedness(grads, exact, ALPHA)
     assert worst < bound
+
+
+def test_one_decoder_copy_per_replicate_gives_the_shared_decoders_encoder_gradient():
+    # Identical copies and the same noise: the encoder's estimates must not change.
+    weights = tiny_weights()
+    args = ("indecater", weights, IMAGES, TINY, 50, 1, 3)
+    alone = vae.gradient_samples(*args, which="encoder")
+    together = vae.gradient_samples(*args, which="all")
+    for name, value in alone.items():
+        np.testing.assert_allclose(together[name], value, rtol=1e-10, atol=1e-12)
 
 
 def test_elementary_enumerates_the_codes_so_it_is_the_exact_gradient():
@@ -165,6 +175,11 @@ def test_bad_input_is_a_value_error():
         vae.train("indecater", train * 0.5, test, arch, steps=1)
     with pytest.raises(ValueError, match="temperature"):
         vae.train("indecater", train, test, arch, steps=1, anneal_to=0.5)
+    weights = vae.init_weights(arch)
+    with pytest.raises(ValueError, match="which"):
+        vae.gradient_samples("indecater", weights, train[:2], arch, 2, which="decoder")
+    with pytest.raises(ValueError, match="encoder"):
+        vae.gradient_samples("elementary", weights, train[:2], arch, 2, which="all")
     with pytest.raises(ValueError, match="n_samples"):
         vae.train("score_function", train, test, arch, 1.5, steps=1)
     with pytest.raises(ValueError, match="latents"):
