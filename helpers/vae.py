@@ -13,7 +13,8 @@ its `params` are the encoder's output logits and the images, both with a
 leading batch axis that the estimators treat as their replicate axis, so one
 surrogate per image comes out and the encoder's gradient is the chain rule
 through those logits. The decoder's weights are fields of the problem, shared
-by every image (never copied per replicate), and get their gradient pathwise.
+by every image, and get their gradient pathwise; only `gradient_samples` with
+which="all" copies them, once per replicate, to measure that gradient's spread.
 """
 
 import functools
