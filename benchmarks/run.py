@@ -8,7 +8,8 @@
 2. The same for the sampling estimators and IndeCateR on models with several latents.
 3. The elementary estimator's cost as K**n grows (K = 4, n = 1 ... 6), with
    the exact gradient's time at the same sizes.
-4. Each notebook executed in a fresh kernel: wall time and the kernel's peak
+4. Training notebook 08's discrete VAE: steps per second for each estimator.
+5. Each notebook executed in a fresh kernel: wall time and the kernel's peak
    resident memory.
 The tables go to benchmarks/results.md, and the README's performance section
 is rewritten from that file. Not part of `make test`.
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import helpers as h
+from helpers import vae
 
 import numpy as np
 from replicates import median_seconds, one_tape_per_replicate
@@ -58,6 +60,16 @@ LATENT_VARIANTS = {
     "IndeCateR (M=1)": ("indecater", {}),
 }
 ENUMERATION_BUCKETS, ENUMERATION_LATENTS = 4, range(1, 7)
+
+# Notebook 08's setup; samples None means the budget n K (IndeCateR's cost for one draw).
+VAE_ARCH, VAE_BATCH, VAE_STEPS = vae.Architecture(latents=8, buckets=4, hidden=32), 32, 200
+VAE_VARIANTS = {
+    "Gumbel-softmax (N = nK)": ("gumbel_softmax", None, {}),
+    "straight-through (N = nK)": ("gumbel_softmax", None, {"straight_through": True}),
+    "score function + LOO (N = nK)": ("score_function", None, {"baseline": "loo"}),
+    "IndeCateR (M = 1)": ("indecater", 1, {}),
+    "Gumbel-softmax (N = 1)": ("gumbel_softmax", 1, {}),
+}
 ENUMERATION_EVALUATIONS = 2**22  # R = this / K**n replicates per timed call
 
 # Runs in a fresh process: executes one notebook in a new kernel and samples the
@@ -147,6 +159,25 @@ def enumeration_table():
     return rows
 
 
+def vae_table():
+    """(label, decoder evaluations per image per step, training steps per second)."""
+    train, test = vae.load_digits(seed=0)
+    budget = VAE_ARCH.latents * VAE_ARCH.buckets
+    rows = []
+    for label, (estimator, samples, options) in VAE_VARIANTS.items():
+        samples = samples or budget
+        args = (estimator, train, test, VAE_ARCH, samples)
+        vae.train(*args, 2, VAE_BATCH, **options)  # trace once
+        runs = [
+            vae.train(*args, VAE_STEPS, VAE_BATCH, seed=s, evaluate_every=VAE_STEPS, **options)
+            for s in range(3)
+        ]
+        seconds = float(np.median([run.seconds[-1] for run in runs]))
+        rows.append((label, runs[0].decoder_evaluations, VAE_STEPS / seconds))
+        print(f"  VAE, {label}: done", flush=True)
+    return rows
+
+
 def notebook_table():
     rows = []
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
@@ -193,7 +224,7 @@ def speed_header(replicates):
     ]
 
 
-def render(estimators, latents, enumeration, notebooks, seconds):
+def render(estimators, latents, enumeration, vae_rows, notebooks, seconds):
     lines = [
         f"Measured by `make bench` on: {machine()}. Whole benchmark: {seconds:.0f} s.",
         "",
@@ -224,6 +255,17 @@ def render(estimators, latents, enumeration, notebooks, seconds):
             f"| {n} | {count:,} | {R:,} | {s * 1e6:.3g} | {s / count * 1e9:.3g} | {e * 1e3:.3g} |"
             for n, count, R, s, e in enumeration
         ],
+    ]
+    lines += [
+        "",
+        f"**Training the discrete VAE** of notebook 08 (n = {VAE_ARCH.latents} latents of",
+        f"K = {VAE_ARCH.buckets}, {VAE_ARCH.hidden} hidden units, {VAE_BATCH} images per step,",
+        f"float32): training steps per second over {VAE_STEPS} steps after a traced warm-up,",
+        "median of 3 seeds; evaluation left out.",
+        "",
+        "| estimator | decoder evaluations per image and step | steps per second |",
+        "|---|---:|---:|",
+        *[f"| {label} | {evals} | {rate:.3g} |" for label, evals, rate in vae_rows],
     ]
     lines += [
         "",
@@ -259,9 +301,12 @@ def main():
     latents = latents_table()
     print("enumeration ...", flush=True)
     enumeration = enumeration_table()
+    print("discrete VAE ...", flush=True)
+    vae_rows = vae_table()
     print("notebooks ...", flush=True)
     notebooks = notebook_table()
-    table = render(estimators, latents, enumeration, notebooks, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    table = render(estimators, latents, enumeration, vae_rows, notebooks, seconds)
     RESULTS.write_text(table)
     update_readme(table)
     print(table)

@@ -1,6 +1,6 @@
 """Shared code for the notebook series on gradients through discrete random choices."""
 
-from . import exercises, memory, plotting, problem, stats
+from . import exercises, memory, plotting, problem, stats, vae
 from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
 from .estimators import (
     ESTIMATORS,
@@ -35,6 +35,7 @@ __all__ = [
     "plotting",
     "problem",
     "stats",
+    "vae",
     "ESTIMATORS",
     "GAUSS_HERMITE_NODES",
     "MAX_CONFIGURATIONS",

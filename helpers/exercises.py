@@ -19,8 +19,10 @@ import helpers
 import numpy as np
 
 from . import exact
+from ._tf import tf
 from .estimators import optimal_baseline_at
 from .model import make_model, square
+from .vae import encode, kl_to_uniform
 
 # Relative errors below this, but above the exercise's tolerance, are "close":
 # the student most likely rounded a printed value.
@@ -82,6 +84,11 @@ def _first_latent_logits_gradient(model):
     return exact.exact_gradient(model)["logits"][0]
 
 
+def _kl_first_image(weights, x, latents):
+    """KL(q(s | x) || uniform) of the first image, from the encoder's logits."""
+    return float(kl_to_uniform(encode(weights, tf.constant(x[:1], tf.float32), latents))[0])
+
+
 EXERCISES = {
     "01.1": Exercise(_shifted_loss, "function", rtol=1e-8),
     "02.1": Exercise(_logits_gradient_half, "array", rtol=1e-6),
@@ -90,6 +97,7 @@ EXERCISES = {
     "05.1": Exercise(_loo_budget_below_1e3, "choice", choices="budgets"),
     "06.1": Exercise(_set_probability_first_three, "number", rtol=1e-8),
     "07.1": Exercise(_first_latent_logits_gradient, "array", rtol=1e-8),
+    "08.1": Exercise(_kl_first_image, "number", rtol=1e-4),
 }
 
 # The second model a student's function must also handle (exercise 01.1).

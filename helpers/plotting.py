@@ -72,3 +72,18 @@ def median_band(ax, x, runs, color, label=None, ls="-", alpha=0.15):
         raise ValueError(f"runs must have shape (len(x), n_runs) = ({len(x)}, n), got {runs.shape}")
     ax.fill_between(x, runs.min(axis=1), runs.max(axis=1), color=color, alpha=alpha, lw=0)
     return ax.plot(x, np.median(runs, axis=1), color=color, ls=ls, label=label)
+
+
+def digit_rows(rows, titles, side=8):
+    """One row of side x side grey images per entry of rows (each (count, side**2)), titled."""
+    columns = max(len(row) for row in rows)
+    fig, axes = mpl.pyplot.subplots(
+        len(rows), columns, figsize=(0.7 * columns, 0.85 * len(rows)), squeeze=False
+    )
+    for axes_row, row, title in zip(axes, rows, titles, strict=True):
+        for ax in axes_row:
+            ax.axis("off")
+        for ax, image in zip(axes_row, row, strict=False):
+            ax.imshow(np.reshape(image, (side, side)), cmap="gray_r", vmin=0, vmax=1)
+        axes_row[0].set_title(title, loc="left", fontsize=9)
+    return fig

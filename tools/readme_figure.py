@@ -1,8 +1,9 @@
-"""Copy the figure tagged "readme-figure" in notebook 05's stored outputs to docs/.
+"""Copy the figures tagged "readme-figure" in the notebooks' stored outputs to docs/.
 
-The README shows the comparison's headline figure; taking it from the executed
-notebook keeps it exactly what the code produced. `make outputs` runs this
-after executing the notebooks; `--check` exits 1 if docs/ is out of date.
+The README shows notebook 05's headline comparison and notebook 08's VAE training
+curves; taking them from the executed notebooks keeps them exactly what the code
+produced. `make outputs` runs this after executing the notebooks; `--check` exits
+1 if docs/ is out of date.
 """
 
 import base64
@@ -12,30 +13,35 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "notebooks" / "05_comparison.ipynb"
-TARGET = ROOT / "docs" / "comparison.png"
+# docs/ target: the notebook whose cell tagged readme-figure it copies
+FIGURES = {
+    ROOT / "docs" / "comparison.png": ROOT / "notebooks" / "05_comparison.ipynb",
+    ROOT / "docs" / "discrete_vae.png": ROOT / "notebooks" / "08_discrete_vae.ipynb",
+}
 
 
-def stored_figure():
-    for cell in nbformat.read(SOURCE, as_version=4).cells:
+def stored_figure(source):
+    for cell in nbformat.read(source, as_version=4).cells:
         if "readme-figure" in cell.metadata.get("tags", []):
             for output in cell.get("outputs", []):
                 if "image/png" in output.get("data", {}):
                     return base64.b64decode(output["data"]["image/png"])
-    raise SystemExit(f"{SOURCE.name} has no executed cell tagged readme-figure with a PNG")
+    raise SystemExit(f"{source.name} has no executed cell tagged readme-figure with a PNG")
 
 
 def main(argv):
-    figure = stored_figure()
-    if "--check" in argv:
-        current = TARGET.read_bytes() if TARGET.exists() else b""
-        if current != figure:
-            print(f"out of date: {TARGET.relative_to(ROOT)} (run: make outputs)")
-            return 1
-        return 0
-    TARGET.parent.mkdir(exist_ok=True)
-    TARGET.write_bytes(figure)
-    return 0
+    stale = 0
+    for target, source in FIGURES.items():
+        figure = stored_figure(source)
+        if "--check" in argv:
+            current = target.read_bytes() if target.exists() else b""
+            if current != figure:
+                print(f"out of date: {target.relative_to(ROOT)} (run: make outputs)")
+                stale = 1
+            continue
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(figure)
+    return stale
 
 
 if __name__ == "__main__":

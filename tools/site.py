@@ -108,7 +108,8 @@ def build(output):
     if output.exists():
         shutil.rmtree(output)
     (output / "docs").mkdir(parents=True)
-    shutil.copy(ROOT / "docs" / "comparison.png", output / "docs" / "comparison.png")
+    for figure in (ROOT / "docs").glob("*.png"):  # the README's figures
+        shutil.copy(figure, output / "docs" / figure.name)
     (output / "mathjax").mkdir()
     shutil.copy(files("mathjax") / "static/mathjax/es5/tex-svg.js", output / MATHJAX_FILE)
     title = "Gradients through discrete random choices"

@@ -1,0 +1,196 @@
+"""The categorical VAE (helpers.vae): data, ELBO, unbiased encoder gradients, training."""
+
+import itertools
+
+import helpers as h
+from helpers import vae
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy.special import log_softmax, logsumexp
+
+ALPHA = 1e-3  # family-wise level of the Bonferroni test over all encoder coordinates
+TINY = vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
+IMAGES = np.array([[1, 0, 1, 1], [0, 0, 1, 0], [1, 1, 0, 0]], dtype=np.float64)
+
+
+def tiny_weights(seed=3):
+    """Fixed float64 weights with non-zero biases, sharp enough for q to be far from uniform."""
+    weights = vae.init_weights(TINY, seed=seed, dtype=tf.float64)
+    rng = np.random.default_rng(seed)
+    return {
+        k: tf.constant(1.5 * v.numpy() + rng.normal(0, 0.5, v.shape)) for k, v in weights.items()
+    }
+
+
+def numpy_terms(weights, x):
+    """Independent NumPy: q(s | x) and log p(x | s) for all K**n codes, by itertools."""
+    w = {k: v.numpy() for k, v in weights.items()}
+    n, k = TINY.latents, TINY.buckets
+    h_enc = np.tanh(x @ w["enc_w1"] + w["enc_b1"])
+    log_q = log_softmax((h_enc @ w["enc_w2"] + w["enc_b2"]).reshape(len(x), n, k), axis=-1)
+    codes = list(itertools.product(range(k), repeat=n))
+    log_q_joint = np.stack([sum(log_q[:, i, c[i]] for i in range(n)) for c in codes], axis=1)
+    one_hots = np.stack([np.eye(k)[list(c)].ravel() for c in codes])  # (C, n K)
+    pixel = np.tanh(one_hots @ w["dec_w1"] + w["dec_b1"]) @ w["dec_w2"] + w["dec_b2"]  # (C, D)
+    log_px = x @ pixel.T - np.logaddexp(0, pixel).sum(axis=1)  # (B, C): log p(x | s)
+    return log_q, log_q_joint, log_px
+
+
+def test_exact_negative_elbo_equals_an_independent_numpy_computation():
+    weights = tiny_weights()
+    log_q, log_q_joint, log_px = numpy_terms(weights, IMAGES)
+    q = np.exp(log_q_joint)
+    kl = np.sum(np.exp(log_q) * log_q, axis=(1, 2)) + TINY.latents * np.log(TINY.buckets)
+    expected = -np.sum(q * log_px, axis=1) + kl
+    problem, params = vae._batched(weights, tf.constant(IMAGES), TINY.latents)
+    np.testing.assert_allclose(problem.exact(params).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(vae.kl_to_uniform(params["logits"]).numpy(), kl, rtol=1e-12)
+
+
+def test_monte_carlo_elbo_and_importance_sampled_likelihood_agree_with_enumeration():
+    weights = tiny_weights()
+    _, log_q_joint, log_px = numpy_terms(weights, IMAGES)
+    q, log_prior = np.exp(log_q_joint), -TINY.latents * np.log(TINY.buckets)
+    samples = 4000
+    # -ELBO by draws: within 4 standard errors of the exact value (per image; 3 images).
+    problem, params = vae._batched(weights, tf.constant(IMAGES), TINY.latents)
+    exact = problem.exact(params).numpy()
+    estimate = vae.negative_elbo(weights, IMAGES, TINY.latents, samples, seed=1).numpy()
+    recon_sd = np.sqrt(np.sum(q * log_px**2, 1) - np.sum(q * log_px, 1) ** 2)
+    assert np.all(np.abs(estimate - exact) < 4 * recon_sd / np.sqrt(samples))
+    # log p(x) by importance sampling: the weight ratio w / p(x) has mean 1 and
+    # variance sum_s p(x, s)^2 / q(s) / p(x)^2 - 1, so log of the mean ratio has
+    # standard error about sqrt(variance / S) (delta method); 5 of them, 3 images.
+    log_joint = log_px + log_prior
+    log_p = logsumexp(log_joint, axis=1)
+    variance = np.exp(logsumexp(2 * log_joint - log_q_joint, axis=1) - 2 * log_p) - 1
+    ours = vae.log_likelihood(weights, IMAGES, TINY.latents, samples, seed=2).numpy()
+    assert np.all(np.abs(ours - log_p) < 5 * np.sqrt(variance / samples))
+
+
+UNBIASED = [
+    ("score_function", 1, {}),
+    ("score_function", 3, {"baseline": "loo"}),
+    ("indecater", 1, {}),
+    ("indecater", 2, {}),
+]
+
+
+@pytest.mark.parametrize("name,n_samples,options", UNBIASED, ids=lambda v: str(v))
+def test_encoder_and_decoder_gradients_are_unbiased(name, n_samples, options):
+    # Bonferroni over every coordinate of both networks: if the estimator is unbiased,
+    # the worst |z| exceeds the bound with probability at most ALPHA.
+    weights = tiny_weights()
+    grads = vae.gradient_samples(
+        name, weights, IMAGES, TINY, 20_000, n_samples, seed=5, which="all", **options
+    )
+    exact = vae.exact_gradient(weights, IMAGES, TINY, "all")
+    assert set(grads) == set(exact) == set(weights)
+    worst, bound = h.stats.unbiasedness(grads, exact, ALPHA)
+    assert worst < bound
+
+
+def test_one_decoder_copy_per_replicate_gives_the_shared_decoders_encoder_gradient():
+    # Identical copies and the same noise: the encoder's estimates must not change.
+    weights = tiny_weights()
+    args = ("indecater", weights, IMAGES, TINY, 50, 1, 3)
+    alone = vae.gradient_samples(*args, which="encoder")
+    together = vae.gradient_samples(*args, which="all")
+    for name, value in alone.items():
+        np.testing.assert_allclose(together[name], value, rtol=1e-10, atol=1e-12)
+
+
+def test_elementary_enumerates_the_codes_so_it_is_the_exact_gradient():
+    # No continuous noise in the VAE: summing over all K**n codes leaves nothing random.
+    weights = tiny_weights()
+    grads = vae.encoder_gradient_samples("elementary", weights, IMAGES, TINY, 3, seed=5)
+    for name, value in vae.exact_encoder_gradient(weights, IMAGES, TINY).items():
+        np.testing.assert_allclose(
+            grads[name], np.broadcast_to(value, grads[name].shape), atol=1e-12
+        )
+
+
+def test_the_unbiasedness_check_detects_the_relaxation_bias():
+    # Gumbel-softmax at tau = 2 differentiates the relaxed objective, not the ELBO: the
+    # same test must reject it, or it could not tell a biased estimator apart.
+    weights = tiny_weights()
+    grads = vae.encoder_gradient_samples(
+        "gumbel_softmax", weights, IMAGES, TINY, 20_000, seed=5, tau=2.0
+    )
+    worst, bound = h.stats.unbiasedness(
+        grads, vae.exact_encoder_gradient(weights, IMAGES, TINY), ALPHA
+    )
+    assert worst > bound
+
+
+def digits_subset():
+    train, test = vae.load_digits(seed=0)
+    return train[:200], test[:40]
+
+
+def test_the_same_seed_gives_the_same_loss_curve_and_training_lowers_it():
+    train, test = digits_subset()
+    arch = vae.Architecture(latents=3, buckets=3, hidden=8)
+    runs = [
+        vae.train(
+            "score_function",
+            train,
+            test,
+            arch,
+            4,
+            30,
+            20,
+            seed=s,
+            evaluate_every=10,
+            baseline="loo",
+        )
+        for s in (1, 1, 2)
+    ]
+    np.testing.assert_array_equal(runs[0].test_loss, runs[1].test_loss)
+    assert not np.array_equal(runs[0].test_loss, runs[2].test_loss)
+    assert runs[0].test_loss[-1] < runs[0].test_loss[0]
+    assert list(runs[0].steps) == [0, 10, 20, 30] and runs[0].decoder_evaluations == 4
+
+
+def test_data_are_binary_split_by_seed_and_the_same_every_time():
+    train, test = vae.load_digits(seed=0)
+    assert train.shape == (1500, 64) and test.shape == (vae.HELD_OUT, 64)
+    assert set(np.unique(train)) == {0.0, 1.0}
+    np.testing.assert_array_equal(vae.load_digits(seed=0)[1], test)
+    assert not np.array_equal(vae.load_digits(seed=1)[1], test)
+
+
+def test_bad_input_is_a_value_error():
+    train, test = digits_subset()
+    arch = vae.Architecture(latents=2, buckets=3, hidden=4)
+    with pytest.raises(ValueError, match="at most 1 categorical"):
+        vae.train("rebar", train, test, arch, steps=1)
+    with pytest.raises(ValueError, match="optimal"):
+        vae.train("score_function", train, test, arch, steps=1, baseline="optimal")
+    with pytest.raises(ValueError, match="shape"):
+        vae.train("indecater", train[:, :10], test, arch, steps=1)
+    with pytest.raises(ValueError, match="binary"):
+        vae.train("indecater", train * 0.5, test, arch, steps=1)
+    with pytest.raises(ValueError, match="temperature"):
+        vae.train("indecater", train, test, arch, steps=1, anneal_to=0.5)
+    weights = vae.init_weights(arch)
+    with pytest.raises(ValueError, match="which"):
+        vae.gradient_samples("indecater", weights, train[:2], arch, 2, which="decoder")
+    with pytest.raises(ValueError, match="encoder"):
+        vae.gradient_samples("elementary", weights, train[:2], arch, 2, which="all")
+    with pytest.raises(ValueError, match="n_samples"):
+        vae.train("score_function", train, test, arch, 1.5, steps=1)
+    with pytest.raises(ValueError, match="latents"):
+        vae.Architecture(latents=0)
+    with pytest.raises(ValueError, match="held_out"):
+        vae.load_digits(held_out=5000)
+
+
+def test_exact_gradient_in_chunks_is_the_gradient_in_one_pass(monkeypatch):
+    weights = tiny_weights()
+    whole = vae.exact_encoder_gradient(weights, IMAGES, TINY)
+    monkeypatch.setattr(vae, "EXACT_CHUNK", 2)  # 9 codes in 5 chunks
+    for name, value in vae.exact_encoder_gradient(weights, IMAGES, TINY).items():
+        np.testing.assert_allclose(value, whole[name], rtol=1e-12, atol=1e-15)
