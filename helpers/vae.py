@@ -17,7 +17,6 @@ by every image, and get their gradient pathwise; only `gradient_samples` with
 which="all" copies them, once per replicate, to measure that gradient's spread.
 """
 
-import functools
 import time
 from dataclasses import dataclass
 
@@ -29,7 +28,7 @@ from .estimators import gumbel_max, resolve
 from .optimise import ADAM_BETAS, ADAM_EPSILON
 from .problem import check_enumerable, configurations, joint_probs
 from .sampling import split_options
-from .tracing import CACHE_SIZE
+from .tracing import trace_cache
 
 # Pixel intensities run 0..16; a pixel is on when it is at least half that. A fixed
 # threshold (not stochastic binarisation) keeps the held-out ELBO a fixed target, so
@@ -275,7 +274,7 @@ def adam(weights, grads, moments, t, learning_rate):
     return new, (first, second)
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
+@trace_cache
 def _traced_step(estimator, latents, static_options):
     static = dict(static_options)
 
@@ -425,7 +424,7 @@ def _encode_copies(weights, x, latents):
     return tf.reshape(logits, tf.concat([tf.shape(logits)[:2], [latents, -1]], 0))
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
+@trace_cache
 def _traced_gradients(estimator, latents, static_options, prefixes):
     static = dict(static_options)
 
