@@ -58,13 +58,29 @@ def _checked_names(trainable, known=PARAM_NAMES):
     return tuple(name for name in known if name in names)
 
 
+def distribution_names(problem, params, trainable):
+    """The trainable parameters that the logits depend on, or all trainable ones if none.
+
+    A learned control variate (RELAX's phi) descends the variance of these
+    parameters' estimate, as in Grathwohl et al.: the others (A-D) get their
+    gradient by the pathwise derivative, and counting their variance would
+    penalise phi for the pathwise noise its relaxed term adds to them.
+    """
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        logits = problem.logits(params)
+    grads = tape.gradient(logits, {name: params[name] for name in trainable})
+    names = tuple(name for name in trainable if grads[name] is not None)
+    return names or trainable
+
+
 @trace_cache
-def _traced_run(estimator, structure, static_options, moving_average, trainable):
+def _traced_run(estimator, structure, static_options, moving_average, trainable, moment_names):
     static = dict(static_options)
     surrogate = estimator.surrogate if estimator else _exact_surrogate
 
     if estimator and estimator.variance_step:
-        return _traced_stateful_run(estimator, structure, static_options, trainable)
+        return _traced_stateful_run(estimator, structure, static_options, trainable, moment_names)
 
     @tf.function(reduce_retracing=True)
     def run(params, tensors, seed, steps, n_samples, learning_rate, dynamic, decay):
@@ -101,13 +117,14 @@ def _traced_run(estimator, structure, static_options, moving_average, trainable)
     return run
 
 
-def _traced_stateful_run(estimator, structure, static_options, trainable):
+def _traced_stateful_run(estimator, structure, static_options, trainable, moment_names):
     """The joint loop of an estimator with a learned state (RELAX's phi).
 
     Each run has its own state. Per step (estimator.variance_step, nested
     tapes): each run's gradient estimate and m_r, the mean over its N draws of
-    |g|^2 of one draw over the trainable parameters (an estimate of the
-    variance of one draw plus |grad L|^2, which does not depend on the state);
+    |g|^2 of one draw over `moment_names` (the trainable distribution
+    parameters; an estimate of the variance of one draw plus |grad L|^2, which
+    does not depend on the state);
     Adam on theta with the estimates, and Adam on each run's state descending
     its m_r. Records the exact objective and m_r. (RELAX has no static options:
     its tau and eta are part of the state.)
@@ -135,7 +152,7 @@ def _traced_stateful_run(estimator, structure, static_options, trainable):
             step_seed = tf.random.experimental.stateless_fold_in(seed, step)
             noise = estimator.noise(problem, step_seed, n_runs, n_samples, buckets)
             grads, square, state_grads = estimator.variance_step(
-                problem, params, noise, state, trainable
+                problem, params, noise, state, moment_names
             )
             squares = squares.write(step, square)
             params, moments = _adam(params, grads, moments, step, learning_rate, trainable)
@@ -173,12 +190,13 @@ def optimise(
     state_learning_rate: for an estimator with a learned state (estimator
     "relax": its control variate phi, started from the options tau, eta or
     state), Adam's learning rate for the state (default: learning_rate). Each
-    run learns its own state by descending the variance of its trainable
-    parameters' estimate, beside theta.
+    run learns its own state beside theta by descending the variance of the
+    estimate of its trainable distribution parameters (those the logits depend
+    on, as in Grathwohl et al.; all trainable ones if none is).
     Returns {"loss": array (steps + 1, n_runs), the exact objective before each
     step and after the last, "seconds": wall time of the runs, tracing excluded};
     with a learned state also "second_moment": array (steps, n_runs), each
-    step's mean over its draws of |g|^2 of one draw over the trainable
+    step's mean over its draws of |g|^2 of one draw over those distribution
     parameters (an estimate of one draw's variance plus |grad L|^2), and
     "state": dict name -> (n_runs, ...), the learned states. The model's parameters are not changed.
     """
@@ -263,7 +281,8 @@ def optimise_problem(
     trainable = _checked_names(tuple(params) if trainable is None else trainable, tuple(params))
     static, dynamic = split_options(options, problem.dtype)
     structure, tensors = split_tensors(problem)
-    run = _traced_run(spec, structure, static, moving_average is not None, trainable)
+    moment_names = distribution_names(problem, params, trainable) if stateful else None
+    run = _traced_run(spec, structure, static, moving_average is not None, trainable, moment_names)
     params = {
         name: tf.broadcast_to(value, [n_runs, *value.shape]) for name, value in params.items()
     }
