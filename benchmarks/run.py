@@ -8,7 +8,9 @@
 2. The same for the sampling estimators and IndeCateR on models with several latents.
 3. The elementary estimator's cost as K**n grows (K = 4, n = 1 ... 6), with
    the exact gradient's time at the same sizes.
-4. Each notebook executed in a fresh kernel: wall time and the kernel's peak
+4. Side by side with a JAX peer (benchmarks/jax_peer.py): the same estimators
+   written as jax.jit(jax.vmap(jax.grad(surrogate))), in the same process.
+5. Each notebook executed in a fresh kernel: wall time and the kernel's peak
    resident memory.
 The tables go to benchmarks/results.md, and the README's performance section
 is rewritten from that file. Not part of `make test`.
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import helpers as h
 
+import jax_peer
 import numpy as np
 from replicates import median_seconds, one_tape_per_replicate
 
@@ -192,7 +195,7 @@ def speed_header(replicates):
     ]
 
 
-def render(estimators, latents, enumeration, notebooks, seconds):
+def render(estimators, latents, enumeration, peer, notebooks, seconds):
     lines = [
         f"Measured by `make bench` on: {machine()}. Whole benchmark: {seconds:.0f} s.",
         "",
@@ -223,6 +226,17 @@ def render(estimators, latents, enumeration, notebooks, seconds):
             f"| {n} | {count:,} | {R:,} | {s * 1e6:.3g} | {s / count * 1e9:.3g} | {e * 1e3:.3g} |"
             for n, count, R, s, e in enumeration
         ],
+    ]
+    lines += [
+        "",
+        "**Side by side with JAX**: the estimators a JAX user would write in a few lines,",
+        "as `jax.jit(jax.vmap(jax.grad(surrogate)))` over one PRNG key per replicate, in",
+        "float64, on the same model and f (`benchmarks/jax_peer.py`), against",
+        "`h.gradient_samples` in the same process; best of 5, one sample per estimate",
+        "(two for LOO). The last column is the peer's time over the helpers' time: above 1,",
+        "the helpers are faster.",
+        "",
+        jax_peer.render(peer).rstrip("\n"),
     ]
     lines += [
         "",
@@ -258,9 +272,12 @@ def main():
     latents = latents_table()
     print("enumeration ...", flush=True)
     enumeration = enumeration_table()
+    print("JAX peer ...", flush=True)
+    peer = jax_peer.side_by_side()
     print("notebooks ...", flush=True)
     notebooks = notebook_table()
-    table = render(estimators, latents, enumeration, notebooks, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    table = render(estimators, latents, enumeration, peer, notebooks, seconds)
     RESULTS.write_text(table)
     update_readme(table)
     print(table)
