@@ -123,6 +123,7 @@ html: env
 	$(PYTHON) tools/site.py _site
 
 bench: env
+	$(PYTHON) -m pip install --quiet -e ".[bench]" $(CONSTRAINTS)
 	$(PYTHON) benchmarks/run.py
 	$(PYTHON) tools/badges.py
 

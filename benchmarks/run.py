@@ -9,7 +9,9 @@
 3. The elementary estimator's cost as K**n grows (K = 4, n = 1 ... 6), with
    the exact gradient's time at the same sizes.
 4. Training notebook 08's discrete VAE: steps per second for each estimator.
-5. Each notebook executed in a fresh kernel: wall time and the kernel's peak
+5. Side by side with a JAX peer (benchmarks/jax_peer.py): the same estimators
+   written as jax.jit(jax.vmap(jax.grad(surrogate))), in the same process.
+6. Each notebook executed in a fresh kernel: wall time and the kernel's peak
    resident memory.
 The tables go to benchmarks/results.md, and the README's performance section
 is rewritten from that file. Not part of `make test`.
@@ -26,6 +28,7 @@ from pathlib import Path
 import helpers as h
 from helpers import vae
 
+import jax_peer
 import numpy as np
 from replicates import median_seconds, one_tape_per_replicate
 
@@ -224,7 +227,7 @@ def speed_header(replicates):
     ]
 
 
-def render(estimators, latents, enumeration, vae_rows, notebooks, seconds):
+def render(estimators, latents, enumeration, vae_rows, peer, notebooks, seconds):
     lines = [
         f"Measured by `make bench` on: {machine()}. Whole benchmark: {seconds:.0f} s.",
         "",
@@ -269,6 +272,17 @@ def render(estimators, latents, enumeration, vae_rows, notebooks, seconds):
     ]
     lines += [
         "",
+        "**Side by side with JAX**: the estimators a JAX user would write in a few lines,",
+        "as `jax.jit(jax.vmap(jax.grad(surrogate)))` over one PRNG key per replicate, in",
+        "float64, on the same model and f (`benchmarks/jax_peer.py`), against",
+        "`h.gradient_samples` in the same process; best of 5, one sample per estimate",
+        "(two for LOO). The last column is the peer's time over the helpers' time: above 1,",
+        "the helpers are faster.",
+        "",
+        jax_peer.render(peer).rstrip("\n"),
+    ]
+    lines += [
+        "",
         "**Notebooks**, each executed top to bottom in a fresh kernel (kernel start and",
         "TensorFlow's import included). Peak RSS is the kernel's maximum resident set; about",
         "470 MiB of it are TensorFlow's shared libraries mapped from disk (clean, shareable",
@@ -303,10 +317,12 @@ def main():
     enumeration = enumeration_table()
     print("discrete VAE ...", flush=True)
     vae_rows = vae_table()
+    print("JAX peer ...", flush=True)
+    peer = jax_peer.side_by_side()
     print("notebooks ...", flush=True)
     notebooks = notebook_table()
     seconds = time.perf_counter() - start
-    table = render(estimators, latents, enumeration, vae_rows, notebooks, seconds)
+    table = render(estimators, latents, enumeration, vae_rows, peer, notebooks, seconds)
     RESULTS.write_text(table)
     update_readme(table)
     print(table)

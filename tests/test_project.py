@@ -126,7 +126,7 @@ def imported_distributions(paths):
     "pattern,extras",
     [
         ("tools/*.py", ("run", "tools")),
-        ("benchmarks/*.py", ("run", "tools")),
+        ("benchmarks/*.py", ("run", "tools", "bench")),
         ("tests/*.py", ("run", "lab", "tools", "test")),
         ("tests/install/*.py", ("run", "lab", "tools", "test")),
         ("tests/browser/*.py", ("run", "lab", "tools", "test", "browser")),
