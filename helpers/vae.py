@@ -301,7 +301,9 @@ class Run:
     weights: dict  # name -> tensor, the final weights
     steps: np.ndarray  # (C,) steps done at each checkpoint, 0 first
     test_loss: np.ndarray  # (C,) mean held-out -ELBO (nats per image)
-    seconds: np.ndarray  # (C,) training wall time up to each checkpoint (evaluation left out)
+    seconds: np.ndarray  # (C,) training wall time up to each checkpoint (evaluation left out);
+    # it includes the first step, which traces the step function (a second or more)
+    step_seconds: float  # mean wall time of one step after the first: compare costs with this
     decoder_evaluations: int  # decoder passes per image per step
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
 
@@ -397,9 +399,22 @@ def train(
             seconds.append(elapsed)
             kept.append(weights)
         else:
+            if t == 0:
+                weights["dec_b2"].numpy()  # the first step traces: time it apart
             elapsed += time.perf_counter() - start
+        if t == 0:
+            first = elapsed
+    step_seconds = (elapsed - first) / (steps - 1) if steps > 1 else float("nan")
     evaluations = estimator.evaluations(arch.buckets, n_samples, latents=arch.latents, **options)
-    return Run(weights, np.array(done), np.array(losses), np.array(seconds), int(evaluations), kept)
+    return Run(
+        weights,
+        np.array(done),
+        np.array(losses),
+        np.array(seconds),
+        float(step_seconds),
+        int(evaluations),
+        kept,
+    )
 
 
 def _images(x, arch, name):
