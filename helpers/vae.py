@@ -17,6 +17,7 @@ by every image, and get their gradient pathwise; only `gradient_samples` with
 which="all" copies them, once per replicate, to measure that gradient's spread.
 """
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -228,7 +229,7 @@ def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
     return tf.concat(out, 0)
 
 
-def exact_scores(weights, x, latents, chunk=8192):
+def exact_scores(weights, x, latents, chunk=2048):
     """The exact -ELBO and -log p(x) per image, (B,) each, by enumerating all K**n codes.
 
     Computed in float64, in chunks of codes (memory B x chunk): no sampling noise,
@@ -238,12 +239,16 @@ def exact_scores(weights, x, latents, chunk=8192):
     x = tf.convert_to_tensor(x, tf.float64)
     buckets = int(weights["enc_b2"].shape[-1]) // latents
     check_enumerable(latents, buckets, "the exact ELBO and likelihood")
-    neg_elbo, log_px = _exact_chunks(weights, x, latents, buckets**latents, chunk)
+    neg_elbo, log_px = _traced_exact(latents)(weights, x, buckets**latents, chunk)
     return neg_elbo.numpy(), (latents * np.log(buckets) - log_px).numpy()
 
 
-@tf.function(reduce_retracing=True)
-def _exact_chunks(weights, x, latents, total, chunk):
+@trace_cache
+def _traced_exact(latents):
+    return tf.function(functools.partial(_exact_chunks, latents=latents), reduce_retracing=True)
+
+
+def _exact_chunks(weights, x, total, chunk, latents):
     # sum_c q(c|x) (-log p(x|c)) + KL and logsumexp_c log p(x|c), accumulated over code chunks
     problem, params = _batched(weights, x, latents)
     logits = params["logits"]
