@@ -17,6 +17,7 @@ by every image, and get their gradient pathwise; only `gradient_samples` with
 which="all" copies them, once per replicate, to measure that gradient's spread.
 """
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -228,6 +229,49 @@ def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
     return tf.concat(out, 0)
 
 
+def exact_scores(weights, x, latents, chunk=2048):
+    """The exact -ELBO and -log p(x) per image, (B,) each, by enumerating all K**n codes.
+
+    Computed in float64, in chunks of codes (memory B x chunk): no sampling noise,
+    so two models can be compared on the same images without Monte Carlo error.
+    """
+    weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
+    x = tf.convert_to_tensor(x, tf.float64)
+    buckets = int(weights["enc_b2"].shape[-1]) // latents
+    check_enumerable(latents, buckets, "the exact ELBO and likelihood")
+    neg_elbo, log_px = _traced_exact(latents)(weights, x, buckets**latents, chunk)
+    return neg_elbo.numpy(), (latents * np.log(buckets) - log_px).numpy()
+
+
+@trace_cache
+def _traced_exact(latents):
+    return tf.function(functools.partial(_exact_chunks, latents=latents), reduce_retracing=True)
+
+
+def _exact_chunks(weights, x, total, chunk, latents):
+    # sum_c q(c|x) (-log p(x|c)) + KL and logsumexp_c log p(x|c), accumulated over code chunks
+    problem, params = _batched(weights, x, latents)
+    logits = params["logits"]
+    buckets = logits.shape[-1]
+    recon = tf.zeros(tf.shape(x)[:1], tf.float64)
+    log_px = tf.fill(tf.shape(x)[:1], tf.constant(-np.inf, tf.float64))
+    for start in tf.range(0, total, chunk):
+        index = configurations(latents, buckets, start, tf.minimum(chunk, total - start))
+        codes = tf.one_hot(index, buckets, dtype=tf.float64)  # (C, n, K)
+        pixel = problem.pixel_logits(codes)  # (C, D)
+        log_px_s = tf.matmul(x, pixel, transpose_b=True) - tf.reduce_sum(
+            tf.nn.softplus(pixel), -1
+        )  # (B, C): log p(x | s)
+        log_q = tf.matmul(  # (B, C): log q(s | x), a matrix product rather than a gather
+            tf.reshape(tf.nn.log_softmax(logits), [-1, latents * buckets]),
+            tf.reshape(codes, [-1, latents * buckets]),
+            transpose_b=True,
+        )
+        recon -= tf.reduce_sum(tf.exp(log_q) * log_px_s, -1)
+        log_px = tf.reduce_logsumexp(tf.stack([log_px, tf.reduce_logsumexp(log_px_s, -1)]), 0)
+    return recon + kl_to_uniform(logits), log_px
+
+
 # --- Training: any registered estimator that handles n latents, batched and traced.
 
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
@@ -301,7 +345,9 @@ class Run:
     weights: dict  # name -> tensor, the final weights
     steps: np.ndarray  # (C,) steps done at each checkpoint, 0 first
     test_loss: np.ndarray  # (C,) mean held-out -ELBO (nats per image)
-    seconds: np.ndarray  # (C,) training wall time up to each checkpoint (evaluation left out)
+    seconds: np.ndarray  # (C,) training wall time up to each checkpoint (evaluation left out);
+    # it includes the first step, which traces the step function (a second or more)
+    step_seconds: float  # mean wall time of one step after the first: compare costs with this
     decoder_evaluations: int  # decoder passes per image per step
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
 
@@ -397,9 +443,22 @@ def train(
             seconds.append(elapsed)
             kept.append(weights)
         else:
+            if t == 0:
+                weights["dec_b2"].numpy()  # the first step traces: time it apart
             elapsed += time.perf_counter() - start
+        if t == 0:
+            first = elapsed
+    step_seconds = (elapsed - first) / (steps - 1) if steps > 1 else float("nan")
     evaluations = estimator.evaluations(arch.buckets, n_samples, latents=arch.latents, **options)
-    return Run(weights, np.array(done), np.array(losses), np.array(seconds), int(evaluations), kept)
+    return Run(
+        weights,
+        np.array(done),
+        np.array(losses),
+        np.array(seconds),
+        float(step_seconds),
+        int(evaluations),
+        kept,
+    )
 
 
 def _images(x, arch, name):

@@ -49,6 +49,19 @@ def test_exact_negative_elbo_equals_an_independent_numpy_computation():
     np.testing.assert_allclose(vae.kl_to_uniform(params["logits"]).numpy(), kl, rtol=1e-12)
 
 
+@pytest.mark.parametrize("chunk", [4, 9])  # 9 codes: chunks that divide them and one that does not
+def test_exact_scores_equal_an_independent_numpy_computation(chunk):
+    weights = tiny_weights()
+    log_q, log_q_joint, log_px = numpy_terms(weights, IMAGES)
+    kl = np.sum(np.exp(log_q) * log_q, axis=(1, 2)) + TINY.latents * np.log(TINY.buckets)
+    neg_elbo = -np.sum(np.exp(log_q_joint) * log_px, axis=1) + kl
+    neg_log_px = TINY.latents * np.log(TINY.buckets) - logsumexp(log_px, axis=1)
+    got_elbo, got_log_px = vae.exact_scores(weights, IMAGES, TINY.latents, chunk=chunk)
+    np.testing.assert_allclose(got_elbo, neg_elbo, rtol=1e-12)
+    np.testing.assert_allclose(got_log_px, neg_log_px, rtol=1e-12)
+    assert np.all(got_log_px < got_elbo)  # the ELBO bounds the likelihood
+
+
 def test_monte_carlo_elbo_and_importance_sampled_likelihood_agree_with_enumeration():
     weights = tiny_weights()
     _, log_q_joint, log_px = numpy_terms(weights, IMAGES)
