@@ -168,3 +168,22 @@ def test_effective_categories():
     for bad in ([0.5, 0.6], [1.5, -0.5], 1.0, []):
         with pytest.raises(ValueError, match="non-negative and sum to 1"):
             s.effective_categories(bad)
+
+
+def test_zero_spread_warning_names_the_stuck_coordinates_only():
+    # Four coordinates never vary and differ from the reference (the first three are
+    # named), one never varies and is right, one varies and is wrong: only the four
+    # are untestable, and the warning points at the caller's line.
+    grads = {"a": np.tile([1.0, 2.0, 3.0, 4.0, 0.0], (5, 1)), "b": np.arange(5.0)}
+    reference = {"a": np.zeros(5), "b": np.array(1.0)}
+    with pytest.warns(h.stats.ZeroSpreadWarning) as caught:
+        worst, bound = h.stats.unbiasedness(grads, reference)
+    assert len(caught) == 1
+    assert str(caught[0].message) == (
+        "4 coordinate(s) (a[0], a[1], a[2]) have the same value in all 5 replicates and "
+        "differ from the reference: their z is infinite. Either the estimator is "
+        "deterministic and biased there, or there are too few replicates to test them "
+        "(a category never drawn gives this)"
+    )
+    assert caught[0].filename == __file__
+    assert worst == np.inf and bound == h.stats.bonferroni_z(6)
