@@ -151,12 +151,13 @@ def test_clearly_below_needs_more_than_z_combined_standard_errors():
     assert not s.clearly_below(0.0, 3.0, 10.0, 4.0)  # exactly 2 * 5: a tie
     assert not s.clearly_below(0.0, 3.0, 10.1, 4.0, z=2.1)
     assert not s.clearly_below(1.0, 0.0, 1.0, 0.0)
+    assert s.clearly_below(0.0, 1.0, 0.6, 0.0, z=0.5)  # any positive z, below 1 too
     np.testing.assert_array_equal(s.clearly_below([0.0, 5.0], 0.0, [1.0, 1.0], 0.0), [True, False])
     for z in (0.0, -1.0, np.inf, np.nan):
-        with pytest.raises(ValueError, match="z must be a positive number"):
+        with pytest.raises(ValueError, match="^z must be a positive number of standard errors"):
             s.clearly_below(0.0, 1.0, 1.0, 1.0, z=z)
     for a_se, b_se in ((-1.0, 1.0), (1.0, -1.0)):
-        with pytest.raises(ValueError, match="standard errors must be >= 0"):
+        with pytest.raises(ValueError, match="^standard errors must be >= 0$"):
             s.clearly_below(0.0, a_se, 1.0, b_se)
 
 
@@ -164,9 +165,11 @@ def test_effective_categories():
     s = h.stats
     assert s.effective_categories([0.25] * 4) == pytest.approx(4.0)
     assert s.effective_categories([1.0, 0.0]) == pytest.approx(1.0)
+    assert s.effective_categories([1.0]) == 1.0  # one category is allowed
     np.testing.assert_allclose(s.effective_categories([[0.5, 0.5], [0.2, 0.8]]), [2.0, 1 / 0.68])
     for bad in ([0.5, 0.6], [1.5, -0.5], 1.0, []):
-        with pytest.raises(ValueError, match="non-negative and sum to 1"):
+        message = "^probs must be non-negative and sum to 1 along the last axis$"
+        with pytest.raises(ValueError, match=message):
             s.effective_categories(bad)
 
 
