@@ -176,7 +176,7 @@ def test_effective_categories():
 def test_zero_spread_warning_names_the_stuck_coordinates_only():
     # Four coordinates never vary and differ from the reference (the first three are
     # named), one never varies and is right, one varies and is wrong: only the four
-    # are untestable.
+    # are untestable. The warning points at the caller, not inside helpers.stats.
     grads = {"a": np.tile([1.0, 2.0, 3.0, 4.0, 0.0], (5, 1)), "b": np.arange(5.0)}
     reference = {"a": np.zeros(5), "b": np.array(1.0)}
     with pytest.warns(h.stats.ZeroSpreadWarning) as caught:
@@ -188,4 +188,5 @@ def test_zero_spread_warning_names_the_stuck_coordinates_only():
         "deterministic and biased there, or there are too few replicates to test them "
         "(a category never drawn gives this)"
     )
+    assert caught[0].filename != h.stats.__file__
     assert worst == np.inf and bound == h.stats.bonferroni_z(6)
