@@ -53,7 +53,8 @@ def verdicts():
 
 
 def module_of(name):
-    return name.split(".x_")[0]
+    """helpers.stats from helpers.stats.x_mean__mutmut_1 (or a method's xǁClassǁname__mutmut_1)."""
+    return name.rsplit(".", 1)[0]
 
 
 def changed_lines(name):
