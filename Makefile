@@ -52,7 +52,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
 .PHONY: help env lab test test-browser test-install lint unit outputs badges bench student \
-	html clean
+	html clean mutants
 
 help:
 	@echo "make lab      open JupyterLab on the notebooks (port \$$JUPYTER_PORT, default 8888)"
@@ -62,6 +62,7 @@ help:
 	@echo "make outputs  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make badges   rewrite Binder/Colab badges and links from pyproject.toml"
 	@echo "make bench    time the estimators and the notebooks (not part of make test)"
+	@echo "make mutants  mutation testing of helpers/ against the unit tests (slow; resumable)"
 	@echo "make student  student copies (solutions emptied, outputs cleared) in student/"
 	@echo "make html     the notebooks and README as a static site in _site/"
 
@@ -127,5 +128,19 @@ bench: env
 	$(PYTHON) benchmarks/run.py
 	$(PYTHON) tools/badges.py
 
+MUTANTS_READY := $(dir $(ENV_READY)).mutants-ready
+
+$(MUTANTS_READY): $(ENV_READY)
+	$(PYTHON) -m pip install --quiet -e ".[lab,test,mutants]" $(CONSTRAINTS)
+	@touch $@
+
+# Mutation testing of every file in helpers/ against the unit tests not marked slow
+# (settings in pyproject.toml, [tool.mutmut]); results are kept in mutants/, so a
+# stopped run goes on where it stopped. MUTANTS="helpers.stats*" runs only those;
+# JOBS=n runs n workers. Prints the kill rate and every surviving mutant.
+JOBS ?= 1
+mutants: $(MUTANTS_READY)
+	nice -n 19 $(PYTHON) tools/mutants.py --jobs $(JOBS) $(MUTANTS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info student _site artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info student _site artifacts mutants

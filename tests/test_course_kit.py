@@ -9,6 +9,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+# Project-level tests (files, servers, notebooks run end to end): left out of
+# make mutants' fast unit subset.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 

@@ -104,6 +104,7 @@ def test_parameters_set_from_numpy_are_used(model):
     assert not np.array_equal(before["A"], after["A"])
 
 
+@pytest.mark.slow
 def test_hundred_thousand_replicates_well_under_a_second():
     model = h.make_model()
     h.gradient_samples(model, "elementary", 100_000)  # trace once
@@ -114,6 +115,7 @@ def test_hundred_thousand_replicates_well_under_a_second():
     assert elapsed < 1.0, f"100,000 replicates took {elapsed:.2f} s"
 
 
+@pytest.mark.slow
 def test_at_least_1000_times_faster_than_one_tape_per_replicate():
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from replicates import per_replicate_seconds

@@ -217,6 +217,7 @@ def test_unbiasedness_check_has_power_for_several_latents():
     assert worst > bound
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tau", [0.5, 2.0])
 def test_gumbel_softmax_mean_matches_the_relaxed_gradient(tau):
     # As for one latent (test_gumbel_softmax.py): central differences of a numpy
@@ -416,6 +417,7 @@ def test_models_with_the_same_number_of_latents_share_one_trace():
     assert traced.experimental_get_tracing_count() == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "estimator,options", [("score_function", {}), ("gumbel_softmax", dict(tau=0.5))]
 )

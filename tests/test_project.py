@@ -26,6 +26,10 @@ sys.path.insert(0, str(ROOT / "tools"))
 import badges  # noqa: E402
 import readme_figure  # noqa: E402
 
+# Project-level tests (files, servers, notebooks run end to end): left out of
+# make mutants' fast unit subset.
+pytestmark = pytest.mark.slow
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 

@@ -5,6 +5,7 @@ import warnings
 import helpers as h
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,6 +50,7 @@ def estimator_calls(draw):
     return estimator, n_samples, options
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(
     models(dtypes=("float32", "float64")),
@@ -65,6 +67,7 @@ def test_outputs_finite_with_documented_shapes(model, call, n_replicates, seed):
         assert np.all(np.isfinite(value))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(models(), st.sampled_from(["square", "cos", "exp_half"]))
 def test_exact_gradient_matches_finite_differences_or_warns(model, f_name):

@@ -91,6 +91,7 @@ def test_results_follow_the_objective_as_it_is_at_call_time():
     np.testing.assert_allclose(h.exact_gradient(model, target)["logits"], reference(2.0))
 
 
+@pytest.mark.slow
 def test_equal_fresh_lambdas_share_one_trace_and_memory_stays_flat():
     model = h.make_model(dim=3, buckets=4, seed=4)
 
