@@ -499,6 +499,18 @@ def uniform_twice(problem, seed, n_replicates, n_samples, buckets):
     return noise
 
 
+def rebar_draws(problem, params, noise):
+    """What REBAR and RELAX share, for params with a sample axis: z = log p + G, its
+    conditional z~ given s = argmax z, eps, g(s, eps) and log p_s (each (R, N) but z, z~)."""
+    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, 1, K)
+    z = log_p + gumbel(noise["u"])  # (R, N, 1, K)
+    s = tf.one_hot(tf.argmax(tf.stop_gradient(z), axis=-1), tf.shape(z)[-1], dtype=z.dtype)
+    z_tilde = conditional_gumbel(log_p, s, noise["v"])
+    eps = noise["eps"]
+    log_q = tf.reduce_sum(s * log_p, axis=[-2, -1])
+    return z, z_tilde, eps, problem.objective(params, s, eps), log_q
+
+
 def rebar(problem, params, noise, tau, eta=1.0):
     """REBAR for one categorical (Tucker et al. 2017), z = log p + G, s = argmax z.
 
@@ -508,15 +520,9 @@ def rebar(problem, params, noise, tau, eta=1.0):
     same eps. The control variate has mean zero for every tau and eta.
     """
     params = with_sample_axis(params)
-    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, 1, K)
-    z = log_p + gumbel(noise["u"])  # (R, N, 1, K)
-    s = tf.one_hot(tf.argmax(tf.stop_gradient(z), axis=-1), tf.shape(z)[-1], dtype=z.dtype)
-    z_tilde = conditional_gumbel(log_p, s, noise["v"])
-    eps = noise["eps"]
-    f_hard = problem.objective(params, s, eps)
+    z, z_tilde, eps, f_hard, log_q = rebar_draws(problem, params, noise)
     f_relaxed = problem.objective(params, tf.nn.softmax(z / tau, axis=-1), eps)
     f_conditional = problem.objective(params, tf.nn.softmax(z_tilde / tau, axis=-1), eps)
-    log_q = tf.reduce_sum(s * log_p, axis=[-2, -1])
     surrogate = f_hard + score_term(f_hard - eta * f_conditional, log_q)
     surrogate += eta * (f_relaxed - f_conditional)
     return tf.reduce_mean(surrogate, axis=1)

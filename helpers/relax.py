@@ -26,8 +26,7 @@ from ._tf import tf
 from .estimators import (
     ESTIMATORS,
     Estimator,
-    conditional_gumbel,
-    gumbel,
+    rebar_draws,
     register,
     uniform_twice,
     with_sample_axis,
@@ -88,14 +87,8 @@ def relax(problem, params, noise, state):
     """RELAX's surrogate, R scalars; its phi-path is kept for the variance gradient."""
     state = {name: tf.convert_to_tensor(value, problem.dtype) for name, value in state.items()}
     params = with_sample_axis(params)
-    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, 1, K)
-    z = log_p + gumbel(noise["u"])  # (R, N, 1, K)
-    s = tf.one_hot(tf.argmax(tf.stop_gradient(z), axis=-1), tf.shape(z)[-1], dtype=z.dtype)
-    z_tilde = conditional_gumbel(log_p, s, noise["v"])
-    eps = noise["eps"]
-    f_hard = problem.objective(params, s, eps)
+    z, z_tilde, eps, f_hard, log_q = rebar_draws(problem, params, noise)
     c, c_tilde = (learned_control(problem, params, state, x, eps) for x in (z, z_tilde))
-    log_q = tf.reduce_sum(s * log_p, axis=[-2, -1])
     # No stop_gradient around (f_hard - c_tilde): phi reaches the estimate through it.
     surrogate = f_hard + (f_hard - c_tilde) * (log_q - tf.stop_gradient(log_q)) + c - c_tilde
     return tf.reduce_mean(surrogate, axis=1)
