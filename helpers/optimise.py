@@ -43,6 +43,17 @@ def _adam(params, grads, moments, step, learning_rate, trainable):
     return new, (first, second)
 
 
+def _zero_moments(values):
+    """Adam's first and second moments, zero, for every tensor of `values`."""
+    return tuple({name: tf.zeros_like(value) for name, value in values.items()} for _ in range(2))
+
+
+def _runs_and_buckets(problem, params):
+    """(number of runs, K) of parameters that carry a leading run axis."""
+    shape = tf.shape(problem.logits(params))
+    return shape[0], shape[-1]
+
+
 def _checked_names(trainable, known=PARAM_NAMES):
     """trainable as a tuple of parameter names in the order of `known`, or a ValueError."""
     names = (trainable,) if isinstance(trainable, str) else trainable
@@ -86,10 +97,8 @@ def _traced_run(estimator, structure, static_options, moving_average, trainable,
     def run(params, tensors, seed, steps, n_samples, learning_rate, dynamic, decay):
         problem = join_tensors(structure, tensors)
         dtype = problem.dtype
-        logits_shape = tf.shape(problem.logits(params))
-        n_runs, buckets = logits_shape[0], logits_shape[-1]
-        zeros = {name: tf.zeros_like(value) for name, value in params.items()}
-        moments = (dict(zeros), dict(zeros))
+        n_runs, buckets = _runs_and_buckets(problem, params)
+        moments = _zero_moments(params)
         average = tf.zeros([n_runs, 1], dtype=dtype)  # bias-corrected below, as in Adam
         losses = tf.TensorArray(dtype, size=steps + 1)
         losses = losses.write(0, problem.exact(params))
@@ -134,17 +143,13 @@ def _traced_stateful_run(estimator, structure, static_options, trainable, moment
     def run(params, tensors, seed, steps, n_samples, learning_rate, dynamic, state_rate):
         problem = join_tensors(structure, tensors)
         dtype = problem.dtype
-        logits_shape = tf.shape(problem.logits(params))
-        n_runs, buckets = logits_shape[0], logits_shape[-1]
+        n_runs, buckets = _runs_and_buckets(problem, params)
         options = dict(dynamic)
         state = {
             name: tf.broadcast_to(value, tf.concat([[n_runs], tf.shape(value)], 0))
             for name, value in options.pop("state").items()
         }
-        zeros = {name: tf.zeros_like(value) for name, value in params.items()}
-        moments = (dict(zeros), dict(zeros))
-        state_zeros = {name: tf.zeros_like(value) for name, value in state.items()}
-        state_moments = (dict(state_zeros), dict(state_zeros))
+        moments, state_moments = _zero_moments(params), _zero_moments(state)
         losses = tf.TensorArray(dtype, size=steps + 1)
         losses = losses.write(0, problem.exact(params))
         squares = tf.TensorArray(dtype, size=steps)
