@@ -144,6 +144,7 @@ def test_bad_input_is_refused(call, message):
         call(h.make_model(dim=2, buckets=3, latents=2))
 
 
+@pytest.mark.slow
 def test_at_least_1000_times_faster_than_one_tape_per_replicate():
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from replicates import per_replicate_seconds

@@ -1,19 +1,64 @@
 """Measured peak memory of one call (helpers.memory)."""
 
 import math
+import sys
 
 import helpers as h
 
 import numpy as np
 import pytest
 
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
+
+@linux_only
 def test_peak_memory_of_a_call_is_measured():
-    # 64 MiB written at once must show as a peak of at least that (Linux); elsewhere nan.
+    # 64 MiB written at once must show as a peak of at least that, and of not much more
+    # (the rest of the process is the same before and during the call).
     def allocate():
         np.ones(8 * 2**20).sum()
 
     measured = h.memory.peak_bytes(allocate)
-    if math.isnan(measured):
-        pytest.skip("peak memory is measured on Linux only")
-    assert measured >= 60 * 2**20
+    assert 60 * 2**20 <= measured <= 200 * 2**20
+
+
+def test_the_peak_is_the_high_water_mark_above_the_level_before_in_bytes(monkeypatch):
+    # /proc/self/status in kiB, read before the call (VmRSS) and after (VmHWM).
+    levels = {"VmRSS:": 1000, "VmHWM:": 1500}
+    monkeypatch.setattr(h.memory, "_kib", lambda field: levels[field])
+    monkeypatch.setattr(h.memory, "open", _reset_file(), raising=False)
+    assert h.memory.peak_bytes(lambda: None) == 1024.0 * 500
+    levels["VmHWM:"] = 900  # resident memory fell during the call: no peak above before
+    assert h.memory.peak_bytes(lambda: None) == 0.0
+
+
+@linux_only
+def test_fields_are_read_from_this_process_status():
+    with open("/proc/self/status") as status:
+        rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    assert abs(h.memory._kib("VmRSS:") - rss) < 10 * 1024  # kiB, within 10 MiB
+    assert h.memory._kib("VmHWM:") >= h.memory._kib("VmRSS:") - 1024
+
+
+def test_nan_where_the_peak_cannot_be_reset(monkeypatch):
+    def refuse(path, mode="r"):
+        raise OSError(f"no {path} here")
+
+    monkeypatch.setattr(h.memory, "open", refuse, raising=False)
+    assert math.isnan(h.memory.peak_bytes(lambda: None))
+
+
+def _reset_file():
+    """open() for /proc/self/clear_refs that checks what is written to it."""
+
+    class Reset:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def write(self, text):
+            assert text == "5", text  # 5 resets the peak (VmHWM) to the current level
+
+    return lambda path, mode="r": Reset()

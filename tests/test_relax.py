@@ -97,6 +97,7 @@ def test_with_r_zero_relax_is_rebar_draw_for_draw(tau, eta):
         np.testing.assert_allclose(relax[name], rebar[name], rtol=0, atol=1e-12, err_msg=name)
 
 
+@pytest.mark.slow
 def test_at_least_1000_times_faster_than_one_tape_per_replicate():
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from replicates import per_replicate_seconds

@@ -124,6 +124,7 @@ def test_release_traces_empties_every_cache_and_keeps_the_numbers():
         np.testing.assert_array_equal(after[name], before[name])
 
 
+@pytest.mark.slow
 def test_released_traces_give_their_memory_back_to_later_traces():
     def rss_mib():
         with open("/proc/self/statm") as statm:
