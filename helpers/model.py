@@ -34,11 +34,6 @@ def probs(params):
     return tf.nn.softmax(params["logits"], axis=-1)
 
 
-def log_probs(params):
-    """log p(s) for every s, computed stably: shape (..., K), or (..., n, K)."""
-    return tf.nn.log_softmax(params["logits"], axis=-1)
-
-
 def _context_terms(params, x):
     """x . A[:dim] + B and x . C[:dim] + D, the parts shared by every s."""
     dim = tf.shape(x)[-1]  # dynamic: traced functions may see any dim

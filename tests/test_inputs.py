@@ -65,10 +65,20 @@ def test_non_finite_parameters_are_rejected():
 
 def test_conditionals_checks_the_last_axis():
     model = h.make_model(dim=2, buckets=3)
-    with pytest.raises(ValueError, match=r"shape \(\.\.\., 3\)"):
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 3\) \(last axes = buckets\)"):
         model.conditionals(np.eye(4))
     mu, sigma = model.conditionals(np.eye(3))
     assert mu.shape == sigma.shape == (3,)
+    several = h.make_model(dim=2, buckets=3, latents=2)
+    with pytest.raises(ValueError, match=r"\(\.\.\., 2, 3\) \(last axes = latents, buckets\)"):
+        several.conditionals(np.eye(3))
+
+
+def test_conditionals_take_integer_one_hots():
+    model = h.make_model(dim=2, buckets=3)
+    expected = model.conditionals(np.eye(3))
+    for got, want in zip(model.conditionals(np.eye(3, dtype=int)), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_parameters_assigned_with_the_wrong_shape_are_rejected():

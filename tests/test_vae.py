@@ -207,3 +207,69 @@ def test_exact_gradient_in_chunks_is_the_gradient_in_one_pass(monkeypatch):
     monkeypatch.setattr(vae, "EXACT_CHUNK", 2)  # 9 codes in 5 chunks
     for name, value in vae.exact_encoder_gradient(weights, IMAGES, TINY).items():
         np.testing.assert_allclose(value, whole[name], rtol=1e-12, atol=1e-15)
+
+
+def test_defaults_are_the_documented_ones_and_options_reach_the_estimator():
+    weights = tiny_weights()
+    same = np.testing.assert_array_equal
+    for name, value in vae.exact_gradient(weights, IMAGES, TINY).items():
+        same(value, vae.exact_gradient(weights, IMAGES, TINY, which="encoder")[name])
+    default = vae.gradient_samples("score_function", weights, IMAGES, TINY, 5)
+    explicit = vae.gradient_samples(
+        "score_function", weights, IMAGES, TINY, 5, n_samples=1, seed=0, which="encoder"
+    )
+    for name in explicit:
+        same(default[name], explicit[name])
+    sharp = vae.encoder_gradient_samples("gumbel_softmax", weights, IMAGES, TINY, 5, tau=0.3)
+    also = vae.gradient_samples("gumbel_softmax", weights, IMAGES, TINY, 5, tau=0.3)
+    soft = vae.gradient_samples("gumbel_softmax", weights, IMAGES, TINY, 5, tau=2.0)
+    for name in sharp:
+        same(sharp[name], also[name])
+    assert any(not np.array_equal(sharp[n], soft[n]) for n in sharp)
+
+
+def test_integer_or_float32_inputs_give_the_float64_numbers():
+    weights = tiny_weights()
+    np.testing.assert_array_equal(
+        vae.negative_elbo(weights, IMAGES.astype(int), TINY.latents),
+        vae.negative_elbo(weights, IMAGES, TINY.latents),
+    )
+    # The decoder's bias is logit(pixel_mean), computed in float64 whatever the mean's dtype.
+    mean = np.array([0.1, 0.3, 0.7, 0.999], dtype=np.float32)
+    np.testing.assert_array_equal(
+        vae.init_weights(TINY, pixel_mean=mean, dtype=tf.float64)["dec_b2"],
+        vae.init_weights(TINY, pixel_mean=mean.astype(np.float64), dtype=tf.float64)["dec_b2"],
+    )
+
+
+def test_training_defaults_annealing_and_the_timing_of_a_step():
+    train, test = digits_subset()
+    arch = vae.Architecture(latents=2, buckets=3, hidden=4)
+
+    def run(steps=3, **options):
+        return vae.train(
+            "gumbel_softmax",
+            train,
+            test,
+            arch,
+            steps=steps,
+            seed=1,
+            evaluate_every=steps,
+            tau=0.5,
+            **options,
+        )
+
+    default = run()
+    np.testing.assert_array_equal(default.test_loss, run(batch_size=32).test_loss)
+    assert not np.array_equal(default.test_loss, run(batch_size=33).test_loss)
+    # Annealing to the starting temperature is no annealing; to another one changes the run.
+    np.testing.assert_array_equal(default.test_loss, run(anneal_to=0.5).test_loss)
+    assert not np.array_equal(default.test_loss, run(anneal_to=0.1).test_loss)
+    # One step with annealing uses the starting temperature.
+    np.testing.assert_array_equal(run(1).test_loss, run(1, anneal_to=0.1).test_loss)
+    # step_seconds leaves the first (tracing) step out of the steps' mean.
+    assert 0 < default.step_seconds < default.seconds[-1] / 2
+    with pytest.raises(ValueError, match="test_x must be binary"):
+        vae.train("gumbel_softmax", train, test * 0.5, arch, steps=1)
+    with pytest.raises(ValueError, match="^x must have shape"):
+        vae.exact_gradient(tiny_weights(), IMAGES[:, :3], TINY)

@@ -1,0 +1,63 @@
+"""Documented defaults: a call that leaves an argument out equals the call that passes its
+default (the seed above all: notebooks and readers rely on seed 0 being the default)."""
+
+import helpers as h
+from helpers import vae
+
+import numpy as np
+import pytest
+
+MODEL = h.make_model(dim=2, buckets=3)
+TINY = vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
+IMAGES = np.array([[1, 0, 1, 1], [0, 0, 1, 0]], dtype=np.float64)
+
+
+def values(result):
+    """Every array in a result (a tensor, an array, a dict or tuple of them, a model)."""
+    if isinstance(result, dict):
+        return [v for k in sorted(result) for v in values(result[k])]
+    if isinstance(result, tuple | list):
+        return [v for item in result for v in values(item)]
+    if isinstance(result, h.Model):
+        return values(result.values())
+    return [np.asarray(result)]
+
+
+CALLS = {  # name -> (the call with defaults, the same call with them passed)
+    "make_model": (lambda: h.make_model(), lambda: h.make_model(10, 5, seed=0)),
+    "sample": (lambda: h.sample(MODEL, 4), lambda: h.sample(MODEL, 4, seed=0)),
+    "gradient_samples": (
+        lambda: h.gradient_samples(MODEL, "score_function", 4),
+        lambda: h.gradient_samples(MODEL, "score_function", 4, n_samples=1, seed=0),
+    ),
+    "noise_for": (
+        lambda: h.noise_for(MODEL, "elementary", 4),
+        lambda: h.noise_for(MODEL, "elementary", 4, n_samples=1, seed=0),
+    ),
+    "relax_gradients": (
+        lambda: h.relax_gradients(MODEL, 4),
+        lambda: h.relax_gradients(MODEL, 4, n_samples=1, seed=0),
+    ),
+    "relax_state": (
+        lambda: h.relax_state(3, scale=0.5),
+        lambda: h.relax_state(3, tau=1.0, eta=1.0, scale=0.5, seed=0),
+    ),
+    "load_digits": (lambda: vae.load_digits(), lambda: vae.load_digits(seed=0)),
+    "init_weights": (lambda: vae.init_weights(TINY), lambda: vae.init_weights(TINY, seed=0)),
+    "negative_elbo": (
+        lambda: vae.negative_elbo(vae.init_weights(TINY), IMAGES, 2),
+        lambda: vae.negative_elbo(vae.init_weights(TINY), IMAGES, 2, n_samples=16, seed=0),
+    ),
+    "log_likelihood": (
+        lambda: vae.log_likelihood(vae.init_weights(TINY), IMAGES, 2),
+        lambda: vae.log_likelihood(vae.init_weights(TINY), IMAGES, 2, n_samples=1000, seed=0),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CALLS)
+def test_leaving_an_argument_out_is_passing_its_documented_default(name):
+    implicit, explicit = (values(call()) for call in CALLS[name])
+    assert len(implicit) == len(explicit)
+    for got, expected in zip(implicit, explicit, strict=True):
+        np.testing.assert_array_equal(got, expected)
