@@ -343,7 +343,7 @@ def noise_with_categories(problem, seed, n_replicates, n_samples, buckets):
     return noise
 
 
-def sum_and_sample(problem, params, noise, top, baseline="none"):
+def sum_and_sample(problem, params, noise, top, baseline):
     """Rao-Blackwellised score function (Liu et al. 2019): enumerate the `top` most
     probable categories T, sample the rest from p restricted to the complement C.
 

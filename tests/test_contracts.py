@@ -214,3 +214,22 @@ def test_real_uniforms_lie_strictly_inside_zero_one():
     model = h.make_model(dim=2, buckets=3, seed=0, dtype="float32")
     u = h.noise_for(model, "score_function", 20_000, 4)["u"]
     assert 0 < u.min() and u.max() < 1
+
+
+def test_noise_has_the_documented_shapes():
+    # Shapes are part of the contract: an extra axis of fresh noise stays unbiased.
+    problem = h.make_model(dim=2, buckets=3).problem()
+    seed = tf.constant([1, 2], tf.int64)
+    noise = h.estimators.uniform_and_conditionals(problem, seed, 4, 2, 3, 5)
+    assert noise["u"].shape == (4, 2, 1, 3) and noise["eps"].shape == (4, 2)
+    assert noise["v"].shape == (4, 2, 5, 1, 3)  # (R, N, M, 1, K): M Gumbels given s
+
+
+def test_indecaters_working_set_uses_the_fast_path_where_the_problem_has_one():
+    # n K values per sample with objective_one_changed, (n K)^2 without: it sizes passes.
+    indecater = h.ESTIMATORS["indecater"]
+    model = h.make_model(dim=2, buckets=3, latents=4)
+    fast = model.problem()
+    assert hasattr(fast, "objective_one_changed")
+    assert indecater.working_values(fast, 3, 4, 2) == 2 * 4 * 3
+    assert indecater.working_values(object(), 3, 4, 2) == 2 * (4 * 3) ** 2

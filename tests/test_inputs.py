@@ -290,3 +290,24 @@ def test_calls_that_cannot_fit_in_memory_are_refused_before_allocating():
             h.gradient_samples(model, "elementary", 1, n_samples)
     with pytest.raises(ValueError, match="these noise values would take"):
         h.noise_for(model, "gumbel_softmax", 10**8)
+
+
+def test_noise_for_checks_the_options_against_n_samples():
+    model = h.make_model(dim=2, buckets=3)
+    with pytest.raises(ValueError, match="needs n_samples >= 2"):
+        h.noise_for(model, "score_function", 3, n_samples=1, baseline="loo")
+    with pytest.raises(ValueError, match="2 <= k <= K = 3"):
+        h.noise_for(model, "unordered_set", 3, n_samples=5)
+
+
+@pytest.mark.parametrize(
+    "estimator, options, message",
+    [
+        ("relax", dict(tau=-1.0), "tau must be"),
+        ("relax", dict(state=h.relax_state(3), tau=1.0), "a RELAX state carries its own"),
+        ("gumbel_rao", dict(n_gumbel=0), "n_gumbel must be"),
+    ],
+)
+def test_estimator_options_are_named_in_their_messages(estimator, options, message):
+    with pytest.raises(ValueError, match=message):
+        h.gradient_samples(h.make_model(dim=2, buckets=3), estimator, 3, **options)
