@@ -304,7 +304,7 @@ def test_noise_for_checks_the_options_against_n_samples():
     "estimator, options, message",
     [
         ("relax", dict(tau=-1.0), "tau must be"),
-        ("relax", dict(state=h.relax_state(3), tau=1.0), "a RELAX state carries its own"),
+        ("relax", dict(state=h.relax_state(3), tau=1.0), "^a RELAX state carries its own"),
         ("gumbel_rao", dict(n_gumbel=0), "n_gumbel must be"),
     ],
 )
