@@ -160,14 +160,17 @@ def _rounding_error(model):
 
 
 def test_exercise_check_tolerances_follow_the_question(capsys):
+    from fractions import Fraction
+
     model = h.make_model(dim=2, buckets=3)
     b = h.estimators.optimal_baseline_at(model.problem(h.square), model.params, True)
     # 04.1 asks for b* computed by hand: six decimals or float32 are right, three are rounded.
-    answers = [b, round(b, 6), np.float32(b), np.array(b), b * (1 + 2e-3), 2 * b, [b], True]
+    answers = [b, round(b, 6), np.float32(b), np.array(b), Fraction(b)]
+    answers += [b * (1 + 2e-3), 2 * b, [b], True]
     verdicts = _verdicts(capsys, "04.1", answers, model=model)
-    assert verdicts[:4] == ["correct"] * 4
-    assert verdicts[4].startswith("not yet: close (relative error 2.0e-03)")
-    assert verdicts[5:] == [
+    assert verdicts[:5] == ["correct"] * 5
+    assert verdicts[5].startswith("not yet: close (relative error 2.0e-03)")
+    assert verdicts[6:] == [
         "not yet",
         "not yet: expected a single number, got a list",
         "not yet: expected a single number, got a bool",
@@ -180,6 +183,13 @@ def test_exercise_check_tolerances_follow_the_question(capsys):
         "not yet: expected an array of shape (3,), got an array of shape (2,)",
         "not yet: expected an array of shape (3,), got a dict",
         "not yet",
+    ]
+    several = h.make_model(dim=2, buckets=3, latents=2)
+    grad = h.exact_gradient(several)["logits"]  # (latents, K): 07.1 asks for the first row
+    assert _verdicts(capsys, "07.1", [grad[0], grad[1], grad], model=several) == [
+        "correct",
+        "not yet",
+        "not yet: expected an array of shape (3,), got an array of shape (2, 3)",
     ]
 
 
