@@ -7,6 +7,8 @@ without moving a mean past its Bonferroni bound. Each test below checks one of
 these exactly (to rounding), so the bug fails it every time.
 """
 
+import importlib
+
 import helpers as h
 
 import numpy as np
@@ -233,3 +235,21 @@ def test_indecaters_working_set_uses_the_fast_path_where_the_problem_has_one():
     assert hasattr(fast, "objective_one_changed")
     assert indecater.working_values(fast, 3, 4, 2) == 2 * 4 * 3
     assert indecater.working_values(object(), 3, 4, 2) == 2 * (4 * 3) ** 2
+
+
+def test_the_noise_log_density_is_the_normal_log_density():
+    from scipy.stats import norm
+
+    eps, mu, sigma = np.array([-1.3, 0.0, 2.1]), np.array([0.2, 0.5, 0.9]), np.array([0.1, 1, 3])
+    got = h.model_problem.noise_log_density(*(tf.constant(v) for v in (eps, mu, sigma)))
+    np.testing.assert_allclose(got, norm.logpdf(mu + sigma * eps, mu, sigma), rtol=1e-13)
+
+
+def test_a_diverging_run_is_reported_at_its_first_non_finite_step():
+    losses = np.array([[1.0, 2.0], [1.0, np.inf], [np.nan, np.inf]])  # (steps + 1, runs)
+    with pytest.raises(
+        ValueError,
+        match=r"^run 1 reached a non-finite objective \(inf\) after "
+        r"step 1 of 2: lower the learning rate",
+    ):
+        importlib.import_module("helpers.optimise")._check_finite(losses)

@@ -42,6 +42,18 @@ CALLS = {  # name -> (the call with defaults, the same call with them passed)
         lambda: h.relax_state(3, scale=0.5),
         lambda: h.relax_state(3, tau=1.0, eta=1.0, scale=0.5, seed=0),
     ),
+    "optimise": (
+        lambda: h.optimise(MODEL, "score_function", n_runs=2)["loss"],
+        lambda: h.optimise(
+            MODEL, "score_function", 200, learning_rate=0.05, n_samples=1, n_runs=2, seed=0
+        )["loss"],
+    ),
+    "optimise_problem": (
+        lambda: h.optimise_problem(MODEL.problem(), MODEL.values(), "score_function", 3)["loss"],
+        lambda: h.optimise_problem(
+            MODEL.problem(), MODEL.values(), "score_function", 3, 0.05, 1, 5, seed=0
+        )["loss"],
+    ),
     "load_digits": (lambda: vae.load_digits(), lambda: vae.load_digits(seed=0)),
     "init_weights": (lambda: vae.init_weights(TINY), lambda: vae.init_weights(TINY, seed=0)),
     "negative_elbo": (
