@@ -103,3 +103,17 @@ def test_a_run_that_diverges_is_reported_with_its_step():
     model = h.make_model(dim=2, buckets=3)
     with pytest.raises(ValueError, match=r"reached a non-finite objective .* after step \d+"):
         h.optimise(model, "exact", steps=100, learning_rate=10.0, f=lambda z: -tf.exp(z))
+
+
+@pytest.mark.parametrize("pathwise_z", [True, False])
+def test_each_runs_optimal_baseline_is_the_one_at_its_own_theta(pathwise_z):
+    # At the first step every run is at the start, so its own optimal baseline is the
+    # constant b* there: the same noise then gives the same step (to rounding).
+    model = h.make_model(dim=2, buckets=3, seed=4)
+    b = h.estimators.optimal_baseline_at(model.problem(target), model.params, pathwise_z)
+    run = dict(steps=1, n_runs=3, f=target, pathwise_z=pathwise_z, seed=5)
+    own = h.optimise(model, "score_function", baseline="optimal", **run)["loss"]
+    constant = h.optimise(model, "score_function", baseline="constant", value=b, **run)["loss"]
+    none = h.optimise(model, "score_function", **run)["loss"]
+    np.testing.assert_allclose(own, constant, rtol=1e-12)
+    assert not np.allclose(own[1], none[1], rtol=1e-6)

@@ -90,6 +90,34 @@ def test_results_follow_the_objective_as_it_is_at_call_time():
     target.c = 2.0
     np.testing.assert_allclose(h.exact_gradient(model, target)["logits"], reference(2.0))
 
+    class Shift:  # a callable object with an `args` list (not a functools.partial)
+        def __init__(self, c):
+            self.args = [c]
+
+        def __call__(self, z):
+            return tf.square(z - self.args[0])
+
+    shift = Shift(1.0)
+    h.exact_gradient(model, shift)
+    shift.args[0] = 3.0
+    np.testing.assert_allclose(h.exact_gradient(model, shift)["logits"], reference(3.0))
+
+
+def test_objectives_that_are_equal_share_their_traces():
+    # f closing over an equal new tensor (or list) is the same objective: no new trace.
+    model = h.make_model(dim=2, buckets=3, seed=3)
+
+    def make(c):
+        value, values = tf.constant(c, tf.float64), [c]
+        return lambda z: tf.square(z - value) + values[0]
+
+    h.release_traces()
+    h.exact_gradient(model, make(2.0))
+    one = h.release_traces()
+    h.exact_gradient(model, make(2.0))
+    h.exact_gradient(model, make(2.0))
+    assert h.release_traces() == one
+
 
 @pytest.mark.slow
 def test_equal_fresh_lambdas_share_one_trace_and_memory_stays_flat():
