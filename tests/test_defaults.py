@@ -30,6 +30,10 @@ CALLS = {  # name -> (the call with defaults, the same call with them passed)
         lambda: h.gradient_samples(MODEL, "score_function", 4),
         lambda: h.gradient_samples(MODEL, "score_function", 4, n_samples=1, seed=0),
     ),
+    "constant baseline": (
+        lambda: h.gradient_samples(MODEL, "score_function", 4, baseline="constant"),
+        lambda: h.gradient_samples(MODEL, "score_function", 4, baseline="constant", value=0.0),
+    ),
     "noise_for": (
         lambda: h.noise_for(MODEL, "elementary", 4),
         lambda: h.noise_for(MODEL, "elementary", 4, n_samples=1, seed=0),
