@@ -321,3 +321,9 @@ def test_noise_for_checks_the_options_against_n_samples():
 def test_estimator_options_are_named_in_their_messages(estimator, options, message):
     with pytest.raises(ValueError, match=message):
         h.gradient_samples(h.make_model(dim=2, buckets=3), estimator, 3, **options)
+
+
+def test_a_number_that_is_not_one_is_named_with_what_was_given():
+    model = h.make_model(dim=2, buckets=3)
+    with pytest.raises(ValueError, match=r"^value must be a finite number, got 'a lot'$"):
+        h.gradient_samples(model, "score_function", 3, baseline="constant", value="a lot")

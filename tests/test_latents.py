@@ -474,6 +474,12 @@ def test_more_configurations_than_the_limit_are_refused(call):
         call(model)
 
 
+def test_the_refusal_names_what_enumerates():
+    model = h.make_model(dim=2, buckets=2, latents=21)
+    with pytest.raises(ValueError, match=r"^baseline='optimal' enumerates all K\*\*n = 2\*\*21"):
+        h.gradient_samples(model, "score_function", 3, baseline="optimal")
+
+
 def test_the_limit_itself_is_allowed():
     model = h.make_model(dim=2, buckets=4, latents=10)  # 4**10 = 2**20
     assert np.isfinite(float(h.exact_loss(model)))
