@@ -34,6 +34,12 @@ CALLS = {  # name -> (the call with defaults, the same call with them passed)
         lambda: h.gradient_samples(MODEL, "score_function", 4, baseline="constant"),
         lambda: h.gradient_samples(MODEL, "score_function", 4, baseline="constant", value=0.0),
     ),
+    "problem_gradient_samples": (
+        lambda: h.problem_gradient_samples(MODEL.problem(), MODEL.values(), "score_function", 4),
+        lambda: h.problem_gradient_samples(
+            MODEL.problem(), MODEL.values(), "score_function", 4, n_samples=1, seed=0
+        ),
+    ),
     "noise_for": (
         lambda: h.noise_for(MODEL, "elementary", 4),
         lambda: h.noise_for(MODEL, "elementary", 4, n_samples=1, seed=0),

@@ -300,6 +300,13 @@ def test_calls_that_cannot_fit_in_memory_are_refused_before_allocating():
             h.gradient_samples(model, "elementary", 1, n_samples)
     with pytest.raises(ValueError, match="these noise values would take"):
         h.noise_for(model, "gumbel_softmax", 10**8)
+    # The limit itself fits; a value more does not, and the message says by how much.
+    limit = h.sampling.MAX_OUTPUT_BYTES // 8
+    h.sampling.check_size(limit, 1, tf.float64)
+    with pytest.raises(ValueError, match=r"^these gradient estimates would take 1 GiB \(float64"):
+        h.sampling.check_size(limit + 1, 1, tf.float64)
+    with pytest.raises(ValueError, match=r"would take 2 GiB \(float32\)"):
+        h.sampling.check_size(limit * 4, 1, tf.float32)
 
 
 def test_noise_for_checks_the_options_against_n_samples():
