@@ -225,7 +225,7 @@ class Estimator:
     # descends it, learning the state beside theta.
     variance_step: Callable = None
 
-    def checked_options(self, options, n_samples, latents=1, buckets=2, dtype=None):
+    def checked_options(self, options, n_samples, latents, buckets, dtype=None):
         """The options merged with the defaults and checked, for a problem of this size.
 
         dtype, when given, is the problem's: numbers must be representable in it.
