@@ -284,7 +284,10 @@ def test_sample_and_every_entry_point_check_parameters_and_context():
         h.sample(model, 5)
     model = h.make_model(dim=2, buckets=3)
     model.x = tf.constant([np.nan, 1.0], tf.float64)
-    with pytest.raises(ValueError, match="context x must be a vector of finite numbers"):
+    with pytest.raises(ValueError, match=r"vector of finite numbers, got shape \(2,\) with non-"):
+        h.exact_gradient(model)
+    model.x = tf.constant([[0.5, 1.0]], tf.float64)
+    with pytest.raises(ValueError, match=r"context x must be a vector .*, got shape \(1, 2\)$"):
         h.exact_gradient(model)
     model.x = tf.constant([0.5, 1.0, 2.0], tf.float64)  # one entry too many for A and C
     with pytest.raises(ValueError, match=r"parameter 'A' has shape \(5,\).*needs \(6,\)"):
