@@ -337,3 +337,11 @@ def test_a_number_that_is_not_one_is_named_with_what_was_given():
     model = h.make_model(dim=2, buckets=3)
     with pytest.raises(ValueError, match=r"^value must be a finite number, got 'a lot'$"):
         h.gradient_samples(model, "score_function", 3, baseline="constant", value="a lot")
+
+
+def test_a_count_that_is_not_an_integer_is_named_with_what_was_given():
+    model = h.make_model(dim=2, buckets=3)
+    with pytest.raises(ValueError, match=r"^n_replicates must be an integer >= 1, got 'ten'$"):
+        h.gradient_samples(model, "score_function", "ten")
+    with pytest.raises(ValueError, match=r", got 2.5 \(a float: pass an int\)$"):
+        h.gradient_samples(model, "score_function", 2.5)
