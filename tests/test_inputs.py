@@ -1,5 +1,7 @@
 """Bad input gets a ValueError that says what was wrong and what is allowed."""
 
+import itertools
+
 import helpers as h
 
 import numpy as np
@@ -345,3 +347,35 @@ def test_a_count_that_is_not_an_integer_is_named_with_what_was_given():
         h.gradient_samples(model, "score_function", "ten")
     with pytest.raises(ValueError, match=r", got 2.5 \(a float: pass an int\)$"):
         h.gradient_samples(model, "score_function", 2.5)
+
+
+def test_exercise_checks_of_notebooks_05_06_and_08(capsys):
+    # 05.1: the first budget whose LOO MSE is below 1e-3 (strictly: 1e-3 itself is not).
+    budgets = np.array([10, 100, 1000])
+    results = {"score function, hybrid + LOO": {"mse": np.array([2e-3, 1e-3, 5e-4])}}
+    context = dict(budgets=budgets, results=results)
+    assert _verdicts(capsys, "05.1", [1000, 100], **context) == ["correct", "not yet"]
+    # 06.1: p(S = {0, 1, 2}) for K = 4 is the probability that category 3 is drawn last.
+    model = h.make_model(dim=2, buckets=4, seed=6)
+    p = model.probs().numpy()
+    last = sum(
+        p[a] * p[b] / (1 - p[a]) * p[c] / (1 - p[a] - p[b])
+        for a, b, c in itertools.permutations(range(3))
+    )
+    assert _verdicts(capsys, "06.1", [last, 1 - p[3]], model=model) == ["correct", "not yet"]
+    # 08.1: KL(q(s | x) || uniform) of the first image, from the encoder in NumPy.
+    arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
+    weights = h.vae.init_weights(arch, seed=2)
+    x = np.array([[1, 0, 1, 1], [0, 1, 0, 0]], dtype=np.float32)
+    w = {k: v.numpy().astype(np.float64) for k, v in weights.items()}
+    logits = (np.tanh(x[0] @ w["enc_w1"] + w["enc_b1"]) @ w["enc_w2"] + w["enc_b2"]).reshape(2, 3)
+    log_q = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    kl = float(np.sum(np.exp(log_q) * log_q) + 2 * np.log(3))
+    context = dict(weights=weights, x=x, latents=2)
+    assert _verdicts(capsys, "08.1", [kl, 2 * kl], **context) == ["correct", "not yet"]
+
+
+def test_a_model_shows_its_shape():
+    assert repr(h.make_model(dim=2, buckets=3)) == "Model(dim=2, buckets=3, dtype=float64)"
+    several = h.make_model(dim=2, buckets=3, latents=4, dtype="float32")
+    assert repr(several) == "Model(dim=2, buckets=3, latents=4, dtype=float32)"
