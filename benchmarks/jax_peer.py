@@ -9,10 +9,12 @@ The peer is not slowed down: one compiled function per estimator, reused for
 every R, and its output is made ready (block_until_ready) before the clock stops.
 h.gradient_samples returns NumPy arrays, so its time includes copying them out.
 
-Next to both, the helpers' noise floor: the time of drawing, alone, the noise
-that h.gradient_samples draws for the same call (each estimator's `noise`, chunk
-by chunk with the same seeds, in one traced function), which the seed promises
-and which no rewrite of the gradient pass can skip.
+Next to both: h.gradient_samples again with its opt-in XLA compilation of whole
+chunks (helpers.sampling.XLA_WHOLE_CHUNKS, off by default), timed after a first
+call has compiled them; and the helpers' noise floor, the time of drawing, alone,
+the noise that h.gradient_samples draws for the same call (each estimator's
+`noise`, chunk by chunk with the same seeds, in one traced function), which the
+seed promises and which no rewrite of the gradient pass can skip.
 """
 
 import functools
@@ -128,33 +130,47 @@ def noise_floor(model, estimator, n_replicates, n_samples, options):
     return run
 
 
+def with_xla(run):
+    """run, called with the helpers' XLA compilation of whole chunks switched on."""
+
+    def compiled():
+        sampling.XLA_WHOLE_CHUNKS = True
+        try:
+            return run()
+        finally:
+            sampling.XLA_WHOLE_CHUNKS = False
+
+    return compiled
+
+
 def side_by_side(replicates=(10**4, 10**5, 10**6), repeats=5):
-    """Rows (label, R, helpers, noise floor, peer): seconds per replicate."""
+    """Rows (label, R, helpers, helpers with XLA, noise floor, peer): seconds per replicate."""
     model = h.make_model()
     peers, keys = peer_functions(model)
     rows = []
     for label, (estimator, options, n) in PEERS.items():
         for R in replicates:
             ours = functools.partial(h.gradient_samples, model, estimator, R, n, 1, **options)
-            floor = noise_floor(model, estimator, R, n, options)
-            theirs = functools.partial(peers[label], keys(R))
-            ours(), floor(), theirs()  # trace and compile for this R
-            seconds = [best_seconds(run, repeats) / R for run in (ours, floor, theirs)]
-            rows.append((label, R, *seconds))
+            runs = (ours, with_xla(ours), noise_floor(model, estimator, R, n, options))
+            runs += (functools.partial(peers[label], keys(R)),)
+            for run in runs:  # trace and compile for this R
+                run()
+            rows.append((label, R, *(best_seconds(run, repeats) / R for run in runs)))
         print(f"  {label}: done", flush=True)
     return rows
 
 
 def render(rows):
     lines = [
-        "| estimator | R | helpers (µs/replicate) | helpers' noise alone (µs/replicate) "
-        "| JAX peer (µs/replicate) | peer / helpers |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| estimator | R | helpers | helpers, XLA on whole chunks | helpers' noise alone "
+        "| JAX peer | peer / helpers | peer / helpers with XLA |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, R, ours, floor, theirs in rows:
+    for label, R, ours, compiled, floor, theirs in rows:
+        times = " | ".join(f"{s * 1e6:.3g}" for s in (ours, compiled, floor, theirs))
         lines.append(
-            f"| {label} | 10^{int(np.log10(R))} | {ours * 1e6:.3g} | {floor * 1e6:.3g} "
-            f"| {theirs * 1e6:.3g} | {theirs / ours:.2f}x |"
+            f"| {label} | 10^{int(np.log10(R))} | {times} "
+            f"| {theirs / ours:.2f}x | {theirs / compiled:.2f}x |"
         )
     return "\n".join(lines) + "\n"
 
