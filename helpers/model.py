@@ -40,34 +40,29 @@ def log_probs(params):
 
 
 def _context_terms(params, x):
-    """x . A[:dim] + B and x . C[:dim] + D, the parts shared by every s, and A[dim:], C[dim:].
-
-    Each of A and C is split once, so that its gradient is one concatenation of the
-    two parts' gradients (slicing it twice would write two zero-padded copies and
-    their sum: per replicate, the largest avoidable memory traffic of a pass).
-    """
+    """x . A[:dim] + B and x . C[:dim] + D, the parts shared by every s."""
     dim = tf.shape(x)[-1]  # dynamic: traced functions may see any dim
-    a_shared, a = tf.split(params["A"], [dim, -1], axis=-1)
-    c_shared, c = tf.split(params["C"], [dim, -1], axis=-1)
-    mu_shared = tf.reduce_sum(a_shared * x, axis=-1) + params["B"]
-    log_sigma_shared = tf.reduce_sum(c_shared * x, axis=-1) + params["D"]
-    return mu_shared, log_sigma_shared, a, c
+    mu_shared = tf.reduce_sum(params["A"][..., :dim] * x, axis=-1) + params["B"]
+    log_sigma_shared = tf.reduce_sum(params["C"][..., :dim] * x, axis=-1) + params["D"]
+    return mu_shared, log_sigma_shared
 
 
-def _per_latent(tail, latents):
+def _per_latent(weights, dim, latents):
     """The one-hot part of A or C, weights[..., dim:], as (..., n, K)."""
+    tail = weights[..., dim:]
     shape = tf.shape(tail)
     return tf.reshape(tail, tf.concat([shape[:-1], [latents, shape[-1] // latents]], 0))
 
 
 def conditionals(params, x, one_hot, latents=1):
     """(mu, sigma) of z given a one-hot or relaxed s: (..., K) for n = 1, else (..., n, K)."""
-    mu_shared, log_sigma_shared, a, c = _context_terms(params, x)
+    dim = tf.shape(x)[-1]
+    mu_shared, log_sigma_shared = _context_terms(params, x)
     if latents == 1:
-        mu_pre = mu_shared + tf.reduce_sum(one_hot * a, axis=-1)
-        log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * c, axis=-1)
+        mu_pre = mu_shared + tf.reduce_sum(one_hot * params["A"][..., dim:], axis=-1)
+        log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * params["C"][..., dim:], axis=-1)
         return tf.sigmoid(mu_pre), tf.exp(log_sigma)
-    a, c = _per_latent(a, latents), _per_latent(c, latents)
+    a, c = (_per_latent(params[name], dim, latents) for name in "AC")
     mu_pre = mu_shared + tf.reduce_sum(one_hot * a, axis=[-2, -1])
     log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * c, axis=[-2, -1])
     return tf.sigmoid(mu_pre), tf.exp(log_sigma)
@@ -81,12 +76,15 @@ def conditionals_all(params, x, latents=1, index=None):
     product); for n > 1 it gathers each configuration's n entries of A and C.
     index (C, n), from `problem.configurations`, picks a subset of configurations.
     """
-    mu_shared, log_sigma_shared, a, c = _context_terms(params, x)
+    dim = tf.shape(x)[-1]
+    mu_shared, log_sigma_shared = _context_terms(params, x)
     if latents == 1 and index is None:
-        return tf.sigmoid(mu_shared[..., None] + a), tf.exp(log_sigma_shared[..., None] + c)
+        mu = tf.sigmoid(mu_shared[..., None] + params["A"][..., dim:])
+        sigma = tf.exp(log_sigma_shared[..., None] + params["C"][..., dim:])
+        return mu, sigma
     if index is None:
         index = configurations(latents, tf.shape(params["logits"])[-1])
-    a, c = (gather_configurations(_per_latent(tail, latents), index) for tail in (a, c))
+    a, c = (gather_configurations(_per_latent(params[n], dim, latents), index) for n in "AC")
     return tf.sigmoid(mu_shared[..., None] + a), tf.exp(log_sigma_shared[..., None] + c)
 
 
@@ -97,16 +95,17 @@ def conditionals_one_changed(params, x, one_hot, latents):
     latent i is set to category k, without materialising them (n K copies of n K values
     each): latent i's entry of A moves from a_i(s_i) to a_ik, the others' entries stay.
     """
-    mu_shared, log_sigma_shared, a, c = _context_terms(params, x)
+    dim = tf.shape(x)[-1]
+    mu_shared, log_sigma_shared = _context_terms(params, x)
 
-    def pre_activation(shared, tail):
-        per_latent = _per_latent(tail, latents)  # (..., n, K)
+    def pre_activation(shared, weights):
+        per_latent = _per_latent(weights, dim, latents)  # (..., n, K)
         own = tf.reduce_sum(one_hot * per_latent, axis=-1, keepdims=True)  # a_i(s_i)
         others = tf.reduce_sum(own, axis=-2, keepdims=True) - own  # sum over j != i
         return shared[..., None, None] + others + per_latent
 
-    mu_pre = pre_activation(mu_shared, a)
-    return tf.sigmoid(mu_pre), tf.exp(pre_activation(log_sigma_shared, c))
+    mu_pre = pre_activation(mu_shared, params["A"])
+    return tf.sigmoid(mu_pre), tf.exp(pre_activation(log_sigma_shared, params["C"]))
 
 
 class Model:
