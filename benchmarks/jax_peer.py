@@ -8,14 +8,23 @@ model, the same estimators and the same number of samples as h.gradient_samples.
 The peer is not slowed down: one compiled function per estimator, reused for
 every R, and its output is made ready (block_until_ready) before the clock stops.
 h.gradient_samples returns NumPy arrays, so its time includes copying them out.
+
+Next to both: h.gradient_samples again with its opt-in XLA compilation of whole
+chunks (helpers.sampling.XLA_WHOLE_CHUNKS, off by default), timed after a first
+call has compiled them; and the helpers' noise floor, the time of drawing, alone,
+the noise that h.gradient_samples draws for the same call (each estimator's
+`noise`, chunk by chunk with the same seeds, in one traced function), which the
+seed promises and which no rewrite of the gradient pass can skip.
 """
 
 import functools
 import time
 
 import helpers as h
+from helpers import checks, sampling
 
 import numpy as np
+import tensorflow as tf
 
 TAU = 0.5
 PEERS = {  # label -> (h.gradient_samples estimator, options, samples per estimate)
@@ -102,37 +111,72 @@ def best_seconds(run, repeats=5):
     return min(times)
 
 
+def noise_floor(model, estimator, n_replicates, n_samples, options):
+    """A function that draws the noise of gradient_samples(model, estimator, R, N, seed=1)."""
+    spec = h.estimators.resolve(estimator)
+    problem, buckets = model.problem(), model.buckets
+    options = spec.checked_options(options, n_samples, model.latents, buckets, problem.dtype)
+    per_replicate = spec.values_per_replicate(buckets, model.latents, n_samples, options)
+    extra = {name: options[name] for name in spec.noise_options}
+
+    @tf.function(reduce_retracing=True)
+    def draw(seed, size):
+        return spec.noise(problem, seed, size, tf.constant(n_samples), buckets, **extra)
+
+    def run():
+        for size, seed in sampling.chunks(n_replicates, per_replicate, checks.seed(1)):
+            draw(seed, tf.constant(size))
+
+    return run
+
+
+def with_xla(run):
+    """run, called with the helpers' XLA compilation of whole chunks switched on."""
+
+    def compiled():
+        sampling.XLA_WHOLE_CHUNKS = True
+        try:
+            return run()
+        finally:
+            sampling.XLA_WHOLE_CHUNKS = False
+
+    return compiled
+
+
 def side_by_side(replicates=(10**4, 10**5, 10**6), repeats=5):
-    """Rows (label, R, helpers seconds per replicate, peer seconds per replicate)."""
+    """Rows (label, R, helpers, helpers with XLA, noise floor, peer): seconds per replicate."""
     model = h.make_model()
     peers, keys = peer_functions(model)
     rows = []
     for label, (estimator, options, n) in PEERS.items():
         for R in replicates:
             ours = functools.partial(h.gradient_samples, model, estimator, R, n, 1, **options)
-            theirs = functools.partial(peers[label], keys(R))
-            ours(), theirs()  # trace and compile for this R
-            ours_s, theirs_s = best_seconds(ours, repeats), best_seconds(theirs, repeats)
-            rows.append((label, R, ours_s / R, theirs_s / R))
+            runs = (ours, with_xla(ours), noise_floor(model, estimator, R, n, options))
+            runs += (functools.partial(peers[label], keys(R)),)
+            for run in runs:  # trace and compile for this R
+                run()
+            rows.append((label, R, *(best_seconds(run, repeats) / R for run in runs)))
         print(f"  {label}: done", flush=True)
     return rows
 
 
 def render(rows):
     lines = [
-        "| estimator | R | helpers (µs/replicate) | JAX peer (µs/replicate) | peer / helpers |",
-        "|---|---:|---:|---:|---:|",
+        "| estimator | R | helpers | helpers, XLA on whole chunks | helpers' noise alone "
+        "| JAX peer | peer / helpers | peer / helpers with XLA |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, R, ours, theirs in rows:
+    for label, R, ours, compiled, floor, theirs in rows:
+        times = " | ".join(f"{s * 1e6:.3g}" for s in (ours, compiled, floor, theirs))
         lines.append(
-            f"| {label} | 10^{int(np.log10(R))} | {ours * 1e6:.3g} | {theirs * 1e6:.3g} "
-            f"| {theirs / ours:.2f}x |"
+            f"| {label} | 10^{int(np.log10(R))} | {times} "
+            f"| {theirs / ours:.2f}x | {theirs / compiled:.2f}x |"
         )
     return "\n".join(lines) + "\n"
 
 
 def main():
-    print(render(side_by_side()))
+    print(render(side_by_side()), flush=True)
 
 
 if __name__ == "__main__":

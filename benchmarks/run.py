@@ -10,7 +10,8 @@
    the exact gradient's time at the same sizes.
 4. Training notebook 08's discrete VAE: steps per second for each estimator.
 5. Side by side with a JAX peer (benchmarks/jax_peer.py): the same estimators
-   written as jax.jit(jax.vmap(jax.grad(surrogate))), in the same process.
+   written as jax.jit(jax.vmap(jax.grad(surrogate))), in the same process, and
+   the helpers' noise floor (drawing the same call's noise alone).
 6. Each notebook executed in a fresh kernel: wall time and the kernel's peak
    resident memory.
 The tables go to benchmarks/results.md, and the README's performance section
@@ -275,9 +276,13 @@ def render(estimators, latents, enumeration, vae_rows, peer, notebooks, seconds)
         "**Side by side with JAX**: the estimators a JAX user would write in a few lines,",
         "as `jax.jit(jax.vmap(jax.grad(surrogate)))` over one PRNG key per replicate, in",
         "float64, on the same model and f (`benchmarks/jax_peer.py`), against",
-        "`h.gradient_samples` in the same process; best of 5, one sample per estimate",
-        "(two for LOO). The last column is the peer's time over the helpers' time: above 1,",
-        "the helpers are faster.",
+        "`h.gradient_samples` in the same process; microseconds per replicate, best of 5,",
+        "one sample per estimate (two for LOO). Second, the helpers with their gradient pass",
+        "compiled by XLA on whole chunks (`helpers.sampling.XLA_WHOLE_CHUNKS = True`, off",
+        "by default), after a first call compiled them. The noise column is the helpers'",
+        "floor: drawing, alone, the noise `h.gradient_samples` draws for the same call (the",
+        "same chunks and seeds), which a seed promises whatever computes the gradients. The",
+        "ratios are the peer's time over the helpers': above 1, the helpers are faster.",
         "",
         jax_peer.render(peer).rstrip("\n"),
     ]

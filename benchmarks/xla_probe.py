@@ -1,89 +1,145 @@
-"""Would XLA close the gap to the JAX peer? A probe, not part of the helpers.
+"""What the opt-in XLA compilation of whole chunks changes, and why it is off by default.
 
-    python benchmarks/xla_probe.py
+    python benchmarks/xla_probe.py [notebook ...]     (default: 02 and 04)
 
-h.gradient_samples as it is, against the same call with its gradient pass
-compiled by XLA (tf.function(jit_compile=True)). The noise is still drawn by
-TensorFlow's usual kernels, outside XLA, so a seed gives the same draws (XLA's
-own random-number kernels give different ones); the gradients then agree to
-rounding. Prints, per estimator: the largest difference from the helpers'
-gradients, microseconds per replicate (best of 5) at R = 10^5 and 10^6, and the
-first call's time at each new R, which includes XLA's compilation for that shape.
+helpers.sampling.XLA_WHOLE_CHUNKS = True compiles the gradient pass of every
+whole chunk with XLA (tf.function(jit_compile=True)); the noise is still drawn
+by TensorFlow's usual kernels, outside XLA, so a seed gives the same draws
+(XLA's own random-number kernels give different ones). Prints:
+1. for every estimator variant of `make bench`, at R = two whole chunks and a
+   partial one: the largest difference from the default path's gradients, and
+   the first call's time with XLA (its compilation included) next to the default's;
+2. what the default path materialises: per replicate, the bytes of every tensor
+   with a replicate axis that its gradient pass writes (views such as reshapes
+   left out), next to the noise and the gradient it must write at least, and the
+   machine's copy bandwidth (NumPy, one core): the memory traffic XLA's fusion saves;
+3. the named notebooks executed in a fresh kernel with the switch off and on,
+   back to back, twice: seconds and peak resident memory. The switch is set by
+   a first cell added to the kernel's copy of the notebook.
 """
 
-import functools
+import subprocess
+import sys
 import time
 
 import helpers as h
 from helpers import sampling
-from helpers.problem import join_tensors
 
+import jax_peer
+import nbformat
 import numpy as np
 import tensorflow as tf
+from run import EXECUTE, ROOT, VARIANTS
 
-CASES = [  # (estimator, options, samples per estimate)
-    ("elementary", {}, 1),
-    ("gumbel_softmax", dict(tau=0.5), 1),
-    ("score_function", {}, 1),
-    ("score_function", dict(baseline="loo"), 2),
-]
-
-
-def compiled(estimator, structure, static_options, grouped=False):
-    """sampling._traced's contract, with noise drawn apart and the gradient pass XLA-compiled."""
-    if grouped:
-        raise ValueError("the probe covers one noise chunk per pass only")
-    static = dict(static_options)
-
-    @tf.function(reduce_retracing=True)
-    def draw(params, tensors, seed, size, n_samples, dynamic):
-        problem = join_tensors(structure, tensors)
-        buckets = tf.shape(problem.logits(params))[-1]
-        extra = {name: {**static, **dynamic}[name] for name in estimator.noise_options}
-        return estimator.noise(problem, seed, size, n_samples, buckets, **extra)
-
-    @tf.function(reduce_retracing=True, jit_compile=True)
-    def gradients(params, tensors, noise, dynamic):
-        problem = join_tensors(structure, tensors)
-        R = tf.shape(next(iter(noise.values())))[0]
-        shape = lambda v: tf.concat([[R], tf.shape(v)], 0)  # noqa: E731
-        copies = {k: tf.broadcast_to(v, shape(v)) for k, v in params.items()}
-        with tf.GradientTape() as tape:
-            tape.watch(copies)
-            total = tf.reduce_sum(estimator.surrogate(problem, copies, noise, **static, **dynamic))
-        return tape.gradient(total, copies, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-
-    def run(params, tensors, seed, first, count, size, n_samples, dynamic):
-        noise = draw(params, tensors, seed, size, n_samples, dynamic)
-        return gradients(params, tensors, noise, dynamic)
-
-    return run
+SWITCH_ON = "import helpers.sampling\nhelpers.sampling.XLA_WHOLE_CHUNKS = True"
+NOTEBOOKS = ["02_exact_gradient.ipynb", "04_log_trick.ipynb"]
+VIEWS = {"Identity", "Reshape", "ExpandDims", "Squeeze", "StopGradient", "Snapshot"}
 
 
 def seconds(call):
     start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
+    result = call()
+    return time.perf_counter() - start, result
+
+
+def gradients_table():
+    model = h.make_model()
+    for label, (estimator, options) in VARIANTS.items():
+        n = 2 if options.get("baseline") == "loo" or estimator == "unordered_set" else 1
+        spec = h.estimators.resolve(estimator)
+        checked = spec.checked_options(options, n, 1, model.buckets)
+        whole = max(1, sampling.CHUNK_ELEMENTS // spec.values_per_replicate(5, 1, n, checked))
+        R = 2 * whole + whole // 3
+
+        def call(R=R, estimator=estimator, n=n, options=options):
+            return h.gradient_samples(model, estimator, R, n, seed=1, **options)
+
+        default_s, default = seconds(call)
+        sampling.XLA_WHOLE_CHUNKS = True
+        try:
+            compiled_s, compiled = seconds(call)
+        finally:
+            sampling.XLA_WHOLE_CHUNKS = False
+        difference = max(float(np.abs(compiled[k] - default[k]).max()) for k in default)
+        print(
+            f"{label:<36} R = {R:>7,}: max |diff| {difference:.1e}; first call "
+            f"{default_s:.2f} s as is, {compiled_s:.2f} s with XLA",
+            flush=True,
+        )
+
+
+def bytes_written(model, estimator, options, n, R=1000):
+    """(bytes per replicate the traced gradient pass writes, bytes of its noise)."""
+    spec = h.estimators.resolve(estimator)
+    problem = model.problem()
+    options = spec.checked_options(options, n, 1, model.buckets, problem.dtype)
+    if spec.prepare:
+        options = spec.prepare(problem, model.values(), options)
+    static, dynamic = sampling.split_options(options, problem.dtype)
+    noise = spec.noise(problem, h.checks.seed(0), R, n, model.buckets)
+    run = tf.function(
+        lambda p, e: sampling._gradient_pass(spec, problem, p, e, R, dict(static), dynamic)
+    )
+    graph = run.get_concrete_function(model.values(), noise).graph
+    written = sum(
+        int(np.prod(t.shape)) * t.dtype.size
+        for op in graph.get_operations()
+        if op.type not in VIEWS
+        for t in op.outputs
+        if t.shape.rank and t.shape.is_fully_defined() and t.shape[0] == R
+    )
+    return written / R, sum(v.numpy().nbytes for v in noise.values()) / R
+
+
+def traffic_table():
+    model = h.make_model()
+    gradient = sum(v.numpy().nbytes for v in model.params.values())
+    for label, (estimator, options, n) in jax_peer.PEERS.items():
+        written, noise = bytes_written(model, estimator, options, n)
+        print(
+            f"{label:<24} writes {written:,.0f} B per replicate "
+            f"(noise {noise:.0f} B, gradient {gradient} B)"
+        )
+    a = np.ones(2**25)
+    b = np.empty_like(a)
+    best = min(seconds(lambda: np.copyto(b, a))[0] for _ in range(5))
+    print(
+        f"NumPy copy of 256 MiB: {2 * a.nbytes / best / 1e9:.1f} GB/s (read and write)", flush=True
+    )
+
+
+def notebook_run(path, switch_on):
+    """(seconds, peak RSS MiB) of one notebook in a fresh kernel, the switch off or on."""
+    nb = nbformat.read(path, as_version=4)
+    if switch_on:
+        nb.cells.insert(0, nbformat.v4.new_code_cell(SWITCH_ON))
+    copy = path.parent / f".xla_probe_{path.name}"  # beside it: the same working directory
+    nbformat.write(nb, copy)
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", EXECUTE, str(copy), str(path.parent)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    finally:
+        copy.unlink()
+    return float(out[0]), int(out[1]) / 1024
+
+
+def notebooks_table(names):
+    for repeat in range(2):
+        for name in names:
+            for switch_on in (False, True):
+                sec, rss = notebook_run(ROOT / "notebooks" / name, switch_on)
+                label = "XLA on whole chunks" if switch_on else "as is"
+                print(f"{name} ({label}, run {repeat + 1}): {sec:.1f} s, peak RSS {rss:.0f} MiB")
 
 
 def main():
-    model = h.make_model()
-    as_is = sampling._traced
-    for estimator, options, n in CASES:
-        reference = h.gradient_samples(model, estimator, 1000, n, **options)
-        for name, traced in (("as is", as_is), ("XLA", functools.lru_cache(32)(compiled))):
-            sampling._traced = traced
-            got = h.gradient_samples(model, estimator, 1000, n, **options)
-            difference = max(float(np.abs(got[k] - reference[k]).max()) for k in got)
-            cells = []
-            for R in (10**5, 10**6):
-                call = functools.partial(h.gradient_samples, model, estimator, R, n, 1, **options)
-                first = seconds(call)
-                best = min(seconds(call) for _ in range(5))
-                cells.append(f"R = {R:.0e}: {best / R * 1e6:.3f} µs, first call {first:.2f} s")
-            label = f"{estimator} {options.get('baseline', '')}".strip()
-            print(f"{label:<20} {name:<6} max |diff| {difference:.1e}; " + "; ".join(cells))
-        sampling._traced = as_is
+    gradients_table()
+    traffic_table()
+    notebooks_table(sys.argv[1:] or NOTEBOOKS)
 
 
 if __name__ == "__main__":
