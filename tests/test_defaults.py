@@ -7,7 +7,12 @@ from helpers import vae
 import numpy as np
 import pytest
 
-MODEL = h.make_model(dim=2, buckets=3)
+
+def model():
+    """Made in the test, not at import: no TensorFlow work while tests are collected."""
+    return h.make_model(dim=2, buckets=3)
+
+
 TINY = vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
 IMAGES = np.array([[1, 0, 1, 1], [0, 0, 1, 0]], dtype=np.float64)
 
@@ -25,43 +30,47 @@ def values(result):
 
 CALLS = {  # name -> (the call with defaults, the same call with them passed)
     "make_model": (lambda: h.make_model(), lambda: h.make_model(10, 5, seed=0)),
-    "sample": (lambda: h.sample(MODEL, 4), lambda: h.sample(MODEL, 4, seed=0)),
+    "sample": (lambda: h.sample(model(), 4), lambda: h.sample(model(), 4, seed=0)),
     "gradient_samples": (
-        lambda: h.gradient_samples(MODEL, "score_function", 4),
-        lambda: h.gradient_samples(MODEL, "score_function", 4, n_samples=1, seed=0),
+        lambda: h.gradient_samples(model(), "score_function", 4),
+        lambda: h.gradient_samples(model(), "score_function", 4, n_samples=1, seed=0),
     ),
     "constant baseline": (
-        lambda: h.gradient_samples(MODEL, "score_function", 4, baseline="constant"),
-        lambda: h.gradient_samples(MODEL, "score_function", 4, baseline="constant", value=0.0),
+        lambda: h.gradient_samples(model(), "score_function", 4, baseline="constant"),
+        lambda: h.gradient_samples(model(), "score_function", 4, baseline="constant", value=0.0),
     ),
     "problem_gradient_samples": (
-        lambda: h.problem_gradient_samples(MODEL.problem(), MODEL.values(), "score_function", 4),
         lambda: h.problem_gradient_samples(
-            MODEL.problem(), MODEL.values(), "score_function", 4, n_samples=1, seed=0
+            model().problem(), model().values(), "score_function", 4
+        ),
+        lambda: h.problem_gradient_samples(
+            model().problem(), model().values(), "score_function", 4, n_samples=1, seed=0
         ),
     ),
     "noise_for": (
-        lambda: h.noise_for(MODEL, "elementary", 4),
-        lambda: h.noise_for(MODEL, "elementary", 4, n_samples=1, seed=0),
+        lambda: h.noise_for(model(), "elementary", 4),
+        lambda: h.noise_for(model(), "elementary", 4, n_samples=1, seed=0),
     ),
     "relax_gradients": (
-        lambda: h.relax_gradients(MODEL, 4),
-        lambda: h.relax_gradients(MODEL, 4, n_samples=1, seed=0),
+        lambda: h.relax_gradients(model(), 4),
+        lambda: h.relax_gradients(model(), 4, n_samples=1, seed=0),
     ),
     "relax_state": (
         lambda: h.relax_state(3, scale=0.5),
         lambda: h.relax_state(3, tau=1.0, eta=1.0, scale=0.5, seed=0),
     ),
     "optimise": (
-        lambda: h.optimise(MODEL, "score_function", n_runs=2)["loss"],
+        lambda: h.optimise(model(), "score_function", n_runs=2)["loss"],
         lambda: h.optimise(
-            MODEL, "score_function", 200, learning_rate=0.05, n_samples=1, n_runs=2, seed=0
+            model(), "score_function", 200, learning_rate=0.05, n_samples=1, n_runs=2, seed=0
         )["loss"],
     ),
     "optimise_problem": (
-        lambda: h.optimise_problem(MODEL.problem(), MODEL.values(), "score_function", 3)["loss"],
+        lambda: h.optimise_problem(model().problem(), model().values(), "score_function", 3)[
+            "loss"
+        ],
         lambda: h.optimise_problem(
-            MODEL.problem(), MODEL.values(), "score_function", 3, 0.05, 1, 5, seed=0
+            model().problem(), model().values(), "score_function", 3, 0.05, 1, 5, seed=0
         )["loss"],
     ),
     "load_digits": (lambda: vae.load_digits(), lambda: vae.load_digits(seed=0)),
