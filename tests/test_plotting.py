@@ -55,6 +55,9 @@ def test_digit_rows_show_each_image_in_its_row():
     assert axes[1, 0].images and not axes[1, 1].images  # the empty cell stays empty
     assert axes[0, 0].get_title(loc="left") == "first"
     plt.close(fig)
+    one = h.plotting.digit_rows([np.zeros((1, 64))], ["one image"])  # a single row, column
+    assert one.axes[0].images and one.axes[0].get_title(loc="left") == "one image"
+    plt.close(one)
 
 
 def test_every_estimator_has_its_own_colour_and_label():

@@ -172,3 +172,28 @@ def test_released_traces_give_their_memory_back_to_later_traces():
         h.release_traces()
     # Kept (without the release), these three rounds of traces add about 190 MiB.
     assert rss_mib() - before < 20
+
+
+def test_a_new_trace_cache_is_emptied_by_release_traces():
+    @h.tracing.trace_cache
+    def build(key):
+        return object()
+
+    h.release_traces()
+    first = build("a")
+    assert build("a") is first and h.release_traces() >= 1
+    assert build("a") is not first  # released: built again
+
+
+def test_only_the_two_expected_notes_are_dropped():
+    import logging
+
+    from helpers import _tf
+
+    def record(message):
+        return logging.LogRecord("tensorflow", logging.WARNING, __file__, 1, message, (), None)
+
+    drop = _tf._DropExpectedNotes()
+    assert not drop.filter(record("5 calls triggered tf.function retracing. Tracing is ..."))
+    assert not drop.filter(record("AutoGraph could not transform <lambda> and will run it"))
+    assert drop.filter(record("any other warning"))

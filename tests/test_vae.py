@@ -273,3 +273,52 @@ def test_training_defaults_annealing_and_the_timing_of_a_step():
         vae.train("gumbel_softmax", train, test * 0.5, arch, steps=1)
     with pytest.raises(ValueError, match="^x must have shape"):
         vae.exact_gradient(tiny_weights(), IMAGES[:, :3], TINY)
+
+
+def test_adam_steps_match_a_numpy_reference():
+    rng = np.random.default_rng(4)
+    w = {"a": rng.normal(size=3), "b": rng.normal(size=(2, 2))}
+    weights = {k: tf.constant(v) for k, v in w.items()}
+    moments = tuple({k: tf.zeros_like(v) for k, v in weights.items()} for _ in range(2))
+    m = {k: np.zeros_like(v) for k, v in w.items()}
+    v2 = {k: np.zeros_like(v) for k, v in w.items()}
+    (b1, b2), eps, rate = vae.ADAM_BETAS, vae.ADAM_EPSILON, 0.01
+    for t in range(3):
+        g = {k: rng.normal(size=v.shape) for k, v in w.items()}
+        weights, moments = vae.adam(
+            weights,
+            {k: tf.constant(v) for k, v in g.items()},
+            moments,
+            t,
+            tf.constant(rate, tf.float64),
+        )
+        for k in w:
+            m[k] = b1 * m[k] + (1 - b1) * g[k]
+            v2[k] = b2 * v2[k] + (1 - b2) * g[k] ** 2
+            step = (
+                rate * (m[k] / (1 - b1 ** (t + 1))) / (np.sqrt(v2[k] / (1 - b2 ** (t + 1))) + eps)
+            )
+            w[k] = w[k] - step
+            np.testing.assert_allclose(weights[k], w[k], rtol=1e-12)
+
+
+def test_edges_of_the_data_the_weights_and_the_counts():
+    train, _ = vae.load_digits()
+    with pytest.raises(ValueError, match="held_out"):
+        vae.load_digits(held_out=len(train) + vae.HELD_OUT)  # no image left to train on
+    # Pixels that are always 0 or always 1 get a finite bias: logit of the clipped mean.
+    bias = vae.init_weights(TINY, pixel_mean=[0.0, 1.0, 0.5, 0.5], dtype=tf.float64)["dec_b2"]
+    np.testing.assert_allclose(bias, [-np.log(999), np.log(999), 0, 0], rtol=1e-12, atol=1e-15)
+    one = vae.gradient_samples("score_function", tiny_weights(), IMAGES, TINY, 1)
+    assert all(v.shape[0] == 1 for v in one.values())
+    with pytest.raises(ValueError, match=r"^which must be one of encoder, all, got 'both'"):
+        vae.exact_gradient(tiny_weights(), IMAGES, TINY, which="both")
+
+
+def test_checkpoints_every_25_steps_by_default_and_at_the_end():
+    train, test = digits_subset()
+    arch = vae.Architecture(latents=2, buckets=3, hidden=4)
+    run = vae.train("score_function", train, test, arch, steps=26, batch_size=4)
+    assert list(run.steps) == [0, 25, 26]
+    with pytest.raises(ValueError, match="^evaluate_every must be an integer >= 1"):
+        vae.train("score_function", train, test, arch, steps=2, evaluate_every=0)
