@@ -379,3 +379,8 @@ def test_a_model_shows_its_shape():
     assert repr(h.make_model(dim=2, buckets=3)) == "Model(dim=2, buckets=3, dtype=float64)"
     several = h.make_model(dim=2, buckets=3, latents=4, dtype="float32")
     assert repr(several) == "Model(dim=2, buckets=3, latents=4, dtype=float32)"
+
+
+def test_a_relax_state_names_its_bad_temperature():
+    with pytest.raises(ValueError, match="^tau must be"):
+        h.relax_state(3, tau=-1.0)

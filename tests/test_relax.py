@@ -13,7 +13,7 @@ from pathlib import Path
 
 import helpers as h
 from helpers.optimise import distribution_names
-from helpers.relax import HIDDEN
+from helpers.relax import HIDDEN, learned_control
 
 import numpy as np
 import pytest
@@ -207,3 +207,29 @@ def test_bad_input_elsewhere():
         h.relax_state(1)
     with pytest.raises(ValueError, match="tau"):
         h.relax_state(5, tau=0.0)
+
+
+@pytest.mark.parametrize("per_replicate", [False, True])
+def test_the_control_variate_is_the_documented_network(per_replicate):
+    # c_phi(z) = eta f(y) + w2 . tanh(y W1 + b1), y = softmax(z / tau): any c_phi keeps
+    # RELAX unbiased, so only a direct check sees a wrong network.
+    model = h.make_model(dim=2, buckets=3, seed=8)
+    problem, (R, N, K) = model.problem(), (4, 2, 3)
+    rng = np.random.default_rng(9)
+    state = h.relax_state(K, tau=0.7, eta=0.6, hidden=5, scale=0.8, seed=1)
+    state["b1"] = rng.normal(size=5)
+    if per_replicate:  # optimise's runs: each replicate its own phi
+        state = {k: np.stack([v * (1 + 0.1 * r) for r in range(R)]) for k, v in state.items()}
+    params = h.estimators.with_sample_axis(
+        {k: tf.broadcast_to(v, (R, *v.shape)) for k, v in model.values().items()}
+    )
+    z, eps = rng.normal(size=(R, N, 1, K)), rng.normal(size=(R, N))
+    tensors = {k: tf.constant(v) for k, v in state.items()}
+    got = learned_control(problem, params, tensors, tf.constant(z), tf.constant(eps))
+    s = {k: (v if per_replicate else np.broadcast_to(v, (R, *v.shape))) for k, v in state.items()}
+    y = np.exp(z / np.exp(s["log_tau"])[:, None, None, None])
+    y /= y.sum(axis=-1, keepdims=True)
+    hidden = np.tanh(np.einsum("rnik,rkh->rnh", y, s["W1"]) + s["b1"][:, None])
+    f_y = problem.objective(params, tf.constant(y), tf.constant(eps)).numpy()
+    expected = s["eta"][:, None] * f_y + np.einsum("rnh,rh->rn", hidden, s["w2"])
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
