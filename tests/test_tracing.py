@@ -5,6 +5,7 @@ so these tests count the traces their own calls add.
 """
 
 import dataclasses
+import functools
 import os
 
 import helpers as h
@@ -101,6 +102,13 @@ def test_results_follow_the_objective_as_it_is_at_call_time():
     h.exact_gradient(model, shift)
     shift.args[0] = 3.0
     np.testing.assert_allclose(h.exact_gradient(model, shift)["logits"], reference(3.0))
+
+    def offset_square(z, c):
+        return tf.square(z - c)
+
+    for c in (1.0, 4.0):  # a functools.partial: keyed by its function and arguments
+        partial = functools.partial(offset_square, c=c)
+        np.testing.assert_allclose(h.exact_gradient(model, partial)["logits"], reference(c))
 
 
 def test_objectives_that_are_equal_share_their_traces():
