@@ -205,3 +205,10 @@ def test_only_the_two_expected_notes_are_dropped():
     assert not drop.filter(record("5 calls triggered tf.function retracing. Tracing is ..."))
     assert not drop.filter(record("AutoGraph could not transform <lambda> and will run it"))
     assert drop.filter(record("any other warning"))
+
+
+def test_the_helpers_and_tensorflows_own_functions_are_not_wrapped():
+    # exact_loss recognises h.square (its closed form) by identity.
+    assert h.tracing.traceable(h.square) is h.square
+    assert h.tracing.traceable(tf.square) is tf.square
+    assert isinstance(h.tracing.traceable(lambda z: z**2), h.tracing.Traceable)
