@@ -51,6 +51,10 @@ CALLS = {  # name -> (the call with defaults, the same call with them passed)
         lambda: h.noise_for(model(), "elementary", 4),
         lambda: h.noise_for(model(), "elementary", 4, n_samples=1, seed=0),
     ),
+    "relax temperature": (
+        lambda: h.gradient_samples(model(), "relax", 4),
+        lambda: h.gradient_samples(model(), "relax", 4, tau=1.0, eta=1.0),
+    ),
     "relax_gradients": (
         lambda: h.relax_gradients(model(), 4),
         lambda: h.relax_gradients(model(), 4, n_samples=1, seed=0),

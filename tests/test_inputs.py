@@ -168,7 +168,7 @@ def test_exercise_check_tolerances_follow_the_question(capsys):
     b = h.estimators.optimal_baseline_at(model.problem(h.square), model.params, True)
     # 04.1 asks for b* computed by hand: six decimals or float32 are right, three are rounded.
     answers = [b, round(b, 6), np.float32(b), np.array(b), Fraction(b)]
-    answers += [b * (1 + 2e-3), 2 * b, [b], True]
+    answers += [b * (1 + 2e-3), 2 * b, [b], True, np.array(True)]
     verdicts = _verdicts(capsys, "04.1", answers, model=model)
     assert verdicts[:5] == ["correct"] * 5
     assert verdicts[5].startswith("not yet: close (relative error 2.0e-03)")
@@ -176,6 +176,7 @@ def test_exercise_check_tolerances_follow_the_question(capsys):
         "not yet",
         "not yet: expected a single number, got a list",
         "not yet: expected a single number, got a bool",
+        "not yet: expected a single number, got an array of shape ()",
     ]
     grad = h.exact_gradient(model, lambda z: (z - 0.5) ** 2)["logits"]
     answers = [grad, list(grad), grad[:2], {"logits": grad}, grad + 1]
@@ -314,7 +315,9 @@ def test_calls_that_cannot_fit_in_memory_are_refused_before_allocating():
         h.sampling.check_size(limit * 4, 1, tf.float32)
 
 
-def test_noise_for_checks_the_options_against_n_samples():
+def test_noise_for_checks_the_options_against_n_samples_and_the_dtype():
+    with pytest.raises(ValueError, match="representable in float32"):
+        h.noise_for(h.make_model(dim=2, buckets=3, dtype="float32"), "gumbel_softmax", 3, tau=1e39)
     model = h.make_model(dim=2, buckets=3)
     with pytest.raises(ValueError, match="needs n_samples >= 2"):
         h.noise_for(model, "score_function", 3, n_samples=1, baseline="loo")

@@ -54,6 +54,7 @@ def test_digit_rows_show_each_image_in_its_row():
     np.testing.assert_array_equal(axes[0, 1].images[0].get_array(), rows[0][1].reshape(8, 8))
     assert axes[1, 0].images and not axes[1, 1].images  # the empty cell stays empty
     assert axes[0, 0].get_title(loc="left") == "first"
+    assert axes[0, 0]._left_title.get_fontsize() < matplotlib.rcParams["font.size"]  # small
     plt.close(fig)
     one = h.plotting.digit_rows([np.zeros((1, 64))], ["one image"])  # a single row, column
     assert one.axes[0].images and one.axes[0].get_title(loc="left") == "one image"

@@ -320,5 +320,10 @@ def test_checkpoints_every_25_steps_by_default_and_at_the_end():
     arch = vae.Architecture(latents=2, buckets=3, hidden=4)
     run = vae.train("score_function", train, test, arch, steps=26, batch_size=4)
     assert list(run.steps) == [0, 25, 26]
+    # Each checkpoint's loss: the mean held-out -ELBO, 16 samples, one fixed seed.
+    expected = vae.negative_elbo(run.weights, test, 2, 16, vae.EVALUATION_SEED)
+    assert run.test_loss[-1] == pytest.approx(float(tf.reduce_mean(expected)), rel=1e-6)
+    with pytest.raises(ValueError, match="^the exact ELBO and likelihood enumerates"):
+        vae.exact_scores(vae.init_weights(vae.Architecture(latents=11, buckets=4)), test, 11)
     with pytest.raises(ValueError, match="^evaluate_every must be an integer >= 1"):
         vae.train("score_function", train, test, arch, steps=2, evaluate_every=0)
