@@ -302,7 +302,9 @@ def test_calls_that_cannot_fit_in_memory_are_refused_before_allocating():
     with pytest.raises(ValueError, match=r"would take .* GiB \(float64\); the limit is 1 GiB"):
         h.gradient_samples(model, "elementary", 10**9)
     for n_samples in (10**8, 2**31):
-        with pytest.raises(ValueError, match="one estimate needs .* noise values"):
+        with pytest.raises(
+            ValueError, match="one estimate needs .* average several estimates instead$"
+        ):
             h.gradient_samples(model, "elementary", 1, n_samples)
     with pytest.raises(ValueError, match="these noise values would take"):
         h.noise_for(model, "gumbel_softmax", 10**8)
@@ -387,3 +389,14 @@ def test_a_model_shows_its_shape():
 def test_a_relax_state_names_its_bad_temperature():
     with pytest.raises(ValueError, match="^tau must be"):
         h.relax_state(3, tau=-1.0)
+
+
+def test_a_number_checked_without_a_dtype_says_only_that_it_must_be_finite():
+    with pytest.raises(ValueError, match="^eta must be a finite number, got inf$"):
+        h.relax_state(3, eta=np.inf)
+
+
+def test_the_problems_logits_keep_the_latent_axis():
+    for latents, shape in ((1, (1, 3)), (3, (3, 3))):
+        model = h.make_model(dim=2, buckets=3, latents=latents)
+        assert tuple(model.problem().logits(model.values()).shape) == shape

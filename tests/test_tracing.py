@@ -110,6 +110,13 @@ def test_results_follow_the_objective_as_it_is_at_call_time():
         partial = functools.partial(offset_square, c=c)
         np.testing.assert_allclose(h.exact_gradient(model, partial)["logits"], reference(c))
 
+    def with_default(z, c=1.0):
+        return tf.square(z - c)
+
+    h.exact_gradient(model, with_default)
+    with_default.__defaults__ = (6.0,)  # a default changed after a first call
+    np.testing.assert_allclose(h.exact_gradient(model, with_default)["logits"], reference(6.0))
+
 
 def test_objectives_that_are_equal_share_their_traces():
     # f closing over an equal new tensor (or list) is the same objective: no new trace.
