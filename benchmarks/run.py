@@ -182,16 +182,21 @@ def vae_table():
     return rows
 
 
+def execute(path, cwd):
+    """(seconds, peak RSS MiB, peak anonymous MiB) of notebook `path` run in a fresh kernel."""
+    out = subprocess.run(
+        [sys.executable, "-c", EXECUTE, str(path), str(cwd)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return float(out[0]), int(out[1]) / 1024, int(out[2]) / 1024
+
+
 def notebook_table():
     rows = []
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        out = subprocess.run(
-            [sys.executable, "-c", EXECUTE, str(path), str(path.parent)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        rows.append((path.name, float(out[0]), int(out[1]) / 1024, int(out[2]) / 1024))
+        rows.append((path.name, *execute(path, path.parent)))
         print(f"  {path.name}: done", flush=True)
     return rows
 

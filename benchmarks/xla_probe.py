@@ -18,7 +18,6 @@ by TensorFlow's usual kernels, outside XLA, so a seed gives the same draws
    a first cell added to the kernel's copy of the notebook.
 """
 
-import subprocess
 import sys
 import time
 
@@ -29,7 +28,7 @@ import jax_peer
 import nbformat
 import numpy as np
 import tensorflow as tf
-from run import EXECUTE, ROOT, VARIANTS
+from run import ROOT, VARIANTS, execute
 
 SWITCH_ON = "import helpers.sampling\nhelpers.sampling.XLA_WHOLE_CHUNKS = True"
 NOTEBOOKS = ["02_exact_gradient.ipynb", "04_log_trick.ipynb"]
@@ -116,15 +115,10 @@ def notebook_run(path, switch_on):
     copy = path.parent / f".xla_probe_{path.name}"  # beside it: the same working directory
     nbformat.write(nb, copy)
     try:
-        out = subprocess.run(
-            [sys.executable, "-c", EXECUTE, str(copy), str(path.parent)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
+        seconds, peak_rss, _ = execute(copy, path.parent)
     finally:
         copy.unlink()
-    return float(out[0]), int(out[1]) / 1024
+    return seconds, peak_rss
 
 
 def notebooks_table(names):
