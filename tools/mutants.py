@@ -128,9 +128,14 @@ def report(results, equivalent, existing):
     return total
 
 
-def _row(label, count):
+def _detected_and_checked(count):
+    """(killed or timed out, checked) from a Counter of verdicts."""
     detected = sum(count[v] for v in DETECTED)
-    checked = detected + sum(count[v] for v in UNDETECTED)
+    return detected, detected + sum(count[v] for v in UNDETECTED)
+
+
+def _row(label, count):
+    detected, checked = _detected_and_checked(count)
     rate = f"{100 * detected / checked:.1f}%" if checked else "-"
     mutants = sum(count.values())
     print(f"{label:<28}{mutants:>8}{checked:>8}{detected:>8}{count['equivalent']:>8}{rate:>8}")
@@ -164,8 +169,7 @@ def main():
         print(f"of helpers/ (seed {args.seed}).")
         results = {name: results[name] for name in chosen}
     total = report(results, equivalent, existing)
-    detected = sum(total[v] for v in DETECTED)
-    checked = detected + sum(total[v] for v in UNDETECTED)
+    detected, checked = _detected_and_checked(total)
     print(
         "\nrate: killed (or timed out) / checked, equivalent mutants left out; "
         f"{total['not checked']} mutant(s) not checked yet (run make mutants again)."
