@@ -392,8 +392,7 @@ def train(
         _images(v, arch, name) for v, name in ((train_x, "train_x"), (test_x, "test_x"))
     )
     estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
-    taus = np.full(steps, np.nan)
-    if anneal_to is not None:
+    if anneal_to is not None:  # the temperature of each step
         if "tau" not in options:
             raise ValueError(
                 f"anneal_to needs an estimator with a temperature tau, not {estimator.name!r}"

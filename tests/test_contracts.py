@@ -185,17 +185,25 @@ def test_chunked_gradients_are_independent_and_filled_in_order(small_chunks):
     [("elementary", {}, 1), ("gumbel_softmax", {}, 1), ("score_function", dict(baseline="loo"), 2)],
 )
 def test_whole_chunks_compiled_by_xla_keep_the_noise_and_the_gradients(
-    small_chunks, monkeypatch, name, options, n_samples
+    monkeypatch, name, options, n_samples
 ):
+    monkeypatch.setattr(h.sampling, "CHUNK_ELEMENTS", 42)  # whole chunks of 42 // 4 or 42 // 8
     model = h.make_model(dim=2, buckets=4, seed=3)
     R = 37  # whole chunks, then a partial one (fewer than a chunk's replicates)
     as_is = h.gradient_samples(model, name, R, n_samples, seed=9, **options)
     monkeypatch.setattr(h.sampling, "XLA_WHOLE_CHUNKS", True)
+    compile_calls = []
+    compile_for_real = h.sampling._compiled
+    monkeypatch.setattr(
+        h.sampling, "_compiled", lambda *args: compile_calls.append(1) or compile_for_real(*args)
+    )
     compiled = h.gradient_samples(model, name, R, n_samples, seed=9, **options)
+    calls = len(compile_calls)
     again = h.gradient_samples(model, name, R, n_samples, seed=9, **options)
     per_replicate = h.estimators.resolve(name).values_per_replicate(4, 1, n_samples)
-    whole = (R // (40 // per_replicate)) * (40 // per_replicate)
+    whole = (R // (42 // per_replicate)) * (42 // per_replicate)
     assert 0 < whole < R
+    assert calls == R // (42 // per_replicate)  # every whole chunk, compiled
     for key in as_is:
         np.testing.assert_array_equal(compiled[key], again[key])  # same seed, same numbers
         # The partial chunk takes the usual path: the same numbers exactly. The whole

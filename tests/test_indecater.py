@@ -175,6 +175,21 @@ def test_the_model_fast_path_equals_the_changed_one_hots():
         np.testing.assert_allclose(fast_grads[name], slow_grads[name], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("lead", [(), (2,)], ids=["one draw", "a batch of draws"])
+def test_one_latent_changed_sets_each_latent_to_each_category(lead):
+    # Any leading axes (..., n, K): entry (i, k) is the draw with latent i set to k.
+    rng = np.random.default_rng(0)
+    n, K = 3, 4
+    s = np.eye(K)[rng.integers(K, size=(*lead, n))]  # (..., n, K) one-hots
+    changed = h.estimators.one_latent_changed(tf.constant(s)).numpy()
+    assert changed.shape == (*lead, n, K, n, K)
+    for i in range(n):
+        for k in range(K):
+            expected = s.copy()
+            expected[..., i, :] = np.eye(K)[k]
+            np.testing.assert_array_equal(changed[..., i, k, :, :], expected)
+
+
 def test_grouping_chunks_into_passes_changes_no_number(monkeypatch):
     # With the model's fast path, IndeCateR's passes hold several noise chunks at once;
     # each chunk keeps its own seed, so the estimates equal those of one chunk per pass.

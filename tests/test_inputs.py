@@ -1,6 +1,7 @@
 """Bad input gets a ValueError that says what was wrong and what is allowed."""
 
 import itertools
+import warnings
 
 import helpers as h
 
@@ -400,3 +401,51 @@ def test_the_problems_logits_keep_the_latent_axis():
     for latents, shape in ((1, (1, 3)), (3, (3, 3))):
         model = h.make_model(dim=2, buckets=3, latents=latents)
         assert tuple(model.problem().logits(model.values()).shape) == shape
+
+
+def test_an_exception_without_a_message_is_reported_by_its_type_alone():
+    def fails(z):
+        raise RuntimeError()
+
+    message = r"^f failed on a tensor of shape \(2, 3\): RuntimeError: $"
+    with pytest.raises(ValueError, match=message):
+        h.exact_loss(h.make_model(dim=2, buckets=3), fails)
+
+
+def test_relax_options_must_be_representable_in_the_models_dtype():
+    model = h.make_model(dim=2, buckets=3, dtype="float32")
+    for name in ("tau", "eta"):
+        with pytest.raises(ValueError, match=f"^{name} must be .*representable in float32"):
+            h.gradient_samples(model, "relax", 3, **{name: 1e39})
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda data, arch: h.vae.train("elementary", *data, arch, steps=0), "steps"),
+        (lambda data, arch: h.vae.train("elementary", *data, arch, batch_size=0), "batch_size"),
+        (
+            lambda data, arch: h.vae.train("elementary", *data, arch, evaluate_every=0),
+            "evaluate_every",
+        ),
+        (
+            lambda data, arch: h.vae.train("elementary", *data, arch, learning_rate=0),
+            "learning_rate",
+        ),
+        (lambda data, arch: h.vae.Architecture(latents=2, hidden=0), "hidden"),
+        (lambda data, arch: h.vae.Architecture(latents=2, buckets=1), "buckets"),
+        (lambda data, arch: h.vae.Architecture(latents=2, pixels=0), "pixels"),
+    ],
+)
+def test_the_vaes_messages_name_the_argument(call, name):
+    arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
+    data = (np.array([[1, 0, 1, 1]]), np.array([[0, 1, 0, 0]]))
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        call(data, arch)
+
+
+def test_checking_an_answer_warns_about_nothing(capsys):
+    model = h.make_model(dim=2, buckets=4, seed=6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a deprecation in NumPy would show in a student's cell
+        assert _verdicts(capsys, "06.1", [0.5], model=model) == ["not yet"]

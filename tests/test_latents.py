@@ -1,6 +1,8 @@
 """Several categorical latents: the model, its exact gradient, and the estimators on it."""
 
+import re
 import sys
+import warnings
 from pathlib import Path
 
 import helpers as h
@@ -139,6 +141,30 @@ def test_chunked_enumeration_equals_one_chunk(monkeypatch, f):
     finally:
         h.exact._traced_value_and_gradient.cache_clear()
     assert h.stats.relative_error(chunked, whole) < 1e-13
+
+
+def test_the_several_latent_pass_returns_the_loss_with_its_gradient():
+    model = randomize(h.make_model(3, 3, seed=8, latents=3), seed=9)
+    value, _ = h.exact.value_and_gradient_from(model.values(), model.x, tf.cos, 3)
+    assert float(value) == pytest.approx(float(h.exact_loss(model, tf.cos)), rel=1e-12)
+    with warnings.catch_warnings():  # exact_gradient checks that value against a finer rule
+        warnings.simplefilter("error")
+        h.exact_gradient(model, tf.cos)
+
+
+@pytest.mark.parametrize("latents", [1, 2, 4])
+def test_the_latents_part_of_z_has_the_same_spread_for_every_n(latents):
+    # make_model scales each latent's weights by 1 / sqrt(n), so that the sum over the
+    # n latents of x_s . A has variance 4 (A's latent weights are 2 N(0, 1) / sqrt(n))
+    # whatever n is. The mean of 40 seeds' n * A_latent**2 / 4 over 1,280 normals has
+    # standard deviation sqrt(2 / 1280) = 0.04: 5 of them is 0.2, and a missing
+    # 1 / sqrt(n) would give n.
+    K = 32 // latents
+    squares = [
+        h.make_model(dim=2, buckets=K, latents=latents, seed=seed).params["A"].numpy()[2:] ** 2
+        for seed in range(40)
+    ]
+    assert np.mean(squares) * latents / 4 == pytest.approx(1.0, abs=0.2)
 
 
 # Unbiasedness on several n-latent models (sizes, f, seeds differ).
@@ -459,18 +485,25 @@ def test_make_model_rejects_bad_latents(latents, message):
 
 
 @pytest.mark.parametrize(
-    "call",
+    "call,what",
     [
-        lambda m: h.exact_loss(m),
-        lambda m: h.exact_gradient(m),
-        lambda m: h.gradient_samples(m, "elementary", 3),
-        lambda m: h.gradient_samples(m, "score_function", 3, baseline="optimal"),
-        lambda m: h.optimise(m, "score_function", steps=2),
+        (lambda m: h.exact_loss(m), "the exact loss"),
+        (lambda m: h.exact_gradient(m), "the exact loss"),
+        (lambda m: h.gradient_samples(m, "elementary", 3), "estimator 'elementary'"),
+        (
+            lambda m: h.gradient_samples(m, "score_function", 3, baseline="optimal"),
+            "baseline='optimal'",
+        ),
+        (
+            lambda m: h.optimise(m, "score_function", steps=2),
+            "optimise (it records the exact objective)",
+        ),
     ],
 )
-def test_more_configurations_than_the_limit_are_refused(call):
+def test_more_configurations_than_the_limit_are_refused(call, what):
     model = h.make_model(dim=2, buckets=2, latents=21)  # 2**21 > 2**20
-    with pytest.raises(ValueError, match=r"2\*\*21 = 2,097,152 .* limit of 2\*\*20"):
+    message = "^" + re.escape(what) + r" enumerates .*2\*\*21 = 2,097,152 .* limit of 2\*\*20"
+    with pytest.raises(ValueError, match=message):
         call(model)
 
 

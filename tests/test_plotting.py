@@ -43,6 +43,8 @@ def test_a_median_band_draws_the_median_and_the_range_in_one_colour(ax):
     assert line.get_label() == "runs" and line.get_color() == "#123456"
     band = ax.collections[0].get_paths()[0].vertices[:, 1]
     assert band.min() == 1.0 and band.max() == 9.0
+    colour = matplotlib.colors.to_rgba("#123456", alpha=0.15)
+    np.testing.assert_allclose(ax.collections[0].get_facecolor()[0], colour)
     with pytest.raises(ValueError, match=r"runs must have shape \(len\(x\), n_runs\)"):
         h.plotting.median_band(ax, [0, 1, 2], runs, "#123456")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import helpers as h
 from helpers.optimise import distribution_names
-from helpers.relax import HIDDEN, learned_control
+from helpers.relax import HIDDEN, STATE_NAMES, checked_state, learned_control
 
 import numpy as np
 import pytest
@@ -191,6 +191,15 @@ def test_bad_options(options, message):
     model = h.make_model(dim=2, buckets=5, seed=0)
     with pytest.raises(ValueError, match=message):
         h.gradient_samples(model, "relax", 3, **options)
+
+
+def test_a_given_state_is_kept_as_float64_arrays():
+    given = {name: np.asarray(value, np.float32) for name, value in h.relax_state(5).items()}
+    given["eta"] = 1  # an int is a valid eta too
+    state = checked_state(given, 5)
+    assert {name: value.dtype for name, value in state.items()} == dict.fromkeys(
+        STATE_NAMES, np.dtype(np.float64)
+    )
 
 
 def test_bad_input_elsewhere():

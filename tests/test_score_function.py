@@ -64,6 +64,27 @@ def test_optimal_baseline_matches_a_brute_force_minimum():
     assert exact_b == pytest.approx(np.mean(f * norm) / np.mean(norm), rel=0.02)
 
 
+def test_optimal_baseline_for_the_score_of_z_too_matches_a_brute_force_minimum():
+    # With pathwise_z=False the score covers z as well: b* = E[f |g|^2] / E[|g|^2] over
+    # every parameter. Per draw, g is the no-baseline estimate for f = 1 and f g for
+    # f = z**2 (the same seed gives the same draws). The bound is 4 standard errors of
+    # the ratio of means (delta method), from the draws themselves.
+    model = h.make_model(dim=2, buckets=3, seed=9)
+    R = 200_000
+
+    def per_draw(f):
+        grads = h.gradient_samples(model, "score_function", R, seed=1, f=f, pathwise_z=False)
+        return np.hstack([value.reshape(R, -1) for value in grads.values()])
+
+    g = per_draw(lambda z: tf.ones_like(z))
+    numerator, denominator = np.sum(per_draw(h.square) * g, axis=1), np.sum(g * g, axis=1)
+    b = numerator.mean() / denominator.mean()
+    terms = (numerator - b * denominator) / denominator.mean()  # the ratio's influence
+    params = h.estimators.with_sample_axis({k: v[None] for k, v in model.params.items()})
+    exact_b = float(model.problem(h.square).optimal_baseline(params, False)[0, 0])
+    assert abs(exact_b - b) < 4 * terms.std() / np.sqrt(R)
+
+
 @pytest.mark.parametrize(
     "n_samples,options,message",
     [

@@ -118,6 +118,20 @@ def test_results_follow_the_objective_as_it_is_at_call_time():
     np.testing.assert_allclose(h.exact_gradient(model, with_default)["logits"], reference(6.0))
 
 
+def _half_square(z, inner=False):
+    return tf.square(z) if inner else HALF_SQUARE(z, inner=True) / 2
+
+
+HALF_SQUARE = functools.partial(_half_square)  # reads itself as a global: a cycle
+
+
+def test_an_objective_that_refers_to_itself_is_keyed_to_a_finite_depth():
+    model = h.make_model(dim=2, buckets=3, seed=3)
+    half = h.exact_gradient(model, HALF_SQUARE)
+    for name, value in h.exact_gradient(model).items():
+        np.testing.assert_allclose(half[name], value / 2, rtol=1e-12)
+
+
 def test_objectives_that_are_equal_share_their_traces():
     # f closing over an equal new tensor (or list) is the same objective: no new trace.
     model = h.make_model(dim=2, buckets=3, seed=3)
