@@ -192,6 +192,7 @@ def _batched(weights, x, latents):
 
 def negative_elbo(weights, x, latents, n_samples=16, seed=0):
     """-ELBO per image (B,): the reconstruction term by n_samples draws from q, KL exact."""
+    n_samples = checks.integer(n_samples, "n_samples", 1)
     problem, params = _batched(weights, tf.convert_to_tensor(x, weights["dec_w1"].dtype), latents)
     s = _draws(params["logits"], n_samples, checks.seed(seed))  # (B, S, n, K)
     recon = problem.objective({"x": params["x"][:, None]}, s, None)
@@ -212,6 +213,8 @@ def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
     log (1/S) sum_m p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q: a lower bound in
     expectation (Burda et al. 2016) that tightens as S grows; S = n_samples.
     """
+    n_samples = checks.integer(n_samples, "n_samples", 1)
+    chunk = checks.integer(chunk, "chunk", 1)
     x = tf.convert_to_tensor(x, weights["dec_w1"].dtype)
     seed, out = checks.seed(seed), []
     for start in range(0, int(x.shape[0]), chunk):  # bounded memory: chunk x S decoder passes
@@ -235,6 +238,7 @@ def exact_scores(weights, x, latents, chunk=2048):
     Computed in float64, in chunks of codes (memory B x chunk): no sampling noise,
     so two models can be compared on the same images without Monte Carlo error.
     """
+    chunk = checks.integer(chunk, "chunk", 1)
     weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
     x = tf.convert_to_tensor(x, tf.float64)
     buckets = int(weights["enc_b2"].shape[-1]) // latents
