@@ -3,6 +3,7 @@ default (the seed above all: notebooks and readers rely on seed 0 being the defa
 
 import helpers as h
 from helpers import vae
+from helpers.relax import HIDDEN
 
 import numpy as np
 import pytest
@@ -26,6 +27,10 @@ def values(result):
     if isinstance(result, h.Model):
         return values(result.values())
     return [np.asarray(result)]
+
+
+def _what_train_computes(run):
+    return run.steps, run.test_loss, run.weights, run.decoder_evaluations, run.checkpoints
 
 
 CALLS = {  # name -> (the call with defaults, the same call with them passed)
@@ -77,6 +82,34 @@ CALLS = {  # name -> (the call with defaults, the same call with them passed)
             model().problem(), model().values(), "score_function", 3, 0.05, 1, 5, seed=0
         )["loss"],
     ),
+    "make_model latents and dtype": (
+        lambda: h.make_model(2, 3),
+        lambda: h.make_model(2, 3, latents=1, dtype="float64"),
+    ),
+    "gumbel_softmax options": (
+        lambda: h.gradient_samples(model(), "gumbel_softmax", 4),
+        lambda: h.gradient_samples(model(), "gumbel_softmax", 4, tau=1.0, straight_through=False),
+    ),
+    "score_function options": (
+        lambda: h.gradient_samples(model(), "score_function", 4),
+        lambda: h.gradient_samples(model(), "score_function", 4, baseline="none", pathwise_z=True),
+    ),
+    "sum_and_sample options": (
+        lambda: h.gradient_samples(model(), "sum_and_sample", 4),
+        lambda: h.gradient_samples(model(), "sum_and_sample", 4, top=1, baseline="none"),
+    ),
+    "rebar options": (
+        lambda: h.gradient_samples(model(), "rebar", 4),
+        lambda: h.gradient_samples(model(), "rebar", 4, tau=1.0, eta=1.0),
+    ),
+    "gumbel_rao options": (
+        lambda: h.gradient_samples(model(), "gumbel_rao", 4),
+        lambda: h.gradient_samples(model(), "gumbel_rao", 4, tau=1.0, n_gumbel=1),
+    ),
+    "relax_state hidden": (
+        lambda: h.relax_state(3, scale=0.5),
+        lambda: h.relax_state(3, hidden=HIDDEN, scale=0.5),
+    ),
     "load_digits": (lambda: vae.load_digits(), lambda: vae.load_digits(seed=0)),
     "init_weights": (lambda: vae.init_weights(TINY), lambda: vae.init_weights(TINY, seed=0)),
     "negative_elbo": (
@@ -84,8 +117,35 @@ CALLS = {  # name -> (the call with defaults, the same call with them passed)
         lambda: vae.negative_elbo(vae.init_weights(TINY), IMAGES, 2, n_samples=16, seed=0),
     ),
     "log_likelihood": (
-        lambda: vae.log_likelihood(vae.init_weights(TINY), IMAGES, 2),
-        lambda: vae.log_likelihood(vae.init_weights(TINY), IMAGES, 2, n_samples=1000, seed=0),
+        lambda: vae.log_likelihood(vae.init_weights(TINY), np.tile(IMAGES, (26, 1)), 2),
+        lambda: vae.log_likelihood(
+            vae.init_weights(TINY), np.tile(IMAGES, (26, 1)), 2, n_samples=1000, seed=0, chunk=50
+        ),
+    ),
+    "vae.gradient_samples": (
+        lambda: vae.gradient_samples("score_function", vae.init_weights(TINY), IMAGES, TINY, 3),
+        lambda: vae.gradient_samples(
+            "score_function", vae.init_weights(TINY), IMAGES, TINY, 3, 1, 0, "encoder"
+        ),
+    ),
+    "vae.train": (  # all but its clock readings, which differ run to run
+        lambda: _what_train_computes(vae.train("score_function", IMAGES, IMAGES, TINY)),
+        lambda: _what_train_computes(
+            vae.train(
+                "score_function",
+                IMAGES,
+                IMAGES,
+                TINY,
+                n_samples=1,
+                steps=150,
+                batch_size=32,
+                learning_rate=3e-3,
+                seed=0,
+                evaluate_every=25,
+                eval_samples=16,
+                dtype="float32",
+            )
+        ),
     ),
 }
 
