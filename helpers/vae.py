@@ -438,19 +438,15 @@ def train(
             dynamic,
             rate,
         )
+        weights["dec_b2"].numpy()  # wait for the step (a GPU runs ahead) before reading the clock
+        elapsed += time.perf_counter() - start
+        if t == 0:
+            first = elapsed  # the first step traces: step_seconds leaves it out
         if (t + 1) % evaluate_every == 0 or t + 1 == steps:
-            weights["dec_b2"].numpy()  # wait for the step before reading the clock
-            elapsed += time.perf_counter() - start
             done.append(t + 1)
             losses.append(evaluate())
             seconds.append(elapsed)
             kept.append(weights)
-        else:
-            if t == 0:
-                weights["dec_b2"].numpy()  # the first step traces: time it apart
-            elapsed += time.perf_counter() - start
-        if t == 0:
-            first = elapsed
     step_seconds = (elapsed - first) / (steps - 1) if steps > 1 else float("nan")
     evaluations = estimator.evaluations(arch.buckets, n_samples, latents=arch.latents, **options)
     return Run(

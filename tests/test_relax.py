@@ -193,6 +193,17 @@ def test_bad_options(options, message):
         h.gradient_samples(model, "relax", 3, **options)
 
 
+def test_relax_gradients_counts_the_two_uniforms_per_category_it_draws(monkeypatch):
+    # One estimate of N = 3 draws on K = 5 needs u and v, 2 N K = 30 uniforms: the limit
+    # on one estimate's noise lets 30 through and refuses it one value lower.
+    model = h.make_model(dim=2, buckets=5, seed=0)
+    monkeypatch.setattr(h.sampling, "MAX_VALUES_PER_REPLICATE", 30)
+    h.relax_gradients(model, 2, n_samples=3)
+    monkeypatch.setattr(h.sampling, "MAX_VALUES_PER_REPLICATE", 29)
+    with pytest.raises(ValueError, match="^one estimate needs 30 noise values"):
+        h.relax_gradients(model, 2, n_samples=3)
+
+
 def test_a_given_state_is_kept_as_float64_arrays():
     given = {name: np.asarray(value, np.float32) for name, value in h.relax_state(5).items()}
     given["eta"] = 1  # an int is a valid eta too

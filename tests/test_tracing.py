@@ -118,6 +118,20 @@ def test_results_follow_the_objective_as_it_is_at_call_time():
     np.testing.assert_allclose(h.exact_gradient(model, with_default)["logits"], reference(6.0))
 
 
+def test_a_list_and_a_tuple_of_equal_items_are_keyed_apart():
+    model = h.make_model(dim=2, buckets=3, seed=3)
+
+    def make(c):
+        def f(z):
+            return tf.square(z) * (2.0 if isinstance(c, list) else 1.0)
+
+        return f
+
+    as_list, as_tuple = h.exact_gradient(model, make([1.0])), h.exact_gradient(model, make((1.0,)))
+    for name, value in as_list.items():
+        np.testing.assert_allclose(as_tuple[name], value / 2, rtol=1e-12)
+
+
 def _half_square(z, inner=False):
     return tf.square(z) if inner else HALF_SQUARE(z, inner=True) / 2
 
