@@ -48,6 +48,10 @@ CASES = {
     "make_model latents": (lambda: h.make_model(latents=0), integer("latents", 1, 0)),
     "make_model seed": (lambda: h.make_model(seed=-1), integer("seed", 0, -1)),
     "sample n": (lambda: h.sample(model(), 0), integer("n", 1, 0)),
+    "sample seed": (
+        lambda: h.sample(model(), 2, seed=2**63),
+        r"^seed must be below 2\*\*63, got 9223372036854775808$",
+    ),
     # Gradient samples and their noise.
     "gradient_samples n_replicates": (
         lambda: h.gradient_samples(model(), "elementary", 0),
@@ -224,3 +228,9 @@ def test_the_message_names_the_argument_and_its_bound(case):
     call, message = CASES[case]
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_the_bounds_themselves_are_allowed():
+    h.sample(model(), 2, seed=2**63 - 1)  # the largest int64 seed
+    h.make_model(dim=1, buckets=2, latents=1, seed=0)
+    h.relax_state(2, hidden=1, seed=0)

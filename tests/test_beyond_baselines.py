@@ -89,6 +89,10 @@ def test_sum_and_sample_exact_expectation(sizes, top):
     weights = np.array([p[s] / p[complement].sum() * node_weights[j] for s, j in rows])
     grads = gradients_with(model, "sum_and_sample", noise, top=top)
     assert_close(expectation(grads, weights), h.exact_gradient(model), 1e-10)
+    # Only the top categories are summed: at one eps node, each sampled category gives
+    # its own estimate (summing every category would give one estimate for all).
+    at_first_node = grads["logits"][[i for i, (_, j) in enumerate(rows) if j == 0]]
+    assert len(np.unique(at_first_node, axis=0)) == len(complement)
 
 
 @pytest.mark.parametrize("sizes", MODELS)

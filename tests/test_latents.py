@@ -386,7 +386,8 @@ def test_a_problem_with_only_the_required_methods_runs_every_estimator(latents):
 def test_optional_methods_missing_give_clear_errors():
     model = h.make_model(dim=2, buckets=3, latents=2)
     problem = WithoutFastPath(model.problem())
-    with pytest.raises(ValueError, match="needs a problem with an optimal_baseline method"):
+    message = "needs a problem with an optimal_baseline method; WithoutFastPath has none$"
+    with pytest.raises(ValueError, match=message):
         h.problem_gradient_samples(problem, model.values(), "score_function", 4, baseline="optimal")
     with pytest.raises(ValueError, match="needs an exact method"):
         h.optimise_problem(problem, model.values(), "elementary", steps=2)

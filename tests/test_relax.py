@@ -122,6 +122,8 @@ def test_optimise_learns_the_state_reproducibly_and_lowers_the_loss():
     for name in first["state"]:
         np.testing.assert_array_equal(first["state"][name], again["state"][name])
     assert not np.array_equal(first["loss"], other["loss"])
+    assert set(first) == {"loss", "seconds", "second_moment", "state"}
+    assert first["seconds"] > 0
     assert first["loss"].shape == (61, 3) and first["second_moment"].shape == (60, 3)
     assert first["state"]["W1"].shape == (3, 5, HIDDEN)
     assert np.all(first["loss"][-1] < first["loss"][0])

@@ -113,3 +113,11 @@ def test_pure_score_function_stays_unbiased_at_a_tiny_sigma_in_float32():
     exact = h.exact_gradient(model)
     worst, bound = h.stats.unbiasedness({"D": grads["D"]}, {"D": exact["D"]})
     assert worst < bound
+
+
+def test_rules_that_agree_exactly_do_not_warn_even_with_no_tolerance(monkeypatch, recwarn):
+    # The warning is for rules that disagree by more than the tolerance: f = 0 gives a
+    # loss of exactly 0 with both, so not even a tolerance of 0 makes it warn.
+    monkeypatch.setitem(h.exact.QUADRATURE_TOLERANCE, "float64", 0.0)
+    h.exact_loss(h.make_model(dim=2, buckets=3, seed=1), lambda z: 0.0 * z)
+    assert not [w for w in recwarn if issubclass(w.category, h.QuadratureWarning)]

@@ -132,6 +132,40 @@ def test_a_list_and_a_tuple_of_equal_items_are_keyed_apart():
         np.testing.assert_allclose(as_tuple[name], value / 2, rtol=1e-12)
 
 
+def test_state_as_deep_as_the_documented_depth_is_followed_through_a_partial():
+    # traceable follows an objective _DEPTH = 4 levels down: the partial (4), its
+    # function (3), the callable object in its closure (2) and the object that one holds
+    # (1), whose number changes here. The next call must see it.
+    model = h.make_model(dim=2, buckets=3, seed=3)
+
+    class Scale:
+        def __init__(self, c):
+            self.c = c
+
+        def __call__(self, z):
+            return self.c * z
+
+    class Outer:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __call__(self, z):
+            return self.inner(z)
+
+    inner = Scale(1.0)
+    outer = Outer(inner)
+
+    def scaled_square(z, k):
+        return k * outer(tf.square(z))
+
+    objective = functools.partial(scaled_square, k=1.0)
+    once = h.exact_gradient(model, objective)
+    inner.c = 3.0
+    thrice = h.exact_gradient(model, objective)
+    for name, value in once.items():
+        np.testing.assert_allclose(thrice[name], 3 * value, rtol=1e-12)
+
+
 def _half_square(z, inner=False):
     return tf.square(z) if inner else HALF_SQUARE(z, inner=True) / 2
 

@@ -327,3 +327,9 @@ def test_checkpoints_every_25_steps_by_default_and_at_the_end():
         vae.exact_scores(vae.init_weights(vae.Architecture(latents=11, buckets=4)), test, 11)
     with pytest.raises(ValueError, match="^evaluate_every must be an integer >= 1"):
         vae.train("score_function", train, test, arch, steps=2, evaluate_every=0)
+
+
+def test_log_likelihood_gives_one_value_per_image_over_several_chunks():
+    weights = vae.init_weights(TINY)
+    images = np.tile(np.array([[1, 0, 1, 1], [0, 1, 0, 0]]), (3, 1))  # 6 images, more than 4 pixels
+    assert vae.log_likelihood(weights, images, 2, n_samples=5, chunk=4).shape == (6,)
