@@ -79,12 +79,13 @@ def _traced(estimator, structure, static_options, grouped=False):
 
 @trace_cache
 def _compiled(estimator, structure, static_options):
-    """_traced's contract for one whole chunk per pass, its gradient pass compiled by XLA.
+    """_traced's contract for one chunk per pass, its gradient pass compiled by XLA.
 
     The noise is drawn as in _traced, outside XLA (XLA's random kernels give other
     numbers for the same seed), so the gradients equal _traced's to rounding. XLA
-    compiles once per shape: every whole chunk of every call with the same
-    estimator, options, problem and n_samples has the same one.
+    compiles once per shape, so a partial chunk is padded to `whole` replicates
+    with copies of its own rows, whose gradients are dropped: every chunk of every
+    call with the same estimator, options, problem and n_samples has one shape.
     """
     static = dict(static_options)
 
@@ -95,11 +96,14 @@ def _compiled(estimator, structure, static_options):
         return _gradient_pass(estimator, problem, params, noise, n_replicates, static, dynamic)
 
     @tf.function(reduce_retracing=True)
-    def per_replicate_gradients(params, tensors, seed, first, count, size, n_samples, dynamic):
+    def per_replicate_gradients(params, tensors, seed, size, whole, n_samples, dynamic):
         problem = join_tensors(structure, tensors)
         options = {**static, **dynamic}
         noise = _noise(estimator, problem, params, seed, size, n_samples, options)
-        return gradients(params, tensors, noise, dynamic)
+        rows = tf.range(whole) % size  # 0, ..., size - 1, then its rows again
+        padded = {name: tf.gather(value, rows) for name, value in noise.items()}
+        grads = gradients(params, tensors, padded, dynamic)
+        return {name: value[:size] for name, value in grads.items()}
 
     return per_replicate_gradients
 
@@ -131,11 +135,12 @@ CHUNK_ELEMENTS = 2**18
 # intermediate tensors take a few times that.
 MAX_OUTPUT_BYTES = 2**30
 MAX_VALUES_PER_REPLICATE = 2**24
-# Opt-in: compile the gradient pass of every whole chunk with XLA (the last, partial
-# chunk and calls below one chunk stay as they are). Same noise, gradients equal to
-# rounding, about half the time per replicate at R = 10^6; but XLA compiles once per
-# chunk shape (0.3 to 1.5 s each) and its compiler adds 100-250 MiB to the process,
-# so notebooks, which call with many shapes, run slower and larger: off by default.
+# Opt-in: compile the gradient pass of every chunk of a call of at least one whole
+# chunk with XLA (its partial chunk padded to a whole one; calls below one chunk stay
+# as they are). Same noise, gradients equal to rounding, about half the time per
+# replicate at R = 10^6; but XLA compiles once per chunk shape (0.3 to 1.5 s each) and
+# its compiler adds 100-250 MiB to the process, so notebooks, which call with many
+# shapes, run slower and larger: off by default.
 XLA_WHOLE_CHUNKS = False
 
 
@@ -254,14 +259,16 @@ def problem_gradient_samples(
     grouped = working < per_replicate
     run = _traced(estimator, structure, static, grouped=grouped)
     whole = max(1, CHUNK_ELEMENTS // per_replicate)  # replicates in a whole chunk
+    compiled = XLA_WHOLE_CHUNKS and not grouped and n_replicates >= whole
     for first, count, size in passes(n_replicates, per_replicate, working):
         pass_seed = seed
         if not grouped and first > 0:
             pass_seed = tf.random.experimental.stateless_fold_in(seed, first)
-        compile_it = XLA_WHOLE_CHUNKS and not grouped and size == whole
-        part = (_compiled(estimator, structure, static) if compile_it else run)(
-            params, tensors, pass_seed, *map(tf.constant, (first, count, size)), samples, dynamic
-        )
+        if compiled:  # one chunk, padded to a whole one: one XLA compilation for all
+            traced, sizes = _compiled(estimator, structure, static), (size, whole)
+        else:
+            traced, sizes = run, (first, count, size)
+        part = traced(params, tensors, pass_seed, *map(tf.constant, sizes), samples, dynamic)
         size = count * size
         if size == n_replicates:  # one pass: its arrays are the output
             return {name: part[name].numpy() for name in params}

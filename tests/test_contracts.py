@@ -184,13 +184,18 @@ def test_chunked_gradients_are_independent_and_filled_in_order(small_chunks):
     "name,options,n_samples",
     [("elementary", {}, 1), ("gumbel_softmax", {}, 1), ("score_function", dict(baseline="loo"), 2)],
 )
-def test_whole_chunks_compiled_by_xla_keep_the_noise_and_the_gradients(
+def test_chunks_compiled_by_xla_keep_the_noise_and_the_gradients(
     monkeypatch, name, options, n_samples
 ):
     monkeypatch.setattr(h.sampling, "CHUNK_ELEMENTS", 42)  # whole chunks of 42 // 4 or 42 // 8
     model = h.make_model(dim=2, buckets=4, seed=3)
+    chunk = 42 // h.estimators.resolve(name).values_per_replicate(4, 1, n_samples)
     R = 37  # whole chunks, then a partial one (fewer than a chunk's replicates)
-    as_is = h.gradient_samples(model, name, R, n_samples, seed=9, **options)
+    assert R % chunk and chunk < R
+    as_is = {
+        size: h.gradient_samples(model, name, size, n_samples, seed=9, **options)
+        for size in (R, chunk - 1)
+    }
     monkeypatch.setattr(h.sampling, "XLA_WHOLE_CHUNKS", True)
     compile_calls = []
     compile_for_real = h.sampling._compiled
@@ -198,19 +203,16 @@ def test_whole_chunks_compiled_by_xla_keep_the_noise_and_the_gradients(
         h.sampling, "_compiled", lambda *args: compile_calls.append(1) or compile_for_real(*args)
     )
     compiled = h.gradient_samples(model, name, R, n_samples, seed=9, **options)
-    calls = len(compile_calls)
+    assert len(compile_calls) == -(-R // chunk)  # every chunk, the partial one padded
     again = h.gradient_samples(model, name, R, n_samples, seed=9, **options)
-    per_replicate = h.estimators.resolve(name).values_per_replicate(4, 1, n_samples)
-    whole = (R // (42 // per_replicate)) * (42 // per_replicate)
-    assert 0 < whole < R
-    assert calls == R // (42 // per_replicate)  # every whole chunk, compiled
-    for key in as_is:
+    below_a_chunk = h.gradient_samples(model, name, chunk - 1, n_samples, seed=9, **options)
+    assert len(compile_calls) == 2 * -(-R // chunk)  # a call below one chunk: not compiled
+    for key in compiled:
         np.testing.assert_array_equal(compiled[key], again[key])  # same seed, same numbers
-        # The partial chunk takes the usual path: the same numbers exactly. The whole
-        # chunks differ only where XLA fuses or reorders float64 arithmetic: rounding
-        # (measured below 1e-14 on the default model), far from a wrong draw's O(1).
-        np.testing.assert_array_equal(compiled[key][whole:], as_is[key][whole:])
-        np.testing.assert_allclose(compiled[key], as_is[key], rtol=1e-12, atol=1e-13)
+        # Compiled chunks differ only where XLA fuses or reorders float64 arithmetic:
+        # rounding (measured below 1e-14 on the default model), far from a wrong draw's O(1).
+        np.testing.assert_allclose(compiled[key], as_is[R][key], rtol=1e-12, atol=1e-13)
+        np.testing.assert_array_equal(below_a_chunk[key], as_is[chunk - 1][key])
 
 
 def _at_its_minimum(shape, seed, minval=0, maxval=None, dtype=tf.float32, **_):
