@@ -98,7 +98,7 @@ def relaxed_one_hot(logits, u, tau, straight_through=False):
     return hard + (soft - tf.stop_gradient(soft))
 
 
-def gumbel_softmax(problem, params, noise, tau, straight_through=False):
+def gumbel_softmax(problem, params, noise, tau, straight_through):
     """Relax each s_i to y_i = softmax((log p_i + G_i) / tau) and feed y to the objective.
 
     Unbiased for the gradient of the relaxed objective E g(y, eps), a biased

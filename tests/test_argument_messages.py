@@ -127,6 +127,10 @@ CASES = {
         lambda: h.optimise(f32(), "score_function", learning_rate=1e-39),
         in_float32("learning_rate"),
     ),
+    "optimise moving_average": (
+        lambda: h.optimise(model(), "score_function", moving_average=0.0),
+        r"^moving_average must be a decay in \(0, 1\), got 0.0$",
+    ),
     # RELAX's state and its gradients.
     "relax_state buckets": (lambda: h.relax_state(1), integer("buckets", 2, 1)),
     "relax_state hidden": (lambda: h.relax_state(3, hidden=0), integer("hidden", 1, 0)),

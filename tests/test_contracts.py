@@ -215,6 +215,20 @@ def test_chunks_compiled_by_xla_keep_the_noise_and_the_gradients(
         np.testing.assert_array_equal(below_a_chunk[key], as_is[chunk - 1][key])
 
 
+def test_passes_group_chunks_only_where_the_working_set_is_smaller(monkeypatch):
+    # Gumbel-Rao holds all its n_gumbel conditional draws at once: one chunk per pass.
+    groupings = []
+    traced_for_real = h.sampling._traced
+    monkeypatch.setattr(
+        h.sampling,
+        "_traced",
+        lambda *args, grouped: groupings.append(grouped) or traced_for_real(*args, grouped=grouped),
+    )
+    h.gradient_samples(h.make_model(dim=2, buckets=3), "gumbel_rao", 4, n_gumbel=10)
+    h.gradient_samples(h.make_model(dim=2, buckets=3, latents=2), "indecater", 4)
+    assert groupings == [False, True]  # IndeCateR's fast path holds n K values, not (n K)**2
+
+
 def _at_its_minimum(shape, seed, minval=0, maxval=None, dtype=tf.float32, **_):
     """stateless_uniform as if its generator returned its minimum in every draw."""
     maxval = 1 if maxval is None else maxval

@@ -36,6 +36,22 @@ def test_for_one_latent_it_is_the_elementary_estimator_with_the_same_noise():
         np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-12, atol=1e-15)
 
 
+def test_its_value_is_the_pathwise_average_an_estimate_of_the_loss():
+    # Value: mean over draws m and latents i of sum_k p_i(k) f(z of s^m with s_i = k).
+    model = randomize(h.make_model(dim=2, buckets=3, seed=4, latents=2), seed=5)
+    problem = model.problem(tf.cos)
+    noise = h.estimators.indecater_noise(problem, tf.constant([7, 0], tf.int64), 5, 2, 3)
+    params = {k: tf.broadcast_to(v, [5, *v.shape]) for k, v in model.values().items()}
+    value = h.indecater(problem, params, noise).numpy()  # (R,)
+    p = tf.nn.softmax(model.params["logits"]).numpy()  # (n, K)
+    s = np.eye(3)[np.argmax(np.log(p) - np.log(-np.log(noise["u"].numpy())), axis=-1)]
+    changed = h.estimators.one_latent_changed(tf.constant(s))  # (R, M, n, K, n, K)
+    mu, sigma = (v.numpy() for v in model.conditionals(changed))  # (R, M, n, K)
+    g = np.cos(mu + sigma * noise["eps"].numpy())  # eps (R, M, n, 1): shared over k
+    expected = np.mean(np.sum(p * g, axis=-1), axis=(1, 2))
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
+
+
 def test_each_latent_shares_one_eps_over_its_categories():
     model = h.make_model(dim=2, buckets=3, seed=1, latents=4)
     eps = h.noise_for(model, "indecater", 500, 2, seed=1)["eps"]

@@ -49,6 +49,12 @@ def test_gradient_samples_rejects(args, kwargs, message):
         h.gradient_samples(model, *args, **kwargs)
 
 
+def test_an_unknown_estimator_is_answered_with_every_known_one():
+    known = ", ".join(repr(name) for name in h.ESTIMATORS)
+    with pytest.raises(ValueError, match=f"^unknown estimator 'nope'; known estimators: {known}"):
+        h.gradient_samples(h.make_model(dim=2, buckets=3), "nope", 3)
+
+
 def test_exact_functions_reject_a_bad_f():
     model = h.make_model(dim=2, buckets=3)
     with pytest.raises(ValueError, match="of its input's shape"):
@@ -379,6 +385,8 @@ def test_exercise_checks_of_notebooks_05_06_and_08(capsys):
     kl = float(np.sum(np.exp(log_q) * log_q) + 2 * np.log(3))
     context = dict(weights=weights, x=x, latents=2)
     assert _verdicts(capsys, "08.1", [kl, 2 * kl], **context) == ["correct", "not yet"]
+    context["x"] = x.astype(np.float64)  # images as NumPy makes them by default
+    assert _verdicts(capsys, "08.1", [kl], **context) == ["correct"]
 
 
 def test_a_model_shows_its_shape():

@@ -512,8 +512,10 @@ def test_the_refusal_names_what_enumerates():
     model = h.make_model(dim=2, buckets=2, latents=21)
     with pytest.raises(
         ValueError,
-        match=r"^baseline='optimal' enumerates all K\*\*n = 2\*\*21 = .*; use fewer latents or "
-        r"categories, or a sampling estimator \(score_function, gumbel_softmax\)$",
+        match=r"^baseline='optimal' enumerates all K\*\*n = 2\*\*21 = 2,097,152 joint "
+        r"configurations, more than the limit of 2\*\*20 = 1,048,576 \(at the limit the exact "
+        r"gradient takes seconds on a laptop CPU, and time grows linearly beyond\); use fewer "
+        r"latents or categories, or a sampling estimator \(score_function, gumbel_softmax\)$",
     ):
         h.gradient_samples(model, "score_function", 3, baseline="optimal")
 

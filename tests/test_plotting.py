@@ -38,7 +38,8 @@ def test_a_reference_slope_is_a_thin_dashed_power_law_through_its_anchor(ax):
 
 def test_a_median_band_draws_the_median_and_the_range_in_one_colour(ax):
     runs = np.array([[1.0, 3.0, 2.0], [4.0, 6.0, 9.0]])  # 2 steps, 3 runs
-    (line,) = h.plotting.median_band(ax, [0, 1], runs, "#123456", label="runs")
+    (line,) = h.plotting.median_band(ax, [0, 1], runs, "#123456", label="runs", ls="--")
+    assert line.get_linestyle() == "--"
     np.testing.assert_array_equal(line.get_ydata(), [2.0, 6.0])
     assert line.get_label() == "runs" and line.get_color() == "#123456"
     band = ax.collections[0].get_paths()[0].vertices[:, 1]
@@ -57,6 +58,9 @@ def test_digit_rows_show_each_image_in_its_row():
     assert axes[1, 0].images and not axes[1, 1].images  # the empty cell stays empty
     assert axes[0, 0].get_title(loc="left") == "first"
     assert axes[0, 0]._left_title.get_fontsize() < matplotlib.rcParams["font.size"]  # small
+    np.testing.assert_allclose(fig.get_size_inches(), [0.7 * 2, 0.85 * 2])  # columns, rows
+    image = axes[0, 0].images[0]
+    assert image.get_cmap().name == "gray_r" and image.get_clim() == (0, 1)  # ink is dark
     plt.close(fig)
     one = h.plotting.digit_rows([np.zeros((1, 64))], ["one image"])  # a single row, column
     assert one.axes[0].images and one.axes[0].get_title(loc="left") == "one image"

@@ -219,9 +219,12 @@ def test_bad_input_elsewhere():
     model = h.make_model(dim=2, buckets=5, seed=0)
     with pytest.raises(ValueError, match="at most 1 categorical"):
         h.gradient_samples(h.make_model(dim=2, buckets=3, seed=0, latents=2), "relax", 3)
+    with pytest.raises(ValueError, match="f must return a tensor of its input's shape and dtype"):
+        h.relax_gradients(model, 3, f=lambda z: tf.cast(z, tf.float32))  # a float64 model
     with pytest.raises(ValueError, match="wrt must name"):
         h.relax_gradients(model, 3, wrt=("logits", "E"))
-    with pytest.raises(ValueError, match="state_learning_rate is for an estimator"):
+    message = r"^state_learning_rate is for an estimator with a learned state \('relax'\), not "
+    with pytest.raises(ValueError, match=message):
         h.optimise(model, "rebar", steps=2, state_learning_rate=0.1)
     with pytest.raises(ValueError, match="state_learning_rate"):
         h.optimise(model, "relax", steps=2, state_learning_rate=-1.0)

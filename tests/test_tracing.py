@@ -165,6 +165,15 @@ def test_state_as_deep_as_the_documented_depth_is_followed_through_a_partial():
     for name, value in once.items():
         np.testing.assert_allclose(thrice[name], 3 * value, rtol=1e-12)
 
+    def scale_by(c):  # a function at that level instead: its closure is followed too
+        return lambda z: c * z
+
+    for c in (5.0, 7.0):
+        outer.inner = scale_by(c)
+        scaled = h.exact_gradient(model, objective)
+        for name, value in once.items():
+            np.testing.assert_allclose(scaled[name], c * value, rtol=1e-12)
+
 
 def _half_square(z, inner=False):
     return tf.square(z) if inner else HALF_SQUARE(z, inner=True) / 2

@@ -333,3 +333,47 @@ def test_log_likelihood_gives_one_value_per_image_over_several_chunks():
     weights = vae.init_weights(TINY)
     images = np.tile(np.array([[1, 0, 1, 1], [0, 1, 0, 0]]), (3, 1))  # 6 images, more than 4 pixels
     assert vae.log_likelihood(weights, images, 2, n_samples=5, chunk=4).shape == (6,)
+
+
+def test_training_starts_at_the_pixel_averages_and_keeps_each_checkpoint():
+    train, test = digits_subset()
+    arch = vae.Architecture(latents=2, buckets=3, hidden=4)
+    run = vae.train("score_function", train, test, arch, steps=3, evaluate_every=2, seed=5)
+    start = vae.init_weights(arch, 5, train.mean(axis=0))
+    for name, value in start.items():
+        np.testing.assert_array_equal(run.checkpoints[0][name], value)
+    assert len(run.checkpoints) == len(run.steps) == 3  # steps 0, 2 and 3
+    for name, value in run.weights.items():
+        np.testing.assert_array_equal(run.checkpoints[-1][name], value)
+
+
+def test_seconds_count_the_steps_and_step_seconds_leaves_the_first_out(monkeypatch):
+    # A clock that advances one second per reading: each step then takes one second.
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(vae.time, "perf_counter", lambda: float(next(ticks)))
+    train, test = digits_subset()
+    arch = vae.Architecture(latents=2, buckets=3, hidden=4)
+    run = vae.train("score_function", train, test, arch, steps=5, evaluate_every=2)
+    assert list(run.steps) == [0, 2, 4, 5]
+    assert list(run.seconds) == [0.0, 2.0, 4.0, 5.0]
+    assert run.step_seconds == 1.0  # (5 - 1) seconds over the 4 steps after the first
+
+
+def test_annealing_lowers_tau_geometrically_from_its_start_to_anneal_to(monkeypatch):
+    taus = []
+    traced_for_real = vae._traced_step
+
+    def recording(*args):
+        step = traced_for_real(*args)
+
+        def recorded(weights, moments, t, x, seed, n_samples, dynamic, rate):
+            taus.append(float(dynamic["tau"]))
+            return step(weights, moments, t, x, seed, n_samples, dynamic, rate)
+
+        return recorded
+
+    monkeypatch.setattr(vae, "_traced_step", recording)
+    train, test = digits_subset()
+    arch = vae.Architecture(latents=2, buckets=3, hidden=4)
+    vae.train("gumbel_softmax", train, test, arch, steps=3, tau=2.0, anneal_to=0.5)
+    np.testing.assert_allclose(taus, [2.0, 1.0, 0.5], rtol=1e-6)  # float32 temperatures
