@@ -142,8 +142,8 @@ $(MUTANTS_READY): $(ENV_READY)
 # in mutants/, so a stopped run goes on where it stopped. JOBS=n runs n workers.
 # Prints the kill rate and every surviving mutant.
 JOBS ?= 1
-SAMPLE ?= 200
-SEED ?= 4
+SAMPLE ?= 400
+SEED ?= 7
 mutants: $(MUTANTS_READY)
 	nice -n 19 $(PYTHON) tools/mutants.py --jobs $(JOBS) \
 		$(or $(MUTANTS),$(if $(SAMPLE),--sample $(SAMPLE) --seed $(SEED)))

@@ -390,7 +390,7 @@ def _check_sum_and_sample_options(options, n_samples, latents, buckets, dtype=No
     return {**options, "top": top}
 
 
-def _sum_and_sample_evaluations(buckets, n_samples, latents=1, top=0, **_):
+def _sum_and_sample_evaluations(buckets, n_samples, top=0, **_):
     """top enumerated + n_samples drawn; at top = K nothing is left to draw."""
     return buckets if top >= buckets else top + n_samples
 

@@ -131,6 +131,10 @@ CASES = {
         lambda: h.optimise(model(), "score_function", moving_average=0.0),
         r"^moving_average must be a decay in \(0, 1\), got 0.0$",
     ),
+    "optimise state_learning_rate": (
+        lambda: h.optimise(model(), "relax", state_learning_rate=-1.0),
+        r"^state_learning_rate must be a positive finite number representable in float64",
+    ),
     # RELAX's state and its gradients.
     "relax_state buckets": (lambda: h.relax_state(1), integer("buckets", 2, 1)),
     "relax_state hidden": (lambda: h.relax_state(3, hidden=0), integer("hidden", 1, 0)),
@@ -219,6 +223,15 @@ CASES = {
     "train learning_rate": (
         lambda: train(learning_rate=0.0),
         r"^learning_rate must be a positive finite number, got 0.0$",
+    ),
+    "train tau": (
+        lambda: train(estimator="gumbel_softmax", tau=1e39),  # the VAE trains in float32
+        in_float32("tau"),
+    ),
+    "train baseline": (
+        lambda: train(estimator="score_function", baseline="optimal"),
+        r"^baseline='optimal' needs the exact optimal constant of every image, K\*\*n decoder "
+        r"passes each; the VAE offers none: use baseline='loo'$",
     ),
     "train anneal_to": (
         lambda: train(estimator="gumbel_softmax", anneal_to=0.0),

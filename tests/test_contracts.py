@@ -166,6 +166,28 @@ def test_no_replicate_of_a_later_chunk_repeats_one_of_an_earlier(small_chunks, n
     np.testing.assert_array_equal(noise["u"][:size], whole["u"][:size])
 
 
+def test_noise_for_leaves_out_only_the_latent_axis_of_one_latent():
+    model = h.make_model(dim=2, buckets=4, seed=3)
+    shapes = {k: v.shape for k, v in h.noise_for(model, "gumbel_rao", 3, 2, n_gumbel=5).items()}
+    assert shapes == {"u": (3, 2, 4), "eps": (3, 2), "v": (3, 2, 5, 4)}
+
+
+def test_chunked_output_keeps_the_models_dtype(small_chunks):
+    model = h.make_model(dim=2, buckets=4, seed=3, dtype="float32")
+    grads = h.gradient_samples(model, "score_function", 35, seed=9)  # four chunks
+    assert {v.dtype for v in grads.values()} == {np.dtype(np.float32)}
+
+
+def test_a_problem_whose_logits_carry_a_data_axis_has_its_categories_last():
+    # The VAE's batched problem: logits (B, n, K) for B = 2 images, n = 1, K = 3; top = 2
+    # is allowed for K = 3 categories (not for the n = 1 of axis 1).
+    arch = h.vae.Architecture(latents=1, buckets=3, hidden=5, pixels=4)
+    images = tf.constant([[1, 0, 1, 1], [0, 1, 0, 0]], tf.float32)
+    problem, params = h.vae._batched(h.vae.init_weights(arch), images, 1)
+    grads = h.problem_gradient_samples(problem, params, "sum_and_sample", 3, top=2)
+    assert grads["logits"].shape == (3, 2, 1, 3)
+
+
 def test_chunked_gradients_are_independent_and_filled_in_order(small_chunks):
     model = h.make_model(dim=2, buckets=4, seed=3)
     grads = h.gradient_samples(model, "score_function", 35, seed=9)

@@ -74,6 +74,10 @@ CALLS = {  # name -> (the call with defaults, the same call with them passed)
             model(), "score_function", 200, learning_rate=0.05, n_samples=1, n_runs=2, seed=0
         )["loss"],
     ),
+    "optimise n_runs": (
+        lambda: h.optimise(model(), "exact", steps=2)["loss"],
+        lambda: h.optimise(model(), "exact", steps=2, n_runs=5)["loss"],
+    ),
     "optimise_problem": (
         lambda: h.optimise_problem(model().problem(), model().values(), "score_function", 3)[
             "loss"

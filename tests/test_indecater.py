@@ -206,6 +206,18 @@ def test_one_latent_changed_sets_each_latent_to_each_category(lead):
             np.testing.assert_array_equal(changed[..., i, k, :, :], expected)
 
 
+def test_it_takes_the_problems_fast_path_when_there_is_one(monkeypatch):
+    calls = []
+    fast_for_real = h.ModelProblem.objective_one_changed
+    monkeypatch.setattr(
+        h.ModelProblem,
+        "objective_one_changed",
+        lambda self, *args: calls.append(1) or fast_for_real(self, *args),
+    )
+    h.gradient_samples(h.make_model(dim=2, buckets=3, latents=2, seed=21), "indecater", 3)
+    assert calls  # traced once through the fast path, not the n K changed one-hots
+
+
 def test_grouping_chunks_into_passes_changes_no_number(monkeypatch):
     # With the model's fast path, IndeCateR's passes hold several noise chunks at once;
     # each chunk keeps its own seed, so the estimates equal those of one chunk per pass.

@@ -367,6 +367,8 @@ def test_exercise_checks_of_notebooks_05_06_and_08(capsys):
     results = {"score function, hybrid + LOO": {"mse": np.array([2e-3, 1e-3, 5e-4])}}
     context = dict(budgets=budgets, results=results)
     assert _verdicts(capsys, "05.1", [1000, 100], **context) == ["correct", "not yet"]
+    near = _verdicts(capsys, "05.1", [1000 * (1 + 1e-7)], **context)  # not one of the budgets
+    assert near == ["not yet: answer with one of the values in `budgets`"]
     # 06.1: p(S = {0, 1, 2}) for K = 4 is the probability that category 3 is drawn last.
     model = h.make_model(dim=2, buckets=4, seed=6)
     p = model.probs().numpy()

@@ -62,8 +62,9 @@ def test_digit_rows_show_each_image_in_its_row():
     image = axes[0, 0].images[0]
     assert image.get_cmap().name == "gray_r" and image.get_clim() == (0, 1)  # ink is dark
     plt.close(fig)
-    one = h.plotting.digit_rows([np.zeros((1, 64))], ["one image"])  # a single row, column
+    one = h.plotting.digit_rows([np.full((1, 64), 0.5)], ["one image"])  # one row, column
     assert one.axes[0].images and one.axes[0].get_title(loc="left") == "one image"
+    assert one.axes[0].images[0].get_clim() == (0, 1)  # grey stays mid-grey: a fixed scale
     plt.close(one)
 
 

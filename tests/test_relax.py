@@ -181,7 +181,7 @@ def test_existing_estimators_keep_their_optimise_output():
 BAD = [
     (dict(tau=0.0), "tau"),
     (dict(eta=float("nan")), "eta"),
-    (dict(state={"eta": 1.0}), "keys"),
+    (dict(state={"eta": 1.0}), r"keys eta, log_tau, W1, b1, w2; got \['eta'\]$"),
     (dict(state=h.relax_state(4)), r"shape \(5, 8\)"),
     (dict(state=h.relax_state(5), tau=0.5), "pass state or tau/eta"),
     (dict(state={**h.relax_state(5), "w2": np.full(8, np.inf)}), "finite"),

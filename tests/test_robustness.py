@@ -98,6 +98,12 @@ def test_quadrature_warns_where_it_stops_being_accurate():
         h.exact_loss(model, lambda z: tf.cos(10 * z))
 
 
+def test_quadrature_warns_with_several_latents_too():
+    model = h.make_model(dim=2, buckets=3, seed=1, latents=2)
+    with pytest.warns(h.QuadratureWarning):
+        h.exact_loss(model, tf.abs)  # a kink at 0: 64 nodes and the finer rule disagree
+
+
 def test_smooth_f_gives_no_quadrature_warning(recwarn):
     model = h.make_model(dim=2, buckets=3, seed=1)
     h.exact_gradient(model, lambda z: tf.cos(z) + z**3)

@@ -175,6 +175,42 @@ def test_state_as_deep_as_the_documented_depth_is_followed_through_a_partial():
             np.testing.assert_allclose(scaled[name], c * value, rtol=1e-12)
 
 
+def test_numpy_scalars_of_different_types_are_keyed_apart():
+    model = h.make_model(dim=2, buckets=3, seed=3)
+
+    def make(c):
+        def f(z):
+            return tf.square(z) * (2.0 if isinstance(c, np.float32) else 1.0)
+
+        return f
+
+    as_float = h.exact_gradient(model, make(np.float32(1.0)))
+    as_int = h.exact_gradient(model, make(np.int32(1)))  # equal to 1.0, of another type
+    for name, value in as_float.items():
+        np.testing.assert_allclose(as_int[name], value / 2, rtol=1e-12)
+
+
+OUTER_SCALE = 1.0
+
+
+def _with_an_inner_function(z):
+    inner = lambda v: tf.square(v)  # noqa: E731  (a nested code object)
+    return OUTER_SCALE * inner(z)
+
+
+def test_a_global_read_beside_a_nested_function_is_followed():
+    global OUTER_SCALE
+    model = h.make_model(dim=2, buckets=3, seed=3)
+    once = h.exact_gradient(model, _with_an_inner_function)
+    OUTER_SCALE = 4.0
+    try:
+        four = h.exact_gradient(model, _with_an_inner_function)
+    finally:
+        OUTER_SCALE = 1.0
+    for name, value in once.items():
+        np.testing.assert_allclose(four[name], 4 * value, rtol=1e-12)
+
+
 def _half_square(z, inner=False):
     return tf.square(z) if inner else HALF_SQUARE(z, inner=True) / 2
 
