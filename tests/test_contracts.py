@@ -178,14 +178,19 @@ def test_chunked_output_keeps_the_models_dtype(small_chunks):
     assert {v.dtype for v in grads.values()} == {np.dtype(np.float32)}
 
 
-def test_a_problem_whose_logits_carry_a_data_axis_has_its_categories_last():
-    # The VAE's batched problem: logits (B, n, K) for B = 2 images, n = 1, K = 3; top = 2
-    # is allowed for K = 3 categories (not for the n = 1 of axis 1).
-    arch = h.vae.Architecture(latents=1, buckets=3, hidden=5, pixels=4)
+def test_a_problem_whose_logits_carry_a_data_axis_has_its_categories_last(monkeypatch):
+    # The VAE's batched problem: logits (B, n, K) for B = 2 images, n = 2, K = 3. The
+    # score function draws n K = 6 uniforms per replicate, which size its chunks.
+    arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
     images = tf.constant([[1, 0, 1, 1], [0, 1, 0, 0]], tf.float32)
-    problem, params = h.vae._batched(h.vae.init_weights(arch), images, 1)
-    grads = h.problem_gradient_samples(problem, params, "sum_and_sample", 3, top=2)
-    assert grads["logits"].shape == (3, 2, 1, 3)
+    problem, params = h.vae._batched(h.vae.init_weights(arch), images, 2)
+    sized = []
+    passes_for_real = h.sampling.passes
+    monkeypatch.setattr(
+        h.sampling, "passes", lambda *args: sized.append(args[1]) or passes_for_real(*args)
+    )
+    grads = h.problem_gradient_samples(problem, params, "score_function", 5)
+    assert grads["logits"].shape == (5, 2, 2, 3) and sized == [6]
 
 
 def test_chunked_gradients_are_independent_and_filled_in_order(small_chunks):

@@ -214,8 +214,9 @@ def test_it_takes_the_problems_fast_path_when_there_is_one(monkeypatch):
         "objective_one_changed",
         lambda self, *args: calls.append(1) or fast_for_real(self, *args),
     )
-    h.gradient_samples(h.make_model(dim=2, buckets=3, latents=2, seed=21), "indecater", 3)
-    assert calls  # traced once through the fast path, not the n K changed one-hots
+    model = h.make_model(dim=2, buckets=3, latents=2, seed=21)
+    h.gradient_samples(model, "indecater", 3, f=lambda z: tf.square(z) + 0.25)  # a new trace
+    assert calls  # traced through the fast path, not the n K changed one-hots
 
 
 def test_grouping_chunks_into_passes_changes_no_number(monkeypatch):
