@@ -143,7 +143,7 @@ $(MUTANTS_READY): $(ENV_READY)
 # Prints the kill rate and every surviving mutant.
 JOBS ?= 1
 SAMPLE ?= 400
-SEED ?= 7
+SEED ?= 8
 mutants: $(MUTANTS_READY)
 	nice -n 19 $(PYTHON) tools/mutants.py --jobs $(JOBS) \
 		$(or $(MUTANTS),$(if $(SAMPLE),--sample $(SAMPLE) --seed $(SEED)))
