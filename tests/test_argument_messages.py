@@ -10,6 +10,7 @@ from helpers import vae
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 
 def model(dtype="float64", **sizes):
@@ -251,3 +252,9 @@ def test_the_bounds_themselves_are_allowed():
     h.sample(model(), 2, seed=2**63 - 1)  # the largest int64 seed
     h.make_model(dim=1, buckets=2, latents=1, seed=0)
     h.relax_state(2, hidden=1, seed=0)
+
+
+def test_a_seed_is_the_int64_pair_the_stateless_ops_take():
+    for value in (0, 3, 2**63 - 1):
+        seed = h.checks.seed(value)
+        assert seed.dtype == tf.int64 and seed.numpy().tolist() == [value, 0]
