@@ -14,6 +14,7 @@ import helpers as h
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import record_calls
 
 
 def constant(z):
@@ -184,13 +185,10 @@ def test_a_problem_whose_logits_carry_a_data_axis_has_its_categories_last(monkey
     arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
     images = tf.constant([[1, 0, 1, 1], [0, 1, 0, 0]], tf.float32)
     problem, params = h.vae._batched(h.vae.init_weights(arch), images, 2)
-    sized = []
-    passes_for_real = h.sampling.passes
-    monkeypatch.setattr(
-        h.sampling, "passes", lambda *args: sized.append(args[1]) or passes_for_real(*args)
-    )
+    calls = record_calls(monkeypatch, h.sampling, "passes")
     grads = h.problem_gradient_samples(problem, params, "score_function", 5)
-    assert grads["logits"].shape == (5, 2, 2, 3) and sized == [6]
+    assert grads["logits"].shape == (5, 2, 2, 3)
+    assert [args[1] for args, _ in calls] == [6]  # values per replicate
 
 
 def test_chunked_gradients_are_independent_and_filled_in_order(small_chunks):
@@ -224,11 +222,7 @@ def test_chunks_compiled_by_xla_keep_the_noise_and_the_gradients(
         for size in (R, chunk - 1)
     }
     monkeypatch.setattr(h.sampling, "XLA_WHOLE_CHUNKS", True)
-    compile_calls = []
-    compile_for_real = h.sampling._compiled
-    monkeypatch.setattr(
-        h.sampling, "_compiled", lambda *args: compile_calls.append(1) or compile_for_real(*args)
-    )
+    compile_calls = record_calls(monkeypatch, h.sampling, "_compiled")
     compiled = h.gradient_samples(model, name, R, n_samples, seed=9, **options)
     assert len(compile_calls) == -(-R // chunk)  # every chunk, the partial one padded
     again = h.gradient_samples(model, name, R, n_samples, seed=9, **options)
@@ -244,16 +238,11 @@ def test_chunks_compiled_by_xla_keep_the_noise_and_the_gradients(
 
 def test_passes_group_chunks_only_where_the_working_set_is_smaller(monkeypatch):
     # Gumbel-Rao holds all its n_gumbel conditional draws at once: one chunk per pass.
-    groupings = []
-    traced_for_real = h.sampling._traced
-    monkeypatch.setattr(
-        h.sampling,
-        "_traced",
-        lambda *args, grouped: groupings.append(grouped) or traced_for_real(*args, grouped=grouped),
-    )
+    calls = record_calls(monkeypatch, h.sampling, "_traced")
     h.gradient_samples(h.make_model(dim=2, buckets=3), "gumbel_rao", 4, n_gumbel=10)
     h.gradient_samples(h.make_model(dim=2, buckets=3, latents=2), "indecater", 4)
-    assert groupings == [False, True]  # IndeCateR's fast path holds n K values, not (n K)**2
+    # IndeCateR's fast path holds n K values per draw, not its (n K)**2 noise count.
+    assert [kwargs["grouped"] for _, kwargs in calls] == [False, True]
 
 
 def _at_its_minimum(shape, seed, minval=0, maxval=None, dtype=tf.float32, **_):

@@ -9,6 +9,7 @@ from helpers.exact import gauss_hermite
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import record_calls
 from test_elementary import ALPHA, assert_unbiased
 from test_latents import MODELS, WithoutFastPath, randomize
 
@@ -207,13 +208,7 @@ def test_one_latent_changed_sets_each_latent_to_each_category(lead):
 
 
 def test_it_takes_the_problems_fast_path_when_there_is_one(monkeypatch):
-    calls = []
-    fast_for_real = h.ModelProblem.objective_one_changed
-    monkeypatch.setattr(
-        h.ModelProblem,
-        "objective_one_changed",
-        lambda self, *args: calls.append(1) or fast_for_real(self, *args),
-    )
+    calls = record_calls(monkeypatch, h.ModelProblem, "objective_one_changed")
     model = h.make_model(dim=2, buckets=3, latents=2, seed=21)
     h.gradient_samples(model, "indecater", 3, f=lambda z: tf.square(z) + 0.25)  # a new trace
     assert calls  # traced through the fast path, not the n K changed one-hots
