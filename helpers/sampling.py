@@ -259,15 +259,14 @@ def problem_gradient_samples(
     grouped = working < per_replicate
     run = _traced(estimator, structure, static, grouped=grouped)
     whole = max(1, CHUNK_ELEMENTS // per_replicate)  # replicates in a whole chunk
+    # Opt-in: each chunk padded to a whole one, so one XLA compilation serves them all.
     compiled = XLA_WHOLE_CHUNKS and not grouped and n_replicates >= whole
+    traced = _compiled(estimator, structure, static) if compiled else run
     for first, count, size in passes(n_replicates, per_replicate, working):
         pass_seed = seed
         if not grouped and first > 0:
             pass_seed = tf.random.experimental.stateless_fold_in(seed, first)
-        if compiled:  # one chunk, padded to a whole one: one XLA compilation for all
-            traced, sizes = _compiled(estimator, structure, static), (size, whole)
-        else:
-            traced, sizes = run, (first, count, size)
+        sizes = (size, whole) if compiled else (first, count, size)
         part = traced(params, tensors, pass_seed, *map(tf.constant, sizes), samples, dynamic)
         size = count * size
         if size == n_replicates:  # one pass: its arrays are the output
