@@ -28,18 +28,21 @@ def _exact_surrogate(problem, params, noise, **options):
     return problem.exact(params)
 
 
-def _adam(params, grads, moments, step, learning_rate, trainable):
-    """One Adam step for every run on the trainable parameters; moments = (first, second)."""
+def adam(params, grads, moments, step, learning_rate, names=None):
+    """One Adam step on the parameters `names` (default: every one in grads), for every run.
+
+    moments = (first, second), dicts like grads; step counts from 0. Returns the new
+    parameters (the others unchanged) and the new moments.
+    """
     (b1, b2), (first, second) = ADAM_BETAS, moments
     t = tf.cast(step + 1, learning_rate.dtype)
-    new = dict(params)
-    for name in trainable:
-        value = params[name]
+    new, first, second = dict(params), dict(first), dict(second)
+    for name in grads if names is None else names:
         first[name] = b1 * first[name] + (1 - b1) * grads[name]
         second[name] = b2 * second[name] + (1 - b2) * tf.square(grads[name])
         m_hat = first[name] / (1 - b1**t)
         v_hat = second[name] / (1 - b2**t)
-        new[name] = value - learning_rate * m_hat / (tf.sqrt(v_hat) + ADAM_EPSILON)
+        new[name] = params[name] - learning_rate * m_hat / (tf.sqrt(v_hat) + ADAM_EPSILON)
     return new, (first, second)
 
 
@@ -119,7 +122,7 @@ def _traced_run(estimator, structure, static_options, moving_average, trainable,
             grads = tape.gradient(total, params, unconnected_gradients="zero")
             if moving_average:  # update after use: the baseline never sees its own draw
                 average = decay * average + (1 - decay) * tf.stop_gradient(values)[:, None]
-            params, moments = _adam(params, grads, moments, step, learning_rate, trainable)
+            params, moments = adam(params, grads, moments, step, learning_rate, trainable)
             losses = losses.write(step + 1, problem.exact(params))
         return losses.stack()
 
@@ -160,8 +163,8 @@ def _traced_stateful_run(estimator, structure, static_options, trainable, moment
                 problem, params, noise, state, moment_names
             )
             squares = squares.write(step, square)
-            params, moments = _adam(params, grads, moments, step, learning_rate, trainable)
-            state, state_moments = _adam(
+            params, moments = adam(params, grads, moments, step, learning_rate, trainable)
+            state, state_moments = adam(
                 state, state_grads, state_moments, step, state_rate, tuple(state)
             )
             losses = losses.write(step + 1, problem.exact(params))

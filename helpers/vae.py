@@ -26,7 +26,7 @@ import numpy as np
 from . import checks
 from ._tf import tf
 from .estimators import gumbel_max, resolve
-from .optimise import ADAM_BETAS, ADAM_EPSILON
+from .optimise import adam
 from .problem import check_enumerable, configurations, joint_probs
 from .sampling import split_options
 from .tracing import trace_cache
@@ -303,23 +303,6 @@ def surrogate_loss(estimator, problem, params, seed, n_samples, options):
         problem, seed, tf.shape(logits)[0], n_samples, tf.shape(logits)[-1], **extra
     )
     return estimator.surrogate(problem, params, noise, **options) + kl_to_uniform(logits)
-
-
-def adam(weights, grads, moments, t, learning_rate):
-    """One Adam step on every weight; moments = (first, second), t counts from 0."""
-    (b1, b2), (first, second) = ADAM_BETAS, moments
-    t = tf.cast(t + 1, learning_rate.dtype)
-    new, first, second = dict(weights), dict(first), dict(second)
-    for name, g in grads.items():
-        first[name] = b1 * first[name] + (1 - b1) * g
-        second[name] = b2 * second[name] + (1 - b2) * tf.square(g)
-        step = (
-            learning_rate
-            * (first[name] / (1 - b1**t))
-            / (tf.sqrt(second[name] / (1 - b2**t)) + ADAM_EPSILON)
-        )
-        new[name] = weights[name] - step
-    return new, (first, second)
 
 
 @trace_cache

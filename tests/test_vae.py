@@ -4,6 +4,7 @@ import itertools
 
 import helpers as h
 from helpers import vae
+from helpers.optimise import ADAM_BETAS, ADAM_EPSILON, adam
 
 import numpy as np
 import pytest
@@ -282,10 +283,10 @@ def test_adam_steps_match_a_numpy_reference():
     moments = tuple({k: tf.zeros_like(v) for k, v in weights.items()} for _ in range(2))
     m = {k: np.zeros_like(v) for k, v in w.items()}
     v2 = {k: np.zeros_like(v) for k, v in w.items()}
-    (b1, b2), eps, rate = vae.ADAM_BETAS, vae.ADAM_EPSILON, 0.01
+    (b1, b2), eps, rate = ADAM_BETAS, ADAM_EPSILON, 0.01
     for t in range(3):
         g = {k: rng.normal(size=v.shape) for k, v in w.items()}
-        weights, moments = vae.adam(
+        weights, moments = adam(
             weights,
             {k: tf.constant(v) for k, v in g.items()},
             moments,
