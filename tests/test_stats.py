@@ -195,3 +195,22 @@ def test_zero_spread_warning_names_the_stuck_coordinates_only():
     if "mutmut" not in caught[0].filename:  # mutmut's trampoline adds a frame of its own
         assert caught[0].filename == __file__
     assert worst == np.inf and bound == h.stats.bonferroni_z(6)
+
+
+@pytest.mark.parametrize("block", ["a", "b"])
+def test_unbiasedness_refuses_a_nan_reference_in_any_block(block):
+    grads = {"a": np.arange(6.0).reshape(3, 2), "b": np.arange(9.0).reshape(3, 3)}
+    reference = {name: np.mean(value, axis=0) for name, value in grads.items()}
+    reference[block][-1] = np.nan
+    with pytest.raises(ValueError, match=rf"reference\['{block}'\] has non-finite entries"):
+        h.stats.unbiasedness(grads, reference)
+
+
+@pytest.mark.parametrize("block", ["a", "b"])
+def test_unbiasedness_fails_on_a_nan_estimate_in_any_block(block):
+    rng = np.random.default_rng(0)
+    grads = {"a": rng.normal(size=(50, 2)), "b": rng.normal(size=(50, 3))}
+    reference = {name: np.zeros(value.shape[1:]) for name, value in grads.items()}
+    grads[block][7, -1] = np.nan
+    worst, bound = h.stats.unbiasedness(grads, reference)
+    assert not worst < bound  # a NaN estimate can never pass the check
