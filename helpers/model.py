@@ -20,6 +20,7 @@ import numpy as np
 from . import checks
 from ._tf import tf
 from .problem import configurations, gather_configurations
+from .tracing import traceable
 
 PARAM_NAMES = ("logits", "A", "B", "C", "D")
 
@@ -177,7 +178,7 @@ class Model:
         """This model with objective f as a problem (helpers.problem.Problem)."""
         from .model_problem import ModelProblem  # model_problem builds on this module
 
-        return ModelProblem(f=f, latents=self.latents, x=self.x)
+        return ModelProblem(f=traceable(f), latents=self.latents, x=self.x)
 
     def __repr__(self):
         latents = f", latents={self.latents}" if self.latents > 1 else ""

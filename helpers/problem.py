@@ -48,11 +48,11 @@ class Problem(Protocol):
     replicate, one per sample): they broadcast against the leading axes of s
     and noise, so one traced pass evaluates many replicates at once.
 
-    A provider that is a frozen dataclass shares traced functions between
-    problems of the same kind: its tensor fields (data, such as the model's
-    context x) are passed into the traced function as arguments, its other
-    fields (f, n) are hashable and select it. Any other object works too, with
-    one trace per object.
+    The helpers' own problems (frozen dataclasses) share traced functions
+    between calls: their tensor fields (data, such as the model's context x)
+    are passed into the traced function as arguments, their other fields (f,
+    n) select it. Any other object works too, traced afresh at every call, so
+    a changed attribute is always seen (helpers.tracing states the rule).
     """
 
     latents: int
@@ -134,9 +134,9 @@ def joint_probs(logits, latents, index=None):
 def split_tensors(problem):
     """(the problem with its tensor fields set to None, those tensors by name).
 
-    The first is hashable and selects a traced function; the second is what
-    the traced function takes as arguments. `join_tensors` undoes it. A
-    problem that is not a dataclass is its own key, with no tensors passed.
+    The first selects a traced function; the second is what the traced
+    function takes as arguments. `join_tensors` undoes it. A problem that is
+    not a dataclass is passed as it is, with no tensors.
     """
     if not dataclasses.is_dataclass(problem):
         return problem, {}

@@ -1,19 +1,22 @@
-"""Keys for cached traces of a user's objective f: equal exactly when f computes the same thing.
+"""When two calls may share a traced function: only when the trace cannot be stale.
 
-Traced functions are cached per objective, so a notebook cell can call the
-helpers many times and trace once. Caching by f's identity goes wrong both
-ways: an f that reads a global (`c` in `lambda z: (z - c) ** 2`) would keep
-the value it had when first traced, and a cell re-run makes a new lambda each
-time, so every run traced again and kept its trace. `traceable(f)` instead
-wraps f in a key made of its code and the current values of everything it
-captures (globals it names, closure cells, defaults, an object's attributes):
-change `c` and the key changes, so the helpers retrace; re-create the same
-lambda and the key is equal, so the trace is shared. The caches that hold the
-traces are bounded (`CACHE_SIZE`), so memory stays flat either way, and
-`release_traces()` empties them all at once: a notebook that moves on to a new
-experiment frees the graphs of the last one (each trace holds a few MiB).
+A traced TensorFlow function keeps the Python values its objective read when it
+was traced, so sharing a trace between calls is safe only if nothing the
+objective reads can have changed. The rule: a trace of your objective f is
+shared only when f is a plain function (or a functools.partial of one) and
+everything it reads is in its key, compared by value at every call: numbers,
+strings, arrays and tensors, tuples, lists and dicts of them, other such
+functions, and TensorFlow, NumPy, math and the helpers (by identity; a
+tf.Variable too, since a graph reads its current value). Change a global number
+that f reads and the key changes, so the helpers retrace; re-create the same
+lambda and the key is equal, so the trace is shared. Anything else f can reach
+(a bound method, an object and its attributes, a module of yours, a problem
+class of yours) makes f unshareable: each call then traces afresh, which costs
+tracing time but can never hand one function's numbers to another. The caches
+are bounded (`CACHE_SIZE`), and `release_traces()` empties them all at once.
 """
 
+import dataclasses
 import functools
 import gc
 import types
@@ -27,11 +30,60 @@ _DEPTH = 4  # how deep captured functions are followed
 _CACHES = []  # every trace cache of the helpers, for release_traces
 
 
+_STABLE_MODULES = ("builtins", "tensorflow", "numpy", "math", "helpers")
+
+
 def trace_cache(function):
-    """functools.lru_cache with CACHE_SIZE entries, emptied by release_traces()."""
+    """functools.lru_cache with CACHE_SIZE entries, emptied by release_traces(), used only
+    when every argument is shareable; otherwise `function` runs afresh for this call."""
     cached = functools.lru_cache(maxsize=CACHE_SIZE)(function)
     _CACHES.append(cached)
-    return cached
+
+    @functools.wraps(function)
+    def lookup(*args, **kwargs):
+        args = tuple(_now(value) for value in args)
+        kwargs = {name: _now(value) for name, value in kwargs.items()}
+        if all(shareable(value) for value in (*args, *kwargs.values())):
+            return cached(*args, **kwargs)
+        return function(*args, **kwargs)
+
+    lookup.cache_info, lookup.cache_clear = cached.cache_info, cached.cache_clear
+    return lookup
+
+
+def _stable(value):
+    """Whether value comes from a module whose definitions do not change (by identity)."""
+    if isinstance(value, types.ModuleType):
+        module = value.__name__
+    else:
+        module = getattr(value, "__module__", None) or type(value).__module__ or ""
+    return module.split(".")[0] in _STABLE_MODULES
+
+
+def _now(value):
+    """value with the key of every objective in it taken now: what f reads may have changed
+    since it was wrapped (a problem made before a global changed)."""
+    if isinstance(value, Traceable):
+        return traceable(value.f)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and _stable(type(value)):
+        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        wrapped = {name: _now(v) for name, v in fields.items() if isinstance(v, Traceable)}
+        return dataclasses.replace(value, **wrapped) if wrapped else value
+    return value
+
+
+def shareable(value):
+    """Whether a trace-cache argument fixes what the trace computes (see the docstring)."""
+    if isinstance(value, Traceable):
+        return value.key is not None
+    if isinstance(value, tuple | list):
+        return all(shareable(item) for item in value)
+    if isinstance(value, types.FunctionType | types.MethodType | functools.partial):
+        return _stable(value)  # a raw function of yours is not keyed by what it reads
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a problem
+        fields = (getattr(value, field.name) for field in dataclasses.fields(value))
+        return _stable(type(value)) and all(shareable(field) for field in fields)
+    return _stable(type(value))
 
 
 def release_traces():
@@ -49,7 +101,8 @@ def release_traces():
 
 
 class Traceable:
-    """f, callable as f, hashed and compared by its code and captured state."""
+    """f, callable as f, hashed and compared by its code and captured state (key None:
+    f reads something the key cannot hold, so it is compared by identity and never shared)."""
 
     __slots__ = ("f", "key", "__weakref__")
 
@@ -60,10 +113,12 @@ class Traceable:
         return self.f(z)
 
     def __eq__(self, other):
+        if self.key is None:
+            return self is other
         return isinstance(other, Traceable) and self.key == other.key
 
     def __hash__(self):
-        return hash(self.key)
+        return id(self) if self.key is None else hash(self.key)
 
     def __repr__(self):
         return f"traceable({self.f!r})"
@@ -78,7 +133,14 @@ def traceable(f):
     module = getattr(f, "__module__", None) or ""
     if isinstance(f, Traceable) or module.startswith(("helpers", "tensorflow")):
         return f
-    return Traceable(f, _fingerprint(f, _DEPTH))
+    try:
+        return Traceable(f, _fingerprint(f, _DEPTH))
+    except _Unkeyable:
+        return Traceable(f, None)
+
+
+class _Unkeyable(Exception):
+    """f reads something whose changes a key cannot follow."""
 
 
 def _global_names(code):
@@ -98,30 +160,28 @@ def _fingerprint(value, depth):
         return (type(value), value.item())
     if isinstance(value, np.ndarray):
         return ("array", value.dtype.str, value.shape, hash(value.tobytes()))
-    if tf.is_tensor(value) and not isinstance(value, tf.Variable) and hasattr(value, "numpy"):
+    if isinstance(value, tf.Variable):  # a graph reads a variable's value when it runs
+        return ("variable", id(value))
+    if tf.is_tensor(value) and hasattr(value, "numpy"):
         return ("tensor", _fingerprint(value.numpy(), depth))
     if isinstance(value, tuple | list):
         return (type(value), tuple(_fingerprint(v, depth) for v in value))
     if isinstance(value, dict):
         return ("dict", tuple(sorted((repr(k), _fingerprint(v, depth)) for k, v in value.items())))
-    if depth > 0 and isinstance(value, types.FunctionType):
+    if isinstance(value, types.ModuleType | type) or (callable(value) and _stable(value)):
+        if _stable(value):  # TensorFlow, NumPy, math, the helpers: they do not change
+            return ("stable", id(value))
+    elif depth > 0 and isinstance(value, types.FunctionType):
         return _function_fingerprint(value, depth - 1)
-    if depth > 0 and hasattr(value, "func") and hasattr(value, "args"):  # functools.partial
-        keywords = _fingerprint(dict(getattr(value, "keywords", None) or {}), depth)
+    elif depth > 0 and isinstance(value, functools.partial):
+        keywords = _fingerprint(dict(value.keywords), depth)
         return (
             "partial",
             _fingerprint(value.func, depth - 1),
             _fingerprint(value.args, depth),
             keywords,
         )
-    if (
-        depth > 0
-        and callable(value)
-        and hasattr(value, "__dict__")
-        and not isinstance(value, types.ModuleType | type)
-    ):  # a callable object: its class and its attributes
-        return ("object", type(value), _fingerprint(vars(value), depth - 1))
-    return ("id", id(value))  # modules, classes, variables, anything else: by identity
+    raise _Unkeyable(type(value).__name__)  # objects, bound methods, your modules: unkeyable
 
 
 def _function_fingerprint(f, depth):
