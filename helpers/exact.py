@@ -2,8 +2,9 @@
 
 The sum over s is enumerated: K categories for one latent, all K**n joint
 configurations for n latents, processed CHUNK_VALUES values at a time so memory
-stays bounded (the gradient is accumulated chunk by chunk), and refused with a
-ValueError beyond problem.MAX_CONFIGURATIONS. The Gaussian expectation is closed form for
+stays bounded (the gradient is accumulated chunk by chunk; one latent is summed
+in one pass while it fits in a chunk), and refused with a ValueError beyond
+problem.MAX_CONFIGURATIONS. The Gaussian expectation is closed form for
 f = square (mu**2 + sigma**2) and Gauss-Hermite quadrature otherwise, with
 GAUSS_HERMITE_NODES nodes. An n-node rule integrates polynomials of degree up
 to 2n - 1 exactly, so 64 nodes are exact for any polynomial f of degree <= 127;
@@ -26,7 +27,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from . import checks
 from ._tf import tf
 from .model import as_model, conditionals_all, probs, square
-from .problem import check_enumerable, configurations, joint_probs
+from .problem import check_enumerable, configurations, gather_configurations
 from .tracing import trace_cache
 
 GAUSS_HERMITE_NODES = 64
@@ -34,8 +35,11 @@ CHECK_NODES = 96
 # Relative disagreement between the two rules above which a warning is raised:
 # far above rounding error in each dtype, far below any error a reader would see.
 QUADRATURE_TOLERANCE = {"float64": 1e-8, "float32": 1e-4}
-# Values (configurations x quadrature nodes) per chunk of the enumeration for n > 1.
+# Values (configurations x quadrature nodes) per chunk of the enumeration; one latent
+# is summed in one pass up to a larger chunk (its gradient is dense over K, so every
+# chunk adds K values: few large chunks are fastest).
 CHUNK_VALUES = 2**16
+ONE_LATENT_CHUNK_VALUES = 2**20
 
 
 class QuadratureWarning(UserWarning):
@@ -60,9 +64,18 @@ def expected_f(mu, sigma, f=square, nodes=GAUSS_HERMITE_NODES):
     return tf.reduce_sum(weights * values, axis=-1)
 
 
-def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1):
-    """The exact objective for a parameter mapping (leading batch axes allowed)."""
-    if latents == 1:
+def chunked(latents, buckets, f, nodes=GAUSS_HERMITE_NODES):
+    """Whether the enumeration runs in chunks: always for n > 1; for one latent only
+    when its K categories hold more than ONE_LATENT_CHUNK_VALUES values."""
+    return latents > 1 or buckets * (1 if f is square else nodes) > ONE_LATENT_CHUNK_VALUES
+
+
+def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chunks=None):
+    """The exact objective for a parameter mapping (leading batch axes allowed).
+
+    in_chunks: sum the configurations in chunks (default: for n > 1 only).
+    """
+    if not (latents > 1 if in_chunks is None else in_chunks):
         mu, sigma = conditionals_all(params, x)
         return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f, nodes), axis=-1)
     count, size = _chunking(params, f, nodes, latents)
@@ -77,7 +90,8 @@ def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1):
 def _chunking(params, f, nodes, latents):
     """K**n and the configurations per chunk (a tensor, int64)."""
     count = tf.cast(tf.shape(params["logits"])[-1], tf.int64) ** latents
-    return count, tf.constant(max(1, CHUNK_VALUES // (1 if f is square else nodes)), tf.int64)
+    values = CHUNK_VALUES if latents > 1 else ONE_LATENT_CHUNK_VALUES
+    return count, tf.constant(max(1, values // (1 if f is square else nodes)), tf.int64)
 
 
 def _chunk_loss(params, x, f, nodes, latents, start, size):
@@ -86,14 +100,14 @@ def _chunk_loss(params, x, f, nodes, latents, start, size):
     size = tf.minimum(size, tf.cast(buckets, tf.int64) ** latents - start)
     index = configurations(latents, buckets, start, size)
     mu, sigma = conditionals_all(params, x, latents, index)
-    return tf.reduce_sum(
-        joint_probs(params["logits"], latents, index) * expected_f(mu, sigma, f, nodes), axis=-1
-    )
+    logits = params["logits"] if latents > 1 else params["logits"][..., None, :]
+    p = tf.exp(gather_configurations(tf.nn.log_softmax(logits, axis=-1), index))
+    return tf.reduce_sum(p * expected_f(mu, sigma, f, nodes), axis=-1)
 
 
-def value_and_gradient_from(params, x, f=square, latents=1):
+def value_and_gradient_from(params, x, f=square, latents=1, in_chunks=None):
     """The exact loss and its gradient, accumulated over chunks of configurations."""
-    if latents == 1:
+    if not (latents > 1 if in_chunks is None else in_chunks):
         with tf.GradientTape() as tape:
             tape.watch(params)
             value = loss_from(params, x, f)
@@ -141,23 +155,26 @@ def _warn_if_inaccurate(value, params, x, f, latents):
 
 
 @trace_cache
-def _traced_value_and_gradient(f, latents):
-    # One traced function per f and number of latents, reused across calls and models.
+def _traced_value_and_gradient(f, latents, in_chunks):
+    # One traced function per f, number of latents and chunking, reused across calls and models.
     @tf.function(reduce_retracing=True)
     def value_and_gradient(params, x):
-        return value_and_gradient_from(params, x, f, latents)
+        return value_and_gradient_from(params, x, f, latents, in_chunks)
 
     return value_and_gradient
 
 
 @trace_cache
 def _traced_loss(f, nodes, latents):
-    # For n > 1: the loop over chunks runs as one graph instead of step by step.
-    return tf.function(functools.partial(loss_from, f=f, nodes=nodes, latents=latents))
+    # In chunks: the loop over chunks runs as one graph instead of step by step.
+    return tf.function(
+        functools.partial(loss_from, f=f, nodes=nodes, latents=latents, in_chunks=True)
+    )
 
 
 def _loss(params, x, f, nodes, latents):
-    if latents == 1:  # one small pass: eager, as it always was
+    buckets = int(params["logits"].shape[-1])
+    if not chunked(latents, buckets, f, nodes):  # one small pass: eager, as it always was
         return loss_from(params, x, f, nodes)
     return _traced_loss(f, nodes, latents)(params, x)
 
@@ -173,6 +190,7 @@ def exact_loss(model, f=square):
 def exact_gradient(model, f=square):
     """The exact gradient of L(theta): dict name -> np.ndarray, keys as model.params."""
     model, params, f = _checked(model, f)
-    value, grads = _traced_value_and_gradient(f, model.latents)(params, model.x)
+    in_chunks = chunked(model.latents, model.buckets, f)
+    value, grads = _traced_value_and_gradient(f, model.latents, in_chunks)(params, model.x)
     _warn_if_inaccurate(value, params, model.x, f, model.latents)
     return {name: grad.numpy() for name, grad in grads.items()}

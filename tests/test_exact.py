@@ -1,5 +1,7 @@
 """The exact loss and gradient against an independent numpy implementation."""
 
+import sys
+
 import helpers as h
 
 import numpy as np
@@ -55,3 +57,25 @@ def test_float32_model_close_to_float64():
     g64, g32 = h.exact_gradient(m64), h.exact_gradient(m32)
     assert g32["A"].dtype == np.float32
     assert h.stats.relative_error(g32, g64) < 1e-5
+
+
+@pytest.mark.parametrize("f", [h.square, tf.cos], ids=["square", "cos"])
+def test_one_latent_summed_in_chunks_agrees_with_one_pass(monkeypatch, f):
+    # The chunk size only bounds memory: 3 categories per chunk give the one-pass numbers.
+    model = randomize(h.make_model(4, 7, seed=3), seed=8)
+    loss, grads = h.exact_loss(model, f), h.exact_gradient(model, f)
+    monkeypatch.setattr(h.exact, "ONE_LATENT_CHUNK_VALUES", 3 * (1 if f is h.square else 64))
+    h.release_traces()
+    np.testing.assert_allclose(h.exact_loss(model, f), loss, rtol=1e-13)
+    for name, value in h.exact_gradient(model, f).items():
+        np.testing.assert_allclose(value, grads[name], rtol=1e-12, atol=1e-15)
+    h.release_traces()  # no trace with the tiny chunk outlives the test
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak memory: Linux only")
+def test_the_exact_gradient_at_the_limit_of_categories_fits_in_memory():
+    # K = 2**20 with quadrature: 64 nodes per category would take 512 MiB per tensor in one
+    # pass (2.1 GiB at the peak); in chunks the peak stays a few times one K-vector.
+    model = h.make_model(2, 2**20, seed=0)
+    peak = h.memory.peak_bytes(lambda: h.exact_gradient(model, tf.cos))
+    assert peak < 768 * 2**20
