@@ -1,10 +1,9 @@
 """Answer checks for the notebooks' exercises.
 
 A check cell calls `check("NN.k", answer, **context)` and prints whether the answer is
-right, without showing the solution: the expected value is computed here from the
-context, a model or plain arrays (never a notebook's table of results by its labels). A
-wrong answer gets a reason where one can be given without revealing the expected value:
-the wrong type or shape, a value outside the allowed choices, or a close but rounded value.
+right, not the solution: the expected value is computed here from the context (a model or
+plain arrays, never a notebook's results keyed by its labels). A wrong answer gets a reason
+that does not reveal it: the wrong type or shape, a value outside the choices, or rounding.
 """
 
 import itertools
@@ -107,6 +106,7 @@ def _describe(answer):
 
 def _judge_value(answer, expected, rtol):
     """A verdict on a number, or on an array of the expected shape, against the expected one."""
+    expected = np.asarray(expected, dtype=float)
     if expected.shape == ():
         values = _number(answer)
         if values is None:
@@ -157,7 +157,7 @@ def _judge_function(answer, spec, context):
         return None
     notes = ("", f" (on a second model, {models[1].buckets} categories)")
     for value, model, note in zip(values, models, notes, strict=True):
-        verdict = _judge_value(value, np.asarray(spec.expected(model), dtype=float), spec.rtol)
+        verdict = _judge_value(value, spec.expected(model), spec.rtol)
         if verdict != "correct":
             return verdict + note
     return "correct"
@@ -169,7 +169,7 @@ def _verdict(spec, answer, context):
     expected = spec.expected(**context)
     if spec.kind == "choice":
         return _judge_choice(answer, expected, context[spec.choices], spec.choices)
-    return _judge_value(answer, np.asarray(expected, dtype=float), spec.rtol)
+    return _judge_value(answer, expected, spec.rtol)
 
 
 def check(exercise, answer, **context):
