@@ -94,7 +94,7 @@ def _defined_here(module, name):
         return value.__name__.startswith(module.__name__ + ".")
     origin = getattr(value, "__module__", None)
     if inspect.isclass(value) or inspect.isfunction(value):
-        return origin is not None and _is_helpers(origin)
+        return origin == module.__name__ or str(origin).startswith(module.__name__ + ".")
     return True  # a constant: it has no record of where it was defined
 
 
@@ -177,3 +177,16 @@ def test_the_rule_itself(tmp_path, source, public):
     path.write_text(json.dumps({"cells": [cell]}), encoding="utf-8")
     uses = notebook_uses(path)
     assert uses and all(is_public(module, name) for module, name, _ in uses) is public
+
+
+def test_a_module_without_all_counts_only_the_names_it_defines():
+    fake = types.ModuleType("helpers.fake")
+
+    def own():
+        """Defined in the module."""
+
+    own.__module__ = "helpers.fake"
+    fake.own, fake._hidden, fake.LIMIT = own, own, 3
+    fake.dumps, fake.json, fake.square = json.dumps, json, importlib.import_module("helpers").square
+    assert is_public(fake, "own") and is_public(fake, "LIMIT")
+    assert not any(is_public(fake, name) for name in ("_hidden", "dumps", "json", "square", "gone"))
