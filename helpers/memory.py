@@ -8,9 +8,7 @@ Other platforms have no such reset; there the measurement is nan.
 
 import math
 
-__all__ = [
-    "peak_bytes",
-]
+__all__ = ["peak_bytes"]
 
 
 def _kib(field):

@@ -9,7 +9,6 @@ import matplotlib as mpl
 import numpy as np
 
 __all__ = [
-    "STYLES",
     "color",
     "digit_rows",
     "label",
