@@ -1,6 +1,6 @@
 """Shared code for the notebook series on gradients through discrete random choices."""
 
-from . import exercises, memory, plotting, problem, stats, vae
+from . import estimators, exact, exercises, memory, model, plotting, problem, stats, vae
 from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
 from .estimators import (
     ESTIMATORS,
@@ -30,8 +30,11 @@ from .sampling import gradient_samples, noise_for, problem_gradient_samples
 from .tracing import release_traces
 
 __all__ = [
+    "estimators",
+    "exact",
     "exercises",
     "memory",
+    "model",
     "plotting",
     "problem",
     "stats",

@@ -30,6 +30,15 @@ from .model import as_model, conditionals_all, probs, square
 from .problem import check_enumerable, configurations, gather_configurations
 from .tracing import trace_cache
 
+__all__ = [
+    "CHUNK_VALUES",
+    "GAUSS_HERMITE_NODES",
+    "QuadratureWarning",
+    "exact_gradient",
+    "exact_loss",
+    "expected_f",
+]
+
 GAUSS_HERMITE_NODES = 64
 CHECK_NODES = 96
 # Relative disagreement between the two rules above which a warning is raised:

@@ -8,6 +8,8 @@ Other platforms have no such reset; there the measurement is nan.
 
 import math
 
+__all__ = ["peak_bytes"]
+
 
 def _kib(field):
     with open("/proc/self/status") as status:

@@ -22,7 +22,18 @@ from ._tf import tf
 from .problem import configurations, gather_configurations
 from .tracing import traceable
 
-PARAM_NAMES = ("logits", "A", "B", "C", "D")
+__all__ = [
+    "PARAM_NAMES",
+    "Model",
+    "conditionals",
+    "conditionals_all",
+    "make_model",
+    "probs",
+    "sample",
+    "square",
+]
+
+PARAM_NAMES = ("logits", "A", "B", "C", "D")  # theta's parts, the keys of model.params, in order
 
 
 def square(z):

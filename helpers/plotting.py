@@ -8,6 +8,15 @@ reference line, and call `use_style()` once per notebook.
 import matplotlib as mpl
 import numpy as np
 
+__all__ = [
+    "color",
+    "digit_rows",
+    "label",
+    "median_band",
+    "reference_slope",
+    "use_style",
+]
+
 STYLES = {
     # name: (colour, label)
     "exact": ("#000000", "exact"),

@@ -12,6 +12,27 @@ import warnings
 import numpy as np
 from scipy import stats as scipy_stats
 
+__all__ = [
+    "ZeroSpreadWarning",
+    "bias",
+    "bonferroni_z",
+    "by_block",
+    "clearly_below",
+    "decomposition",
+    "effective_categories",
+    "mean",
+    "mse",
+    "n_coordinates",
+    "norm",
+    "relative_error",
+    "standard_error",
+    "summary",
+    "total",
+    "unbiasedness",
+    "variance",
+    "z_scores",
+]
+
 
 class ZeroSpreadWarning(UserWarning):
     """A coordinate has no spread over the replicates, so its z-score is infinite."""
@@ -106,6 +127,7 @@ def by_block(per_coordinate):
 
 
 def n_coordinates(grads):
+    """The number of coordinates of one estimate: the sizes of every parameter, added up."""
     return int(sum(np.size(value) // _replicates(grads) for value in grads.values()))
 
 

@@ -205,17 +205,15 @@ def test_exercise_check_tolerances_follow_the_question(capsys):
 
 def test_exercise_check_accepts_every_choice_the_data_cannot_tell_apart(capsys):
     taus = np.array([0.1, 0.2, 0.3, 0.4])
-    sweep = {
-        False: {
-            "squared_bias": np.array([0.0, 1e-6, 2e-6, 9e-6]),
-            "squared_bias_se": np.full(4, 1e-6),
-            "variance": np.array([0.08, 0.05, 0.03, 0.01]),
-            "variance_se": np.full(4, 1e-3),
-        }
+    soft = {  # one estimator's sweep: one entry per tau
+        "squared_bias": np.array([0.0, 1e-6, 2e-6, 9e-6]),
+        "squared_bias_se": np.full(4, 1e-6),
+        "variance": np.array([0.08, 0.05, 0.03, 0.01]),
+        "variance_se": np.full(4, 1e-3),
     }
     # MSE at N = 1e4: 8e-6, 6e-6, 5e-6, 10e-6, each with s.e. ~1.0e-6: 0.2 and 0.3 tie.
     answers = [0.3, 0.2, 0.1, 0.4, 0.25, "0.3"]
-    assert _verdicts(capsys, "03.1", answers, taus=taus, sweep=sweep) == [
+    assert _verdicts(capsys, "03.1", answers, taus=taus, **soft) == [
         "correct",
         "correct",
         "not yet",
@@ -364,8 +362,7 @@ def test_a_count_that_is_not_an_integer_is_named_with_what_was_given():
 def test_exercise_checks_of_notebooks_05_06_and_08(capsys):
     # 05.1: the first budget whose LOO MSE is below 1e-3 (strictly: 1e-3 itself is not).
     budgets = np.array([10, 100, 1000])
-    results = {"score function, hybrid + LOO": {"mse": np.array([2e-3, 1e-3, 5e-4])}}
-    context = dict(budgets=budgets, results=results)
+    context = dict(budgets=budgets, mse=np.array([2e-3, 1e-3, 5e-4]))
     assert _verdicts(capsys, "05.1", [1000, 100], **context) == ["correct", "not yet"]
     near = _verdicts(capsys, "05.1", [1000 * (1 + 1e-7)], **context)  # not one of the budgets
     assert near == ["not yet: answer with one of the values in `budgets`"]
