@@ -118,20 +118,9 @@ def _traced_run(estimator, control, structure, static_options, trainable, names)
     return run
 
 
-def optimise(
-    model,
-    estimator,
-    steps=200,
-    learning_rate=0.05,
-    n_samples=1,
-    n_runs=5,
-    seed=0,
-    f=square,
-    moving_average=None,
-    trainable=PARAM_NAMES,
-    state_learning_rate=None,
-    **options,
-):
+def optimise(model, estimator, steps=200, learning_rate=0.05, n_samples=1, n_runs=5, seed=0,
+             f=square, moving_average=None, trainable=PARAM_NAMES, state_learning_rate=None,
+             **options):  # fmt: skip
     """Adam from the model's theta, n_runs independent runs with their own noise.
 
     estimator: an estimator name or function, or "exact" for the exact gradient.
@@ -151,7 +140,8 @@ def optimise(
     with a learned state also "second_moment": array (steps, n_runs), each
     step's mean over its draws of |g|^2 of one draw over those distribution
     parameters (an estimate of one draw's variance plus |grad L|^2), and
-    "state": dict name -> (n_runs, ...), the learned states. The model's parameters are not changed.
+    "state": dict name -> (n_runs, ...), the learned states. The model's
+    parameters are not changed.
     """
     model = as_model(model)
     problem = model.problem(checks.objective(f, model.dtype))
@@ -192,20 +182,9 @@ def _control(spec, options, moving_average, state_learning_rate, dtype):
     return control, settings, state_learning_rate, options
 
 
-def optimise_problem(
-    problem,
-    params,
-    estimator,
-    steps=200,
-    learning_rate=0.05,
-    n_samples=1,
-    n_runs=5,
-    seed=0,
-    moving_average=None,
-    trainable=None,
-    state_learning_rate=None,
-    **options,
-):
+def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, n_samples=1,
+                     n_runs=5, seed=0, moving_average=None, trainable=None,
+                     state_learning_rate=None, **options):  # fmt: skip
     """optimise for any problem with an `exact` method, from `params`.
 
     params: dict name -> tensor, the starting point of every run; trainable
@@ -233,7 +212,7 @@ def optimise_problem(
     params = {
         name: tf.broadcast_to(value, [n_runs, *value.shape]) for name, value in params.items()
     }
-    settings["state_learning_rate"] = learning_rate if state_rate is None else state_rate
+    settings["rate"] = learning_rate if state_rate is None else state_rate
     state = control.init(problem, params, {**options, **settings})
     run = _traced_run(spec, control, split_tensors(problem)[0], static, trainable, names)
     args = (params, split_tensors(problem)[1], checks.seed(seed), tf.constant(steps))

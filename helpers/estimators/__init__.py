@@ -1,46 +1,38 @@
 """Gradient estimators, each written once as a surrogate loss against a problem.
 
 A surrogate takes a problem (helpers.problem.Problem: the logits of n
-categorical latents and an objective), a parameter mapping whose tensors carry
-a leading replicate axis R, a batch of noise and its options, and returns R
-scalars: the gradient of scalar r with respect to replicate r's parameters is
-that replicate's gradient estimate. `sampling.gradient_samples` turns any
-registered estimator into per-replicate gradients in one batched pass, and
-`optimise` into steps of Adam. No estimator knows which model it differentiates.
-
-The record below says everything the engine needs to know about one estimator;
-the families, one file each, write and register theirs: enumeration.py (the
-exact gradient, elementary, IndeCateR), relaxations.py (Gumbel-softmax,
-Gumbel-Rao), score_function.py (score function and its baselines,
-sum-and-sample, unordered set) and control_variates.py (REBAR, RELAX). The
-draws they share (Gumbel-max, relaxed one-hots, ...) are in draws.py.
+categorical latents and an objective), parameters with a leading replicate axis
+R, a batch of noise and its options, and returns R scalars: the gradient of
+scalar r with respect to replicate r's parameters is replicate r's estimate.
+`sampling.gradient_samples` and `optimise` run any registered estimator; no
+estimator knows which model it differentiates. Each family is one file that
+writes and registers its estimators: enumeration.py, relaxations.py,
+score_function.py, control_variates.py; the draws they share are in draws.py.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..problem import check_enumerable
 
-Tensors = Mapping  # name -> tensor
 # (problem, params (R, ...), noise, **options) -> (R,) surrogates
 Surrogate = Callable[..., object]
-# (problem, seed, n_replicates, n_samples, buckets, **noise options) -> noise tensors
-NoiseMaker = Callable[..., Tensors]
+# (problem, seed, n_replicates, n_samples, buckets, **noise_options) -> dict of tensors
+NoiseMaker = Callable[..., dict]
 # (buckets, n_samples, latents=1, **options) -> model evaluations per estimate
 Cost = Callable[..., float]
 # (options, n_samples, latents, buckets, dtype=None) -> checked options, or a ValueError
 OptionCheck = Callable[..., dict]
-# (problem, params, options) -> options: theta-only work, once per call of gradient_samples
+# (problem, params, options) -> options, once per gradient_samples call (one shared theta)
 Prepare = Callable[..., dict]
 # (problem, latents, buckets, n_samples, options) -> (noise values one replicate draws,
 # values its pass holds at once): the first sizes the chunks, the second groups them
 Sizes = Callable[..., tuple]
-# The parts of a ControlVariate, see there.
-Init = Callable[..., Tensors]
-Value = Callable[..., dict]
-Update = Callable[..., Tensors]
-Gradients = Callable[..., tuple]
-Report = Callable[..., dict]
+
+
+def per_sample(buckets, n_samples, latents=1, **options):
+    """One model evaluation per sample."""
+    return n_samples
 
 
 def per_category_sizes(problem, latents, buckets, n_samples, options):
@@ -50,29 +42,23 @@ def per_category_sizes(problem, latents, buckets, n_samples, options):
 
 @dataclass(frozen=True, eq=False)
 class ControlVariate:
-    """What optimise carries from one step to the next for a baseline or a learned
-    control variate, optax-style: a state, the value read from it, and its update.
+    """What optimise carries between steps for a baseline or a learned control variate,
+    optax-style. A baseline that depends on the draws alone (constant, optimal,
+    leave-one-out) is an option of its surrogate and carries nothing: NO_STATE.
 
-    init(problem, params, options) -> state, a dict of tensors with a leading run
-        axis (params carry it), made once per call; options hold the estimator's
-        options and optimise's settings for it (decay, state_learning_rate).
-    value(state, step) -> the options the surrogate reads at this step.
-    update(state, step, values, state_gradient) -> the next state, after the step:
-        a baseline never sees the draw it multiplies.
-    gradients: how a step's estimates are taken, (estimator, problem, params,
-        noise, options, names) -> (gradients, values (R,), state_gradient); None:
-        one tape over the surrogates, and values are the surrogates.
-    report(state, values) -> what optimise returns beside the loss; values
-        (steps, R) are every step's.
-    A baseline that depends on the draws alone (constant, optimal, leave-one-out)
-    needs no state: it is an option of its surrogate, and NO_STATE is its record.
+    init(problem, params, options) -> state, a dict of tensors, once per call
+    value(state, step) -> the options the surrogate reads at this step
+    update(state, step, values, state_gradient) -> the state after the step
+    gradients(estimator, problem, params, noise, options, names) -> (gradients,
+        values (R,), state_gradient); None: one tape, values the surrogates
+    report(state, values (steps, R)) -> what optimise returns beside the loss
     """
 
-    init: Init = lambda problem, params, options: {}
-    value: Value = lambda state, step: {}
-    update: Update = lambda state, step, values, state_gradient: state
-    gradients: Gradients = None
-    report: Report = lambda state, values: {}
+    init: Callable = lambda problem, params, options: {}
+    value: Callable = lambda state, step: {}
+    update: Callable = lambda state, step, values, state_gradient: state
+    gradients: Callable = None
+    report: Callable = lambda state, values: {}
 
 
 NO_STATE = ControlVariate()
@@ -88,12 +74,12 @@ class Estimator:
     evaluations: Cost  # math.inf for an oracle, which reads the exact gradient off the problem
     options: dict = field(default_factory=dict)  # option name -> default value
     check: OptionCheck = None
-    prepare: Prepare = None  # every replicate of gradient_samples shares one theta
+    prepare: Prepare = None
     enumerates: bool = False  # sums over all K**n joint configurations
     max_latents: int = None  # the most latents it handles; None: any number
     noise_options: tuple = ()  # options that `noise` also takes, as keywords
     sizes: Sizes = per_category_sizes
-    control: ControlVariate = NO_STATE  # what optimise carries between steps
+    control: ControlVariate = NO_STATE
 
     def checked_options(self, options, n_samples, latents, buckets, dtype=None):
         """The options merged with the defaults and checked, for a problem of this size.
@@ -116,9 +102,7 @@ class Estimator:
                 f"estimator {self.name!r} has no option {unknown[0]!r}; allowed options: {allowed}"
             )
         merged = {**self.options, **options}
-        return (
-            self.check(merged, n_samples, latents, buckets, dtype=dtype) if self.check else merged
-        )
+        return self.check(merged, n_samples, latents, buckets, dtype) if self.check else merged
 
 
 ESTIMATORS = {}
@@ -176,40 +160,13 @@ from .score_function import (  # noqa: E402
 # isort: split
 from .control_variates import rebar, relax, uniform_twice  # noqa: E402
 
-__all__ = [
-    "BASELINES",
-    "ESTIMATORS",
-    "MOVING_AVERAGE",
-    "NO_STATE",
-    "ControlVariate",
-    "Estimator",
-    "conditional_gumbel",
-    "elementary",
-    "exact",
-    "gumbel",
-    "gumbel_max",
-    "gumbel_rao",
-    "gumbel_softmax",
-    "gumbel_top_k",
-    "indecater",
-    "indecater_noise",
-    "leave_one_out_mean",
-    "noise_per_configuration",
-    "noise_with_categories",
-    "one_latent_changed",
-    "optimal_baseline_at",
-    "rebar",
-    "register",
-    "relax",
-    "relaxed_one_hot",
-    "resolve",
-    "score_function",
-    "score_term",
-    "set_weights",
-    "sum_and_sample",
-    "uniform_and_conditionals",
-    "uniform_per_category",
-    "uniform_twice",
-    "unordered_set",
-    "with_sample_axis",
-]
+# The public names: the registry, the records, the surrogates, and what notebooks and tests
+# call on their own (the draws, the noise makers, the pieces of a surrogate).
+__all__ = ["ESTIMATORS", "Estimator", "ControlVariate", "NO_STATE", "register", "resolve",
+           "elementary", "exact", "indecater", "gumbel_softmax", "gumbel_rao", "score_function",
+           "sum_and_sample", "unordered_set", "rebar", "relax", "BASELINES", "MOVING_AVERAGE",
+           "gumbel", "gumbel_max", "relaxed_one_hot", "gumbel_top_k", "conditional_gumbel",
+           "with_sample_axis", "one_latent_changed", "leave_one_out_mean", "score_term",
+           "set_weights", "optimal_baseline_at", "uniform_per_category", "noise_per_configuration",
+           "indecater_noise", "uniform_and_conditionals", "noise_with_categories",
+           "uniform_twice"]  # fmt: skip

@@ -1,21 +1,12 @@
-"""Control variates built from a relaxation: REBAR, and RELAX, which learns its own.
+"""Control variates built from a relaxation: REBAR, and RELAX, which learns its own (notebook 06).
 
-Notebook 06. For one categorical, z = log p + G, s = argmax z, z~ ~ z | s:
-    grad = grad g(s) + [g(s) - c(z~)] grad log p_s + grad c(z) - grad c(z~),
-unbiased for every c: c(z) - c(z~) has the expected value that c(z~) grad log p_s
-takes away. REBAR (Tucker et al. 2017) uses c = eta g(softmax(z / tau)); RELAX
-(Grathwohl et al. 2018) adds r_rho, a one-hidden-layer tanh network of the
-relaxed sample, and learns phi = (eta, log tau, rho) by descending the variance.
-phi is RELAX's *state*: a dict of tensors, given to the surrogate as the option
-`state`, and in optimise a ControlVariate's state.
-
-Since E[grad] does not depend on phi, the variance's gradient with respect to
-phi is that of E|grad|^2; each draw's |grad|^2 is a single-sample estimate of it
-(Grathwohl et al.); with N draws, their mean (less noisy than |mean grad|^2,
-whose cross terms add noise and no signal). `variance_step` computes the
-estimates and that gradient with nested tapes: the surrogate keeps the path from
-phi to the estimate, writing (g - c)(log q - sg[log q]) where REBAR has
-sg[g - c](log q - sg[log q]) (the same value and theta-gradient).
+For one categorical, z = log p + G, s = argmax z, z~ ~ z | s:
+    grad = grad g(s) + [g(s) - c(z~)] grad log p_s + grad c(z) - grad c(z~)
+is unbiased for every c: c(z) - c(z~) puts back the expected value that
+c(z~) grad log p_s takes away. REBAR (Tucker et al. 2017): c = eta g(softmax(z / tau)).
+RELAX (Grathwohl et al. 2018) adds r_rho, a one-hidden-layer tanh network of the
+relaxed sample, and learns phi = (eta, log tau, rho), its *state*, by descending
+the variance: E[grad] does not depend on phi, so that is descending E|grad|^2.
 """
 
 import numpy as np
@@ -69,17 +60,9 @@ def three_per_sample(buckets, n_samples, latents=1, **_):
     return 3 * n_samples
 
 
-register(
-    Estimator(
-        "rebar",
-        rebar,
-        uniform_twice,
-        three_per_sample,
-        options={"tau": 1.0, "eta": 1.0},
-        check=_check_rebar_options,
-        max_latents=1,
-    )
-)
+register(Estimator("rebar", rebar, uniform_twice, three_per_sample,
+                   options={"tau": 1.0, "eta": 1.0}, check=_check_rebar_options,
+                   max_latents=1))  # fmt: skip
 
 STATE_NAMES = ("eta", "log_tau", "W1", "b1", "w2")
 HIDDEN = 8  # tanh units of r_rho: small next to the model, enough to shape c_phi
@@ -231,50 +214,33 @@ def _learned_init(problem, params, options):
         for name, value in options["state"].items()
     }
     moments = tuple({name: tf.zeros_like(v) for name, v in phi.items()} for _ in range(2))
-    rate = tf.constant(options["state_learning_rate"], problem.dtype)
-    return {"phi": phi, "moments": moments, "rate": rate}
-
-
-def _learned_gradients(estimator, problem, params, noise, options, names):
-    """variance_step: each run's estimate, its m_r over `names`, and m_r's gradient in phi."""
-    return variance_step(problem, params, noise, options["state"], names)
+    return {"phi": phi, "moments": moments, "rate": tf.constant(options["rate"], problem.dtype)}
 
 
 def _learned_update(state, step, values, state_gradient):
     """One Adam step of each run's phi down its m_r (the variance plus |grad L|^2)."""
     from ..optimise import adam  # optimise imports this package
 
-    phi, moments = adam(
-        state["phi"], state_gradient, state["moments"], step, state["rate"], tuple(state["phi"])
-    )
+    phi = state["phi"]
+    phi, moments = adam(phi, state_gradient, state["moments"], step, state["rate"], tuple(phi))
     return {**state, "phi": phi, "moments": moments}
 
 
-def _learned_report(state, values):
-    """m_r of every step, and the learned phi of every run."""
-    return {
-        "second_moment": values.numpy(),
-        "state": {name: value.numpy() for name, value in state["phi"].items()},
-    }
-
-
+# Each step's estimates come from variance_step (m_r over the trainable distribution
+# parameters `names`); optimise reports every step's m_r and each run's learned phi.
 LEARNED = ControlVariate(
     init=_learned_init,
     value=lambda state, step: {"state": state["phi"]},
     update=_learned_update,
-    gradients=_learned_gradients,
-    report=_learned_report,
+    gradients=lambda estimator, problem, params, noise, options, names: variance_step(
+        problem, params, noise, options["state"], names
+    ),
+    report=lambda state, values: {
+        "second_moment": values.numpy(),
+        "state": {name: value.numpy() for name, value in state["phi"].items()},
+    },
 )
 
-register(
-    Estimator(
-        "relax",
-        relax,
-        uniform_twice,
-        three_per_sample,
-        options={"tau": None, "eta": None, "state": None},
-        check=_check_relax_options,
-        max_latents=1,
-        control=LEARNED,
-    )
-)
+register(Estimator("relax", relax, uniform_twice, three_per_sample,
+                   options={"tau": None, "eta": None, "state": None}, check=_check_relax_options,
+                   max_latents=1, control=LEARNED))  # fmt: skip

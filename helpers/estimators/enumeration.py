@@ -45,16 +45,9 @@ def per_configuration_sizes(problem, latents, buckets, n_samples, options):
     return (n_samples * buckets**latents,) * 2
 
 
-register(
-    Estimator(
-        "elementary",
-        elementary,
-        noise_per_configuration,
-        lambda buckets, n_samples, latents=1, **_: buckets**latents * n_samples,
-        enumerates=True,
-        sizes=per_configuration_sizes,
-    )
-)
+register(Estimator("elementary", elementary, noise_per_configuration,
+                   lambda buckets, n_samples, latents=1, **_: buckets**latents * n_samples,
+                   enumerates=True, sizes=per_configuration_sizes))  # fmt: skip
 
 
 def exact(problem, params, noise):
@@ -123,12 +116,6 @@ def indecater_sizes(problem, latents, buckets, n_samples, options):
     return per_replicate, per_replicate
 
 
-register(
-    Estimator(
-        "indecater",
-        indecater,
-        indecater_noise,
-        lambda buckets, n_samples, latents=1, **_: n_samples * latents * buckets,
-        sizes=indecater_sizes,
-    )
-)
+register(Estimator("indecater", indecater, indecater_noise,
+                   lambda buckets, n_samples, latents=1, **_: n_samples * latents * buckets,
+                   sizes=indecater_sizes))  # fmt: skip

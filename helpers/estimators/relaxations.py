@@ -2,12 +2,12 @@
 
 Gumbel-softmax and its straight-through variant (notebook 03), and Gumbel-Rao
 (notebook 06, Paulus et al. 2021), which averages straight-through's gradient
-over conditional Gumbels.
+over Gumbels drawn given s.
 """
 
 from .. import checks
 from .._tf import tf
-from . import Estimator, register
+from . import Estimator, per_sample, register
 from .draws import (
     conditional_gumbel,
     gumbel_max,
@@ -35,16 +35,9 @@ def _check_gumbel_options(options, n_samples, latents, buckets, dtype=None):
     return {**options, "tau": tau, "straight_through": flag}
 
 
-register(
-    Estimator(
-        "gumbel_softmax",
-        gumbel_softmax,
-        uniform_per_category,
-        lambda buckets, n_samples, latents=1, **_: n_samples,
-        options={"tau": 1.0, "straight_through": False},
-        check=_check_gumbel_options,
-    )
-)
+register(Estimator("gumbel_softmax", gumbel_softmax, uniform_per_category, per_sample,
+                   options={"tau": 1.0, "straight_through": False},
+                   check=_check_gumbel_options))  # fmt: skip
 
 
 def gumbel_rao(problem, params, noise, tau, n_gumbel):
@@ -81,16 +74,7 @@ def _gumbel_rao_sizes(problem, latents, buckets, n_samples, options):
     return (n_samples * buckets * (2 + options.get("n_gumbel", 1)),) * 2
 
 
-register(
-    Estimator(
-        "gumbel_rao",
-        gumbel_rao,
-        uniform_and_conditionals,
-        lambda buckets, n_samples, latents=1, **_: n_samples,
-        options={"tau": 1.0, "n_gumbel": 1},
-        check=_check_gumbel_rao_options,
-        max_latents=1,
-        noise_options=("n_gumbel",),
-        sizes=_gumbel_rao_sizes,
-    )
-)
+register(Estimator("gumbel_rao", gumbel_rao, uniform_and_conditionals, per_sample,
+                   options={"tau": 1.0, "n_gumbel": 1}, check=_check_gumbel_rao_options,
+                   max_latents=1, noise_options=("n_gumbel",),
+                   sizes=_gumbel_rao_sizes))  # fmt: skip

@@ -16,7 +16,7 @@ import numpy as np
 from .. import checks
 from .._tf import tf
 from ..problem import check_enumerable
-from . import ControlVariate, Estimator, register
+from . import ControlVariate, Estimator, per_sample, register
 from .draws import gumbel_max, gumbel_top_k, uniform_per_category, with_sample_axis
 
 
@@ -132,17 +132,9 @@ def _average_update(state, step, values, state_gradient):
 # values as the constant baseline of an estimator with a baseline `value`.
 MOVING_AVERAGE = ControlVariate(init=_average_init, value=_average_value, update=_average_update)
 
-register(
-    Estimator(
-        "score_function",
-        score_function,
-        uniform_per_category,
-        lambda buckets, n_samples, latents=1, **_: n_samples,
-        options={"baseline": "none", "value": None, "pathwise_z": True},
-        check=_check_score_options,
-        prepare=_prepare_score_options,
-    )
-)
+register(Estimator("score_function", score_function, uniform_per_category, per_sample,
+                   options={"baseline": "none", "value": None, "pathwise_z": True},
+                   check=_check_score_options, prepare=_prepare_score_options))  # fmt: skip
 
 
 def _one_latent_log_p(problem, params):
@@ -219,17 +211,9 @@ def _sum_and_sample_evaluations(buckets, n_samples, top=0, **_):
     return buckets if top >= buckets else top + n_samples
 
 
-register(
-    Estimator(
-        "sum_and_sample",
-        sum_and_sample,
-        noise_with_categories,
-        _sum_and_sample_evaluations,
-        options={"top": 1, "baseline": "none"},
-        check=_check_sum_and_sample_options,
-        max_latents=1,
-    )
-)
+register(Estimator("sum_and_sample", sum_and_sample, noise_with_categories,
+                   _sum_and_sample_evaluations, options={"top": 1, "baseline": "none"},
+                   check=_check_sum_and_sample_options, max_latents=1))  # fmt: skip
 
 
 def set_weights(log_p, members, orderings):
@@ -308,14 +292,6 @@ def _unordered_set_sizes(problem, latents, buckets, n_samples, options):
     return (n_samples * (buckets + 2 * math.factorial(n_samples)),) * 2
 
 
-register(
-    Estimator(
-        "unordered_set",
-        unordered_set,
-        noise_with_categories,
-        lambda buckets, n_samples, latents=1, **_: n_samples,
-        check=_check_unordered_set_options,
-        max_latents=1,
-        sizes=_unordered_set_sizes,
-    )
-)
+register(Estimator("unordered_set", unordered_set, noise_with_categories, per_sample,
+                   check=_check_unordered_set_options, max_latents=1,
+                   sizes=_unordered_set_sizes))  # fmt: skip
