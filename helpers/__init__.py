@@ -10,7 +10,6 @@ from .estimators import (
     gumbel_softmax,
     indecater,
     rebar,
-    relax,
     score_function,
     sum_and_sample,
     unordered_set,
@@ -26,7 +25,7 @@ from .model import PARAM_NAMES, Model, make_model, sample, square
 from .model_problem import ModelProblem
 from .optimise import optimise, optimise_problem
 from .problem import MAX_CONFIGURATIONS
-from .relax import relax_gradients, relax_state
+from .relax import relax, relax_gradients, relax_state
 from .sampling import gradient_samples, noise_for, problem_gradient_samples
 from .tracing import release_traces
 

@@ -10,13 +10,13 @@ import numpy as np
 from . import checks
 from ._tf import tf
 from .estimators import ESTIMATORS
-from .estimators.control_variates import relax_state, uniform_twice, variance_step
+from .estimators.control_variates import relax, relax_state, uniform_twice, variance_step
 from .model import as_model, square
 from .problem import join_tensors, split_tensors
 from .sampling import check_size, split_options
 from .tracing import trace_cache
 
-__all__ = ["relax_gradients", "relax_state"]
+__all__ = ["relax", "relax_gradients", "relax_state"]
 
 
 @trace_cache

@@ -30,6 +30,47 @@ Prepare = Callable[..., dict]
 Sizes = Callable[..., tuple]
 
 
+@dataclass(eq=False)
+class Estimator:
+    """An estimator: its surrogate, its noise, its options, its cost, the problems it handles."""
+
+    name: str
+    surrogate: Surrogate
+    noise: NoiseMaker
+    evaluations: Cost  # math.inf for an oracle, which reads the exact gradient off the problem
+    options: dict = field(default_factory=dict)  # option name -> default value
+    check: OptionCheck = None
+    prepare: Prepare = None
+    enumerates: bool = False  # sums over all K**n joint configurations
+    max_latents: int = None  # the most latents it handles; None: any number
+    noise_options: tuple = ()  # options that `noise` also takes, as keywords
+    sizes: Sizes = field(default_factory=lambda: per_category_sizes)  # default: n K per sample
+    control: "ControlVariate" = field(default_factory=lambda: NO_STATE)  # optimise's state
+
+    def checked_options(self, options, n_samples, latents, buckets, dtype=None):
+        """The options merged with the defaults and checked, for a problem of this size.
+
+        dtype, when given, is the problem's: numbers must be representable in it.
+        """
+        if self.max_latents is not None and latents > self.max_latents:
+            raise ValueError(
+                f"estimator {self.name!r} handles at most {self.max_latents} categorical "
+                f"latent(s), got a problem with latents={latents}"
+            )
+        if self.enumerates:
+            check_enumerable(latents, buckets, f"estimator {self.name!r}")
+        unknown = sorted(set(options) - set(self.options))
+        if unknown and self.evaluations(buckets, n_samples) == float("inf"):
+            raise ValueError(f"the {self.name} gradient takes no options, got {unknown}")
+        if unknown:
+            allowed = ", ".join(sorted(self.options)) or "none"
+            raise ValueError(
+                f"estimator {self.name!r} has no option {unknown[0]!r}; allowed options: {allowed}"
+            )
+        merged = {**self.options, **options}
+        return self.check(merged, n_samples, latents, buckets, dtype) if self.check else merged
+
+
 def per_sample(buckets, n_samples, latents=1, **options):
     """One model evaluation per sample."""
     return n_samples
@@ -62,47 +103,6 @@ class ControlVariate:
 
 
 NO_STATE = ControlVariate()
-
-
-@dataclass(eq=False)
-class Estimator:
-    """An estimator: its surrogate, its noise, its options, its cost, the problems it handles."""
-
-    name: str
-    surrogate: Surrogate
-    noise: NoiseMaker
-    evaluations: Cost  # math.inf for an oracle, which reads the exact gradient off the problem
-    options: dict = field(default_factory=dict)  # option name -> default value
-    check: OptionCheck = None
-    prepare: Prepare = None
-    enumerates: bool = False  # sums over all K**n joint configurations
-    max_latents: int = None  # the most latents it handles; None: any number
-    noise_options: tuple = ()  # options that `noise` also takes, as keywords
-    sizes: Sizes = per_category_sizes
-    control: ControlVariate = NO_STATE
-
-    def checked_options(self, options, n_samples, latents, buckets, dtype=None):
-        """The options merged with the defaults and checked, for a problem of this size.
-
-        dtype, when given, is the problem's: numbers must be representable in it.
-        """
-        if self.max_latents is not None and latents > self.max_latents:
-            raise ValueError(
-                f"estimator {self.name!r} handles at most {self.max_latents} categorical "
-                f"latent(s), got a problem with latents={latents}"
-            )
-        if self.enumerates:
-            check_enumerable(latents, buckets, f"estimator {self.name!r}")
-        unknown = sorted(set(options) - set(self.options))
-        if unknown and self.evaluations(buckets, n_samples) == float("inf"):
-            raise ValueError(f"the {self.name} gradient takes no options, got {unknown}")
-        if unknown:
-            allowed = ", ".join(sorted(self.options)) or "none"
-            raise ValueError(
-                f"estimator {self.name!r} has no option {unknown[0]!r}; allowed options: {allowed}"
-            )
-        merged = {**self.options, **options}
-        return self.check(merged, n_samples, latents, buckets, dtype) if self.check else merged
 
 
 ESTIMATORS = {}
