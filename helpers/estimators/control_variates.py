@@ -155,12 +155,8 @@ def _check_relax_options(options, n_samples, latents, buckets, dtype=None):
 
 def second_moments(grads, names):
     """|grad_r|^2 over the parameters `names`, one per replicate: (R,)."""
-    return tf.add_n(
-        [
-            tf.reduce_sum(tf.reshape(tf.square(grads[name]), [tf.shape(grads[name])[0], -1]), -1)
-            for name in names
-        ]
-    )
+    flat = [tf.reshape(tf.square(grads[name]), [tf.shape(grads[name])[0], -1]) for name in names]
+    return tf.add_n([tf.reduce_sum(value, -1) for value in flat])
 
 
 def _per_draw(value, draws):

@@ -32,14 +32,12 @@ def leave_one_out_mean(values):
 
 
 # A baseline b must not depend on the draw it multiplies, so E[b grad log q] = 0 and no
-# correction is needed. name -> b from (problem, params, the draws' values f, value, pathwise_z)
+# correction is needed. name -> b(problem, params, the draws' values f, value, pathwise_z)
 BASELINES = {
-    "none": lambda problem, params, f, value, pathwise_z: 0.0,
-    "constant": lambda problem, params, f, value, pathwise_z: value,
-    "optimal": lambda problem, params, f, value, pathwise_z: problem.optimal_baseline(
-        params, pathwise_z
-    ),
-    "loo": lambda problem, params, f, value, pathwise_z: leave_one_out_mean(f),
+    "none": lambda problem, params, f, value, z: 0.0,
+    "constant": lambda problem, params, f, value, z: value,
+    "optimal": lambda problem, params, f, value, z: problem.optimal_baseline(params, z),
+    "loo": lambda problem, params, f, value, z: leave_one_out_mean(f),
 }
 
 
