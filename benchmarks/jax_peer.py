@@ -116,7 +116,7 @@ def noise_floor(model, estimator, n_replicates, n_samples, options):
     spec = h.estimators.resolve(estimator)
     problem, buckets = model.problem(), model.buckets
     options = spec.checked_options(options, n_samples, model.latents, buckets, problem.dtype)
-    per_replicate = spec.values_per_replicate(buckets, model.latents, n_samples, options)
+    per_replicate, _ = spec.sizes(problem, model.latents, buckets, n_samples, options)
     extra = {name: options[name] for name in spec.noise_options}
 
     @tf.function(reduce_retracing=True)

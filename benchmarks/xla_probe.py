@@ -47,7 +47,8 @@ def gradients_table():
         n = 2 if options.get("baseline") == "loo" or estimator == "unordered_set" else 1
         spec = h.estimators.resolve(estimator)
         checked = spec.checked_options(options, n, 1, model.buckets)
-        whole = max(1, sampling.CHUNK_ELEMENTS // spec.values_per_replicate(5, 1, n, checked))
+        per_replicate, _ = spec.sizes(model.problem(), 1, 5, n, checked)
+        whole = max(1, sampling.CHUNK_ELEMENTS // per_replicate)
         R = 2 * whole + whole // 3
 
         def call(R=R, estimator=estimator, n=n, options=options):

@@ -6,6 +6,10 @@ at once (the same trick as sampling.gradient_samples) and applies Adam to each
 run. The exact objective of every run is recorded after every step. It works
 on the problem interface (helpers.problem.Problem): `optimise_problem` for any
 problem with an `exact` method, `optimise` for a helpers Model and f.
+
+One loop serves every estimator: it threads the estimator's state from step to
+step (estimators.ControlVariate: none, a moving-average baseline, or RELAX's
+learned control variate), and "exact" is the registered oracle.
 """
 
 import numbers
@@ -15,17 +19,13 @@ import numpy as np
 
 from . import checks
 from ._tf import tf
-from .estimators import resolve
+from .estimators import ESTIMATORS, MOVING_AVERAGE, resolve
 from .model import PARAM_NAMES, as_model, square
 from .problem import check_enumerable, join_tensors, split_tensors
 from .sampling import split_options
 from .tracing import trace_cache
 
 ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
-
-
-def _exact_surrogate(problem, params, noise, **options):
-    return problem.exact(params)
 
 
 def adam(params, grads, moments, step, learning_rate, names=None):
@@ -44,17 +44,6 @@ def adam(params, grads, moments, step, learning_rate, names=None):
         v_hat = second[name] / (1 - b2**t)
         new[name] = params[name] - learning_rate * m_hat / (tf.sqrt(v_hat) + ADAM_EPSILON)
     return new, (first, second)
-
-
-def _zero_moments(values):
-    """Adam's first and second moments, zero, for every tensor of `values`."""
-    return tuple({name: tf.zeros_like(value) for name, value in values.items()} for _ in range(2))
-
-
-def _runs_and_buckets(problem, params):
-    """(number of runs, K) of parameters that carry a leading run axis."""
-    shape = tf.shape(problem.logits(params))
-    return shape[0], shape[-1]
 
 
 def _checked_names(trainable, known=PARAM_NAMES):
@@ -88,105 +77,50 @@ def distribution_names(problem, params, trainable):
     return names or trainable
 
 
+def _tape_gradients(estimator, problem, params, noise, options, names):
+    """Each run's gradient: one tape over the surrogates, which are the step's values."""
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        values = estimator.surrogate(problem, params, noise, **options)
+        total = tf.reduce_sum(values)
+    return tape.gradient(total, params, unconnected_gradients="zero"), values, None
+
+
 @trace_cache
-def _traced_run(estimator, structure, static_options, moving_average, trainable, moment_names):
+def _traced_run(estimator, control, structure, static_options, trainable, names):
+    """Steps of Adam on theta, the control variate's state updated after each step."""
     static = dict(static_options)
-    surrogate = estimator.surrogate if estimator else _exact_surrogate
-
-    if estimator and estimator.variance_step:
-        return _traced_stateful_run(estimator, structure, static_options, trainable, moment_names)
+    gradients = control.gradients or _tape_gradients
 
     @tf.function(reduce_retracing=True)
-    def run(params, tensors, seed, steps, n_samples, learning_rate, dynamic, decay):
+    def run(params, tensors, seed, steps, n_samples, learning_rate, dynamic, state):
         problem = join_tensors(structure, tensors)
-        dtype = problem.dtype
-        n_runs, buckets = _runs_and_buckets(problem, params)
-        moments = _zero_moments(params)
-        average = tf.zeros([n_runs, 1], dtype=dtype)  # bias-corrected below, as in Adam
-        losses = tf.TensorArray(dtype, size=steps + 1)
+        shape = tf.shape(problem.logits(params))
+        n_runs, buckets = shape[0], shape[-1]
+        moments = tuple({name: tf.zeros_like(v) for name, v in params.items()} for _ in range(2))
+        losses = tf.TensorArray(problem.dtype, size=steps + 1)
         losses = losses.write(0, problem.exact(params))
-        for step in tf.range(steps):
-            noise = {}
-            if estimator:
-                step_seed = tf.random.experimental.stateless_fold_in(seed, step)
-                extra = {name: {**static, **dynamic}[name] for name in estimator.noise_options}
-                noise = estimator.noise(problem, step_seed, n_runs, n_samples, buckets, **extra)
-            options = dict(dynamic)
-            if moving_average:  # no baseline at step 0, then the corrected average
-                correction = 1 - decay ** tf.cast(step, dtype)
-                options["value"] = tf.math.divide_no_nan(average, correction)
-            with tf.GradientTape() as tape:
-                tape.watch(params)
-                values = surrogate(problem, params, noise, **static, **options)
-                total = tf.reduce_sum(values)
-            grads = tape.gradient(total, params, unconnected_gradients="zero")
-            if moving_average:  # update after use: the baseline never sees its own draw
-                average = decay * average + (1 - decay) * tf.stop_gradient(values)[:, None]
-            params, moments = adam(params, grads, moments, step, learning_rate, trainable)
-            losses = losses.write(step + 1, problem.exact(params))
-        return losses.stack()
-
-    return run
-
-
-def _traced_stateful_run(estimator, structure, static_options, trainable, moment_names):
-    """The joint loop of an estimator with a learned state (RELAX's phi).
-
-    Each run has its own state. Per step (estimator.variance_step, nested
-    tapes): each run's gradient estimate and m_r, the mean over its N draws of
-    |g|^2 of one draw over `moment_names` (the trainable distribution
-    parameters; an estimate of the variance of one draw plus |grad L|^2, which
-    does not depend on the state);
-    Adam on theta with the estimates, and Adam on each run's state descending
-    its m_r. Records the exact objective and m_r. (RELAX has no static options:
-    its tau and eta are part of the state.)
-    """
-
-    @tf.function(reduce_retracing=True)
-    def run(params, tensors, seed, steps, n_samples, learning_rate, dynamic, state_rate):
-        problem = join_tensors(structure, tensors)
-        dtype = problem.dtype
-        n_runs, buckets = _runs_and_buckets(problem, params)
-        options = dict(dynamic)
-        state = {
-            name: tf.broadcast_to(value, tf.concat([[n_runs], tf.shape(value)], 0))
-            for name, value in options.pop("state").items()
-        }
-        moments, state_moments = _zero_moments(params), _zero_moments(state)
-        losses = tf.TensorArray(dtype, size=steps + 1)
-        losses = losses.write(0, problem.exact(params))
-        squares = tf.TensorArray(dtype, size=steps)
+        values_seen = tf.TensorArray(problem.dtype, size=steps)
         for step in tf.range(steps):
             step_seed = tf.random.experimental.stateless_fold_in(seed, step)
-            noise = estimator.noise(problem, step_seed, n_runs, n_samples, buckets)
-            grads, square, state_grads = estimator.variance_step(
-                problem, params, noise, state, moment_names
+            extra = {name: {**static, **dynamic}[name] for name in estimator.noise_options}
+            noise = estimator.noise(problem, step_seed, n_runs, n_samples, buckets, **extra)
+            options = {**static, **dynamic, **control.value(state, step)}
+            grads, values, state_grads = gradients(
+                estimator, problem, params, noise, options, names
             )
-            squares = squares.write(step, square)
+            state = control.update(state, step, values, state_grads)
+            values_seen = values_seen.write(step, values)
             params, moments = adam(params, grads, moments, step, learning_rate, trainable)
-            state, state_moments = adam(
-                state, state_grads, state_moments, step, state_rate, tuple(state)
-            )
             losses = losses.write(step + 1, problem.exact(params))
-        return losses.stack(), squares.stack(), state
+        return losses.stack(), values_seen.stack(), state
 
     return run
 
 
-def optimise(
-    model,
-    estimator,
-    steps=200,
-    learning_rate=0.05,
-    n_samples=1,
-    n_runs=5,
-    seed=0,
-    f=square,
-    moving_average=None,
-    trainable=PARAM_NAMES,
-    state_learning_rate=None,
-    **options,
-):
+def optimise(model, estimator, steps=200, learning_rate=0.05, n_samples=1, n_runs=5, seed=0,
+             f=square, moving_average=None, trainable=PARAM_NAMES, state_learning_rate=None,
+             **options):  # fmt: skip
     """Adam from the model's theta, n_runs independent runs with their own noise.
 
     estimator: an estimator name or function, or "exact" for the exact gradient.
@@ -206,54 +140,26 @@ def optimise(
     with a learned state also "second_moment": array (steps, n_runs), each
     step's mean over its draws of |g|^2 of one draw over those distribution
     parameters (an estimate of one draw's variance plus |grad L|^2), and
-    "state": dict name -> (n_runs, ...), the learned states. The model's parameters are not changed.
+    "state": dict name -> (n_runs, ...), the learned states. The model's
+    parameters are not changed.
     """
     model = as_model(model)
-    f = checks.objective(f, model.dtype)
+    problem = model.problem(checks.objective(f, model.dtype))
+    settings = (steps, learning_rate, n_samples, n_runs, seed, moving_average, trainable)
     return optimise_problem(
-        model.problem(f),
-        model.values(),
-        estimator,
-        steps,
-        learning_rate,
-        n_samples,
-        n_runs,
-        seed,
-        moving_average,
-        trainable,
-        state_learning_rate,
-        **options,
+        problem, model.values(), estimator, *settings, state_learning_rate, **options
     )
 
 
-def optimise_problem(
-    problem,
-    params,
-    estimator,
-    steps=200,
-    learning_rate=0.05,
-    n_samples=1,
-    n_runs=5,
-    seed=0,
-    moving_average=None,
-    trainable=None,
-    state_learning_rate=None,
-    **options,
-):
-    """optimise for any problem with an `exact` method, from `params`.
-
-    params: dict name -> tensor, the starting point of every run; trainable
-    defaults to all of them.
-    """
-    exact = isinstance(estimator, str) and estimator == "exact"
-    spec = None if exact else resolve(estimator)
-    steps = checks.integer(steps, "steps", 1)
-    n_samples = checks.integer(n_samples, "n_samples", 1)
-    n_runs = checks.integer(n_runs, "n_runs", 1)
-    learning_rate = checks.positive_finite(learning_rate, "learning_rate", problem.dtype)
-    if moving_average is not None:
-        if spec is None or spec.name != "score_function":
-            raise ValueError("moving_average is a baseline for estimator 'score_function' only")
+def _control(spec, options, moving_average, state_learning_rate, dtype):
+    """The control variate whose state the loop threads, its settings, and the options."""
+    if moving_average is None:
+        control, settings = spec.control, {}
+    else:
+        averaged = [name for name, known in ESTIMATORS.items() if "value" in known.options]
+        if "value" not in spec.options:
+            names = ", ".join(repr(name) for name in averaged)
+            raise ValueError(f"moving_average is a baseline for estimator {names} only")
         if not isinstance(moving_average, numbers.Real) or not 0 < moving_average < 1:
             raise ValueError(f"moving_average must be a decay in (0, 1), got {moving_average!r}")
         if options.get("baseline", "constant") != "constant":
@@ -262,19 +168,36 @@ def optimise_problem(
             raise ValueError(
                 "moving_average supplies the baseline's value at every step; do not pass value"
             )
+        control, settings = MOVING_AVERAGE, {"decay": moving_average}
         options = {**options, "baseline": "constant"}
-    stateful = spec is not None and spec.variance_step is not None
     if state_learning_rate is not None:
-        if not stateful:
+        if control.gradients is None:
             raise ValueError(
                 "state_learning_rate is for an estimator with a learned state ('relax'), "
-                f"not {estimator!r}"
+                f"not {spec.name!r}"
             )
         state_learning_rate = checks.positive_finite(
-            state_learning_rate, "state_learning_rate", problem.dtype
+            state_learning_rate, "state_learning_rate", dtype
         )
-    if exact and options:
-        raise ValueError(f"the exact gradient takes no options, got {sorted(options)}")
+    return control, settings, state_learning_rate, options
+
+
+def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, n_samples=1,
+                     n_runs=5, seed=0, moving_average=None, trainable=None,
+                     state_learning_rate=None, **options):  # fmt: skip
+    """optimise for any problem with an `exact` method, from `params`.
+
+    params: dict name -> tensor, the starting point of every run; trainable
+    defaults to all of them.
+    """
+    spec = resolve(estimator)
+    steps = checks.integer(steps, "steps", 1)
+    n_samples = checks.integer(n_samples, "n_samples", 1)
+    n_runs = checks.integer(n_runs, "n_runs", 1)
+    learning_rate = checks.positive_finite(learning_rate, "learning_rate", problem.dtype)
+    control, settings, state_rate, options = _control(
+        spec, options, moving_average, state_learning_rate, problem.dtype
+    )
     if not hasattr(problem, "exact"):
         raise ValueError(
             f"optimise records the exact objective after every step, so the problem needs "
@@ -282,41 +205,24 @@ def optimise_problem(
         )
     latents, buckets = problem.latents, int(problem.logits(params).shape[-1])
     check_enumerable(latents, buckets, "optimise (it records the exact objective)")
-    if spec:
-        options = spec.checked_options(options, n_samples, latents, buckets, problem.dtype)
-    if moving_average is not None:
-        del options["value"]  # supplied by the loop at every step
+    options = spec.checked_options(options, n_samples, latents, buckets, problem.dtype)
     trainable = _checked_names(tuple(params) if trainable is None else trainable, tuple(params))
     static, dynamic = split_options(options, problem.dtype)
-    structure, tensors = split_tensors(problem)
-    moment_names = distribution_names(problem, params, trainable) if stateful else None
-    run = _traced_run(spec, structure, static, moving_average is not None, trainable, moment_names)
+    names = distribution_names(problem, params, trainable)
     params = {
         name: tf.broadcast_to(value, [n_runs, *value.shape]) for name, value in params.items()
     }
-    args = (
-        params,
-        tensors,
-        checks.seed(seed),
-        tf.constant(steps),
-        tf.constant(n_samples),
-        tf.constant(learning_rate, problem.dtype),
-        dynamic,
-        tf.constant(moving_average or 0.0, problem.dtype),
-    )
-    if stateful:  # the last argument is the state's learning rate instead of a decay
-        rate = learning_rate if state_learning_rate is None else state_learning_rate
-        args = (*args[:-1], tf.constant(rate, problem.dtype))
+    settings["rate"] = learning_rate if state_rate is None else state_rate
+    state = control.init(problem, params, {**options, **settings})
+    run = _traced_run(spec, control, split_tensors(problem)[0], static, trainable, names)
+    args = (params, split_tensors(problem)[1], checks.seed(seed), tf.constant(steps))
+    args += (tf.constant(n_samples), tf.constant(learning_rate, problem.dtype), dynamic, state)
     run.get_concrete_function(*args)  # trace first: "seconds" times the runs alone
     start = time.perf_counter()
-    out = run(*args)
-    losses = (out[0] if stateful else out).numpy()
+    losses, values, state = run(*args)
     seconds = time.perf_counter() - start
-    _check_finite(losses)
-    if not stateful:
-        return {"loss": losses, "seconds": seconds}
-    state = {name: value.numpy() for name, value in out[2].items()}
-    return {"loss": losses, "seconds": seconds, "second_moment": out[1].numpy(), "state": state}
+    _check_finite(losses.numpy())
+    return {"loss": losses.numpy(), "seconds": seconds, **control.report(state, values)}
 
 
 def _check_finite(losses):

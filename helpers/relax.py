@@ -1,195 +1,22 @@
-"""RELAX (Grathwohl et al. 2018): REBAR with a learned control variate c_phi.
+"""RELAX's variance gradient, for notebook 06 (the estimator is in estimators/control_variates.py).
 
-For one categorical, z = log p + G, s = argmax z, z~ ~ z | s:
-    grad = grad g(s) + [g(s) - c_phi(z~)] grad log p_s + grad c_phi(z) - grad c_phi(z~),
-unbiased for every phi. Here
-    c_phi(z) = eta g_tau(softmax(z / tau)) + r_rho(softmax(z / tau)),
-g_tau the objective at the relaxed sample (the same eps as the hard evaluation,
-as in REBAR) and r_rho a one-hidden-layer tanh network of the relaxed sample.
-phi = (eta, log tau, rho) is the estimator's *state*: a dict of tensors, given
-to the surrogate as the option `state` and learned by descending the variance.
-
-Since E[grad] does not depend on phi, the variance's gradient with respect to
-phi is that of E|grad|^2; each replicate's |grad|^2 is a single-sample estimate
-of it (Grathwohl et al.); with N draws, the mean of the N draws' |grad|^2 (a
-less noisy estimate than |mean grad|^2, whose cross terms add noise and no
-signal). `variance_step` computes the estimates and that gradient with nested
-tapes: the surrogate keeps the path from phi to the estimate, writing
-(g - c)(log q - sg[log q]) where REBAR has sg[g - c](log q - sg[log q]) (the
-same value and theta-gradient).
+`relax_gradients` gives, beside RELAX's per-replicate gradients, the gradient
+of their variance with respect to the control variate's parameters phi, which
+`optimise` descends to learn phi beside theta.
 """
 
 import numpy as np
 
 from . import checks
 from ._tf import tf
-from .estimators import (
-    ESTIMATORS,
-    Estimator,
-    rebar_draws,
-    register,
-    uniform_twice,
-    with_sample_axis,
-)
+from .estimators import ESTIMATORS
+from .estimators.control_variates import relax, relax_state, uniform_twice, variance_step
 from .model import as_model, square
 from .problem import join_tensors, split_tensors
 from .sampling import check_size, split_options
 from .tracing import trace_cache
 
-STATE_NAMES = ("eta", "log_tau", "W1", "b1", "w2")
-HIDDEN = 8  # tanh units of r_rho: small next to the model, enough to shape c_phi
-
-
-def relax_state(buckets, tau=1.0, eta=1.0, hidden=HIDDEN, scale=0.0, seed=0):
-    """An initial RELAX state phi as a dict name -> np.ndarray (float64).
-
-    eta (), log_tau (), and r_rho(y) = w2 . tanh(y W1 + b1) with W1 (K, hidden)
-    drawn as 0.1 N(0, 1), b1 = 0 and w2 = scale N(0, 1): scale = 0 (the
-    default) makes r_rho = 0, so RELAX starts as REBAR(tau, eta).
-    """
-    buckets = checks.integer(buckets, "buckets", 2)
-    hidden = checks.integer(hidden, "hidden", 1)
-    tau = checks.positive_finite(tau, "tau")
-    rng = np.random.default_rng(checks.integer(seed, "seed", 0))
-    return {
-        "eta": np.array(checks.real(eta, "eta")),
-        "log_tau": np.array(np.log(tau)),
-        "W1": 0.1 * rng.standard_normal((buckets, hidden)),
-        "b1": np.zeros(hidden),
-        "w2": checks.real(scale, "scale") * rng.standard_normal(hidden),
-    }
-
-
-def _aligned(state, name, draw_axes):
-    """state[name], shared or with a leading replicate axis, to broadcast against draws.
-
-    A shared state (eta of rank 0) broadcasts as it is; a per-replicate one
-    (eta of shape (R,)) gets `draw_axes` new axes after the replicate axis.
-    """
-    value = state[name]
-    if state["eta"].shape.rank == 0:
-        return value
-    shape = tf.shape(value)
-    return tf.reshape(value, tf.concat([shape[:1], [1] * draw_axes, shape[1:]], 0))
-
-
-def learned_control(problem, params, state, z, eps):
-    """c_phi(z) for z (R, N, 1, K) and eps (R, N): (R, N)."""
-    tau = tf.exp(_aligned(state, "log_tau", 3))
-    y = tf.nn.softmax(z / tau, axis=-1)  # (R, N, 1, K)
-    w1 = _aligned(state, "W1", 2)  # (K, H) or (R, 1, 1, K, H)
-    hidden = tf.tanh(tf.reduce_sum(y[..., None] * w1, axis=-2) + _aligned(state, "b1", 2))
-    r = tf.reduce_sum(hidden * _aligned(state, "w2", 2), axis=-1)[..., 0]  # (R, N)
-    return _aligned(state, "eta", 1) * problem.objective(params, y, eps) + r
-
-
-def relax(problem, params, noise, state):
-    """RELAX's surrogate, R scalars; its phi-path is kept for the variance gradient."""
-    state = {name: tf.convert_to_tensor(value, problem.dtype) for name, value in state.items()}
-    params = with_sample_axis(params)
-    z, z_tilde, eps, f_hard, log_q = rebar_draws(problem, params, noise)
-    c, c_tilde = (learned_control(problem, params, state, x, eps) for x in (z, z_tilde))
-    # No stop_gradient around (f_hard - c_tilde): phi reaches the estimate through it.
-    surrogate = f_hard + (f_hard - c_tilde) * (log_q - tf.stop_gradient(log_q)) + c - c_tilde
-    return tf.reduce_mean(surrogate, axis=1)
-
-
-def _check_relax_options(options, n_samples, latents, buckets, dtype=None):
-    """Options -> {"state": dict of arrays}: the given state, or one made from tau and eta."""
-    state, tau, eta = options["state"], options["tau"], options["eta"]
-    if state is None:
-        tau = checks.positive_finite(1.0 if tau is None else tau, "tau", dtype)
-        eta = checks.real(1.0 if eta is None else eta, "eta", dtype)
-        return {"state": relax_state(buckets, tau=tau, eta=eta)}
-    if tau is not None or eta is not None:
-        raise ValueError("a RELAX state carries its own eta and log_tau: pass state or tau/eta")
-    return {"state": checked_state(state, buckets)}
-
-
-def checked_state(state, buckets):
-    """state as a dict of float64 arrays with RELAX's names and shapes, or a ValueError."""
-    if not isinstance(state, dict) or set(state) != set(STATE_NAMES):
-        got = sorted(state) if isinstance(state, dict) else type(state).__name__
-        raise ValueError(f"a RELAX state is a dict with keys {', '.join(STATE_NAMES)}; got {got}")
-    state = {name: np.asarray(state[name], dtype=np.float64) for name in STATE_NAMES}
-    hidden = state["b1"].shape[-1] if state["b1"].ndim == 1 else -1
-    expected = {"eta": (), "log_tau": (), "W1": (buckets, hidden), "b1": (hidden,), "w2": (hidden,)}
-    for name, shape in expected.items():
-        if state[name].shape != shape:
-            raise ValueError(
-                f"RELAX state {name!r} must have shape {shape} for K = {buckets} and "
-                f"{hidden} hidden units, got {state[name].shape}"
-            )
-        if not np.all(np.isfinite(state[name])):
-            raise ValueError(f"RELAX state {name!r} must be finite")
-    return state
-
-
-def second_moments(grads, names):
-    """|grad_r|^2 over the parameters `names`, one per replicate: (R,)."""
-    return tf.add_n(
-        [
-            tf.reduce_sum(tf.reshape(tf.square(grads[name]), [tf.shape(grads[name])[0], -1]), -1)
-            for name in names
-        ]
-    )
-
-
-def _per_draw(value, draws):
-    """(R, N, ...) -> (R N, 1, ...): each of a replicate's N draws as a replicate of its own."""
-    shape = tf.shape(value)
-    return tf.reshape(value, tf.concat([[shape[0] * draws, 1], shape[2:]], 0))
-
-
-def variance_step(problem, params, noise, state, names):
-    """(per-replicate RELAX gradients, mean |g|^2 of one draw, its gradient in the state).
-
-    params carry a leading replicate axis R and noise has N draws per
-    replicate. Each draw's own estimate g_rn is computed (the draws as R N
-    replicates of one sample); replicate r's gradient is their mean, as in
-    gradient_samples, and m_r = mean_n |g_rn|^2 over the parameters `names` is
-    an N-draw estimate of E|g|^2 for one draw, whose gradient in phi is that of
-    the variance (E g does not depend on phi). Returns (gradients (R, ...),
-    m (R,), d sum_r m_r / d state): a shared state (eta of rank 0) gets the
-    gradient of the sum, a per-replicate one (eta (R,)) each its own m_r's.
-    """
-    draws = tf.shape(noise["u"])[1]
-    copies = {name: tf.repeat(value, draws, axis=0) for name, value in params.items()}
-    noise = {name: _per_draw(value, draws) for name, value in noise.items()}
-    with tf.GradientTape() as outer:
-        outer.watch(state)
-        flat_state = state
-        if state["eta"].shape.rank != 0:
-            flat_state = {name: tf.repeat(value, draws, axis=0) for name, value in state.items()}
-        with tf.GradientTape() as inner:
-            inner.watch(copies)
-            total = tf.reduce_sum(relax(problem, copies, noise, flat_state))
-        per_draw = inner.gradient(total, copies, unconnected_gradients="zero")
-        squares = tf.reshape(second_moments(per_draw, names), [-1, draws])  # (R, N)
-        moments = tf.reduce_mean(squares, axis=1)
-        summed = tf.reduce_sum(moments)
-    grads = {  # each replicate's mean over its draws, with the static shape of params
-        name: tf.ensure_shape(
-            tf.reduce_mean(tf.reshape(value, tf.concat([[-1, draws], tf.shape(value)[1:]], 0)), 1),
-            params[name].shape,
-        )
-        for name, value in per_draw.items()
-    }
-    return grads, moments, outer.gradient(summed, state, unconnected_gradients="zero")
-
-
-register(
-    Estimator(
-        name="relax",
-        surrogate=relax,
-        noise=uniform_twice,
-        evaluations=lambda buckets, n_samples, latents=1, **_: 3 * n_samples,
-        options={"tau": None, "eta": None, "state": None},
-        check=_check_relax_options,
-        max_latents=1,
-        variance_step=variance_step,
-    )
-)
+__all__ = ["relax", "relax_gradients", "relax_state"]
 
 
 @trace_cache

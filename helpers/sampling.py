@@ -195,7 +195,7 @@ def _size(problem, params):
 def _problem_noise(problem, params, estimator, n_replicates, n_samples, seed, options):
     latents, buckets = _size(problem, params)
     options = estimator.checked_options(options, n_samples, latents, buckets, problem.dtype)
-    per_replicate = estimator.values_per_replicate(buckets, latents, n_samples, options)
+    per_replicate, _ = estimator.sizes(problem, latents, buckets, n_samples, options)
     check_size(n_replicates * per_replicate, per_replicate, problem.dtype, "noise values")
     extra = {name: options[name] for name in estimator.noise_options}
     parts = [
@@ -247,10 +247,9 @@ def problem_gradient_samples(
     static, dynamic = split_options(options, problem.dtype)
     structure, tensors = split_tensors(problem)
     samples = tf.constant(n_samples)
-    per_replicate = estimator.values_per_replicate(buckets, latents, n_samples, options)
+    per_replicate, working = estimator.sizes(problem, latents, buckets, n_samples, options)
     coordinates = sum(int(np.prod(value.shape)) for value in params.values())
     check_size(n_replicates * coordinates, per_replicate, problem.dtype)
-    working = estimator.working_values(problem, buckets, latents, n_samples, options)
     seed = checks.seed(seed)
     out, start = {}, 0
     # Where the working set is smaller than the noise, passes group several chunks

@@ -3,7 +3,7 @@ default (the seed above all: notebooks and readers rely on seed 0 being the defa
 
 import helpers as h
 from helpers import vae
-from helpers.relax import HIDDEN
+from helpers.estimators.control_variates import HIDDEN
 
 import numpy as np
 import pytest

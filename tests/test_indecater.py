@@ -1,5 +1,6 @@
 """IndeCateR: one latent at a time enumerated, the others sampled."""
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -214,15 +215,15 @@ def test_it_takes_the_problems_fast_path_when_there_is_one(monkeypatch):
     assert calls  # traced through the fast path, not the n K changed one-hots
 
 
-def test_grouping_chunks_into_passes_changes_no_number(monkeypatch):
+def test_grouping_chunks_into_passes_changes_no_number():
     # With the model's fast path, IndeCateR's passes hold several noise chunks at once;
     # each chunk keeps its own seed, so the estimates equal those of one chunk per pass.
     model = h.make_model(latents=4)  # chunks of 655 replicates, about 20 per pass
     grouped = h.gradient_samples(model, "indecater", 3_000, seed=4)
-    estimator = type(h.ESTIMATORS["indecater"])
-    monkeypatch.setattr(
-        estimator, "working_values", lambda self, p, *size: self.values_per_replicate(*size)
+    indecater = h.ESTIMATORS["indecater"]
+    noise_sized = dataclasses.replace(
+        indecater, sizes=lambda *size: (indecater.sizes(*size)[0],) * 2
     )
-    one_chunk_per_pass = h.gradient_samples(model, "indecater", 3_000, seed=4)
+    one_chunk_per_pass = h.gradient_samples(model, noise_sized, 3_000, seed=4)
     for name in grouped:
         np.testing.assert_allclose(grouped[name], one_chunk_per_pass[name], rtol=1e-12, atol=1e-15)

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import helpers as h
+from helpers.estimators.control_variates import HIDDEN, STATE_NAMES, checked_state, learned_control
 from helpers.optimise import distribution_names
-from helpers.relax import HIDDEN, STATE_NAMES, checked_state, learned_control
 
 import numpy as np
 import pytest

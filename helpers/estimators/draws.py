@@ -1,0 +1,90 @@
+"""The draws every family shares: uniforms, Gumbel noise, Gumbel-max and its relaxation.
+
+Notebook 03 writes them out by hand. Every uniform is drawn by `uniform`,
+strictly inside (0, 1), so that -log(-log u) is finite; the draws are
+stateless, from a seed, so the same seed gives the same numbers eager or traced.
+"""
+
+import numpy as np
+
+from .._tf import tf
+
+
+def uniform(seed, shape, dtype):
+    """Uniforms strictly inside (0, 1): at least the smallest normal float (the one floor),
+    and the upper end of stateless_uniform's [min, max) is already excluded."""
+    tiny = np.finfo(dtype.as_numpy_dtype).tiny
+    return tf.random.stateless_uniform(shape, seed=seed, minval=tiny, maxval=1, dtype=dtype)
+
+
+def uniform_per_category(problem, seed, n_replicates, n_samples, buckets):
+    """u of shape (R, N, n, K), strictly inside (0, 1), and the problem's noise eps (R, N)."""
+    seeds = tf.random.experimental.stateless_split(seed, num=2)
+    shape = tf.stack([n_replicates, n_samples, problem.latents, buckets])
+    return {"u": uniform(seeds[0], shape, problem.dtype), "eps": problem.noise(seeds[1], shape[:2])}
+
+
+def with_uniforms(shape_of, problem, seed, n_replicates, n_samples, buckets):
+    """uniform_per_category's u and eps (the same numbers for the same seed), and v: fresh
+    uniforms of shape shape_of(u), from the seed folded with 2."""
+    noise = uniform_per_category(problem, seed, n_replicates, n_samples, buckets)
+    extra = tf.random.experimental.stateless_fold_in(seed, 2)
+    noise["v"] = uniform(extra, shape_of(noise["u"]), problem.dtype)
+    return noise
+
+
+def no_noise(problem, seed, n_replicates, n_samples, buckets):
+    """Nothing to draw: for an oracle."""
+    return {}
+
+
+def with_sample_axis(params):
+    """Parameters of shape (R, ...) as (R, 1, ...), to broadcast against (R, N, ...) draws."""
+    return {name: tf.expand_dims(value, 1) for name, value in params.items()}
+
+
+def gumbel(u):
+    """Standard Gumbel noise from uniforms strictly inside (0, 1)."""
+    return -tf.math.log(-tf.math.log(u))
+
+
+def gumbel_max(logits, u):
+    """Exact draws of s as one-hots: onehot(argmax(logits + G)), G Gumbel from u (..., K)."""
+    return tf.one_hot(tf.argmax(logits + gumbel(u), axis=-1), tf.shape(u)[-1], dtype=u.dtype)
+
+
+def relaxed_one_hot(logits, u, tau, straight_through=False):
+    """softmax((log p + G) / tau): a point on the simplex, one-hot as tau -> 0.
+
+    tf.nn.softmax subtracts the maximum before exponentiating, so a tiny tau
+    (large logits / tau) gives no overflow in float32 or float64. With
+    straight_through, the forward value is the exact one-hot of the argmax and
+    the gradient is the relaxed sample's. Any leading axes, one relaxed
+    categorical per row of the last axis (so (..., n, K) relaxes n latents).
+    """
+    soft = tf.nn.softmax((tf.nn.log_softmax(logits, axis=-1) + gumbel(u)) / tau, axis=-1)
+    if not straight_through:
+        return soft
+    hard = tf.one_hot(tf.argmax(soft, axis=-1), tf.shape(soft)[-1], dtype=soft.dtype)
+    return hard + (soft - tf.stop_gradient(soft))
+
+
+def gumbel_top_k(log_p, u, k):
+    """k distinct categories, without replacement: the k largest log p + G, as indices (..., k)."""
+    return tf.math.top_k(log_p + gumbel(u), k=k).indices
+
+
+def conditional_gumbel(log_p, b, v):
+    """z~ ~ (log p + G) given argmax = b, from fresh uniforms v, in log space.
+
+    log_p normalised (logsumexp 0), b one-hot, v (..., K) strictly inside (0, 1).
+    The maximum is a standard Gumbel: z~_b = -log E_b with E = -log v; every other
+    coordinate is Gumbel(log p_i) truncated below it: z~_i = -log(E_i / p_i + E_b),
+    computed as -logaddexp(log E_i - log p_i, log E_b) (Tucker et al. 2017).
+    """
+    log_e = -gumbel(v)  # log(-log v)
+    log_e_b = tf.reduce_sum(b * log_e, axis=-1, keepdims=True)
+    others = -tf.math.reduce_logsumexp(
+        tf.stack([log_e - log_p, tf.broadcast_to(log_e_b, tf.shape(log_e))], axis=-1), axis=-1
+    )
+    return tf.where(b > 0, -log_e_b, others)

@@ -1,0 +1,80 @@
+"""Estimators that relax the categorical draw to a point on the simplex.
+
+Gumbel-softmax and its straight-through variant (notebook 03), and Gumbel-Rao
+(notebook 06, Paulus et al. 2021), which averages straight-through's gradient
+over Gumbels drawn given s.
+"""
+
+from .. import checks
+from .._tf import tf
+from . import Estimator, per_sample, register
+from .draws import (
+    conditional_gumbel,
+    gumbel_max,
+    relaxed_one_hot,
+    uniform_per_category,
+    with_sample_axis,
+    with_uniforms,
+)
+
+
+def gumbel_softmax(problem, params, noise, tau, straight_through):
+    """Relax each s_i to y_i = softmax((log p_i + G_i) / tau) and feed y to the objective.
+
+    Unbiased for the gradient of the relaxed objective E g(y, eps), a biased
+    estimate of the true gradient; the bias vanishes as tau -> 0.
+    """
+    params = with_sample_axis(params)
+    y = relaxed_one_hot(problem.logits(params), noise["u"], tau, straight_through)  # (R, N, n, K)
+    return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)
+
+
+def _check_gumbel_options(options, n_samples, latents, buckets, dtype=None):
+    flag = checks.flag(options["straight_through"], "straight_through")
+    tau = checks.positive_finite(options["tau"], "tau", dtype)
+    return {**options, "tau": tau, "straight_through": flag}
+
+
+register(Estimator("gumbel_softmax", gumbel_softmax, uniform_per_category, per_sample,
+                   options={"tau": 1.0, "straight_through": False},
+                   check=_check_gumbel_options))  # fmt: skip
+
+
+def gumbel_rao(problem, params, noise, tau, n_gumbel):
+    """Straight-through Gumbel with its gradient averaged over n_gumbel = M conditional
+    Gumbels given s (Paulus et al. 2021): forward one-hot(s), gradient through
+    mean_m softmax((log p + G~_m) / tau), G~_m = z~_m - log p held constant."""
+    params = with_sample_axis(params)
+    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, 1, K)
+    u = noise["u"]  # (R, N, 1, K)
+    s = gumbel_max(tf.stop_gradient(log_p), u)
+    z_tilde = conditional_gumbel(tf.stop_gradient(log_p)[:, :, None], s[:, :, None], noise["v"])
+    g_tilde = tf.stop_gradient(z_tilde - log_p[:, :, None])  # (R, N, M, 1, K)
+    soft = tf.reduce_mean(tf.nn.softmax((log_p[:, :, None] + g_tilde) / tau, axis=-1), axis=2)
+    y = s + soft - tf.stop_gradient(soft)
+    return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)
+
+
+def uniform_and_conditionals(problem, seed, n_replicates, n_samples, buckets, n_gumbel):
+    """uniform_per_category's u and eps, and v (R, N, M, 1, K) for M conditional Gumbels."""
+
+    def shape(u):
+        return tf.concat([tf.shape(u)[:2], [tf.cast(n_gumbel, tf.int32)], [1, buckets]], 0)
+
+    return with_uniforms(shape, problem, seed, n_replicates, n_samples, buckets)
+
+
+def _check_gumbel_rao_options(options, n_samples, latents, buckets, dtype=None):
+    tau = checks.positive_finite(options["tau"], "tau", dtype)
+    return {**options, "tau": tau, "n_gumbel": checks.integer(options["n_gumbel"], "n_gumbel", 1)}
+
+
+def _gumbel_rao_sizes(problem, latents, buckets, n_samples, options):
+    """u, v and the M conditional Gumbels: K (2 + M) values per sample."""
+    return (n_samples * buckets * (2 + options.get("n_gumbel", 1)),) * 2
+
+
+register(Estimator("gumbel_rao", gumbel_rao, uniform_and_conditionals, per_sample,
+                   options={"tau": 1.0, "n_gumbel": 1}, check=_check_gumbel_rao_options,
+                   max_latents=1, noise_options=("n_gumbel",),
+                   sizes=_gumbel_rao_sizes))  # fmt: skip

@@ -1,0 +1,295 @@
+"""The log-derivative trick and the estimators that reduce its variance.
+
+The score function with its baselines (notebook 04): none, a constant, the
+exact optimal constant (an oracle), the mean of the other draws
+(leave-one-out), and in optimise a moving average of past values. Then two
+from notebook 06 for one categorical latent: sum-and-sample (Liu et al. 2019),
+which enumerates the most probable categories and samples the rest, and the
+unordered set estimator (Kool et al. 2020), which draws k distinct categories.
+"""
+
+import itertools
+import math
+
+import numpy as np
+
+from .. import checks
+from .._tf import tf
+from ..problem import check_enumerable
+from . import ControlVariate, Estimator, per_sample, register
+from .draws import gumbel_max, gumbel_top_k, uniform_per_category, with_sample_axis
+
+
+def score_term(weight, log_q):
+    """Value 0, gradient weight * grad log q: the log-derivative trick, weight held constant."""
+    return tf.stop_gradient(weight) * (log_q - tf.stop_gradient(log_q))
+
+
+def leave_one_out_mean(values):
+    """For each of the N draws (axis 1), the mean of the other N - 1: (R, N, ...)."""
+    n = tf.cast(tf.shape(values)[1], values.dtype)
+    return (tf.reduce_sum(values, axis=1, keepdims=True) - values) / (n - 1)
+
+
+# A baseline b must not depend on the draw it multiplies, so E[b grad log q] = 0 and no
+# correction is needed. name -> b(problem, params, the draws' values f, value, pathwise_z)
+BASELINES = {
+    "none": lambda problem, params, f, value, z: 0.0,
+    "constant": lambda problem, params, f, value, z: value,
+    "optimal": lambda problem, params, f, value, z: problem.optimal_baseline(params, z),
+    "loo": lambda problem, params, f, value, z: leave_one_out_mean(f),
+}
+
+
+def score_function(problem, params, noise, baseline="none", value=None, pathwise_z=True):
+    """The log-derivative trick: grad E g = E[(g - b) grad log q] (+ the pathwise part).
+
+    s is drawn by Gumbel-max, log q(s) = sum_i log p_i(s_i). pathwise_z=True
+    scores only s and reparameterises the continuous noise (z = mu_s + sigma_s
+    eps for the model); pathwise_z=False scores both, adding the log density of
+    the continuous sample (problem.scored_objective), with no gradient through
+    it. The baseline b is one of BASELINES.
+    """
+    params = with_sample_axis(params)
+    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
+    s = gumbel_max(tf.stop_gradient(log_p), noise["u"])  # (R, N, n, K)
+    log_q = tf.reduce_sum(tf.reduce_sum(s * log_p, axis=-1), axis=-1)  # (R, N)
+    if pathwise_z:
+        f_z = problem.objective(params, s, noise["eps"])
+    else:
+        f_z, log_density = problem.scored_objective(params, s, noise["eps"])
+        log_q += log_density
+    b = BASELINES[baseline](problem, params, f_z, value, pathwise_z)
+    # Value g; gradient: pathwise part of g + (g - b) grad log q.
+    return tf.reduce_mean(f_z + score_term(f_z - b, log_q), axis=1)
+
+
+def _check_loo(baseline, n_samples):
+    if baseline == "loo" and n_samples < 2:
+        raise ValueError(
+            f"baseline='loo' averages the other draws of a replicate, so it needs "
+            f"n_samples >= 2, got n_samples={n_samples}"
+        )
+
+
+def _check_score_options(options, n_samples, latents, buckets, dtype=None):
+    baseline, value = options["baseline"], options["value"]
+    if baseline not in BASELINES:
+        raise ValueError(f"unknown baseline {baseline!r}; allowed: {', '.join(BASELINES)}")
+    pathwise_z = checks.flag(options["pathwise_z"], "pathwise_z")
+    _check_loo(baseline, n_samples)
+    if baseline != "constant" and value is not None:
+        raise ValueError(f"value is used only with baseline='constant', not {baseline!r}")
+    if baseline == "constant":
+        value = checks.real(0.0 if value is None else value, "value", dtype)
+    if baseline == "optimal":
+        check_enumerable(latents, buckets, "baseline='optimal'")
+    return {**options, "value": value, "pathwise_z": pathwise_z}
+
+
+def optimal_baseline_at(problem, params, pathwise_z):
+    """problem.optimal_baseline for one parameter mapping without a replicate axis, as a float."""
+    if not hasattr(problem, "optimal_baseline"):
+        raise ValueError(
+            f"baseline='optimal' needs a problem with an optimal_baseline method; "
+            f"{type(problem).__name__} has none"
+        )
+    batched = with_sample_axis({name: tf.convert_to_tensor(v)[None] for name, v in params.items()})
+    return float(problem.optimal_baseline(batched, pathwise_z)[0, 0])
+
+
+def _prepare_score_options(problem, params, options):
+    """One shared theta: the optimal baseline is one number, used as a constant."""
+    if options["baseline"] != "optimal":
+        return options
+    value = optimal_baseline_at(problem, params, options["pathwise_z"])
+    return {**options, "baseline": "constant", "value": value}
+
+
+def _average_init(problem, params, options):
+    """No average yet (zero, bias-corrected as in Adam) for each run, and the decay."""
+    runs = tf.shape(problem.logits(params))[0]
+    decay = tf.constant(options["decay"], problem.dtype)
+    return {"average": tf.zeros([runs, 1], dtype=problem.dtype), "decay": decay}
+
+
+def _average_value(state, step):
+    """The bias-corrected average as the constant baseline; none at step 0."""
+    correction = 1 - state["decay"] ** tf.cast(step, state["decay"].dtype)
+    return {"value": tf.math.divide_no_nan(state["average"], correction)}
+
+
+def _average_update(state, step, values, state_gradient):
+    """The step's values join the average after use: the baseline never sees its own draw."""
+    decay = state["decay"]
+    average = decay * state["average"] + (1 - decay) * tf.stop_gradient(values)[:, None]
+    return {**state, "average": average}
+
+
+# optimise(..., moving_average=decay): a per-run exponential moving average of past
+# values as the constant baseline of an estimator with a baseline `value`.
+MOVING_AVERAGE = ControlVariate(init=_average_init, value=_average_value, update=_average_update)
+
+register(Estimator("score_function", score_function, uniform_per_category, per_sample,
+                   options={"baseline": "none", "value": None, "pathwise_z": True},
+                   check=_check_score_options, prepare=_prepare_score_options))  # fmt: skip
+
+
+def _one_latent_log_p(problem, params):
+    """log p of the one categorical latent, (R, 1, K), from params with a sample axis."""
+    return tf.nn.log_softmax(problem.logits(params), axis=-1)[..., 0, :]
+
+
+def _category_objective(problem, params, eps):
+    """g(c, eps_c) for every category c: (R, K), params (R, 1, ...), eps (R, K).
+
+    Computes all K values in one pass; an estimator that keeps only some of them
+    (the ones it counts as evaluations) multiplies the rest by zero.
+    """
+    buckets = tf.shape(eps)[-1]
+    one_hots = tf.eye(buckets, dtype=eps.dtype)[:, None, :]  # (K, 1, K): s for each category
+    return problem.objective(params, one_hots, eps)
+
+
+def noise_with_categories(problem, seed, n_replicates, n_samples, buckets):
+    """uniform_per_category's u and eps (the same numbers for the same seed), and
+    eps_category (R, K): one more normal per category, for the categories an
+    estimator enumerates or draws without replacement."""
+    noise = uniform_per_category(problem, seed, n_replicates, n_samples, buckets)
+    extra = tf.random.experimental.stateless_fold_in(seed, 1)
+    noise["eps_category"] = problem.noise(extra, tf.stack([n_replicates, buckets]))
+    return noise
+
+
+def sum_and_sample(problem, params, noise, top, baseline):
+    """Rao-Blackwellised score function (Liu et al. 2019): enumerate the `top` most
+    probable categories T, sample the rest from p restricted to the complement C.
+
+    grad L = sum_{c in T} grad(p_c m_c) + grad(w E_{q_C}[g]), w = sum_{c in C} p_c,
+    q_C = p / w on C. The sampled term's estimator is the hybrid score function of
+    q_C, plus grad w times g; with no baseline that is w [grad g + g grad log p_s],
+    the hybrid score function weighted by w. A LOO baseline b multiplies
+    grad log q_C(s) = grad log p_s - grad log w (zero mean under q_C).
+    """
+    params = with_sample_axis(params)
+    log_p = _one_latent_log_p(problem, params)  # (R, 1, K)
+    p = tf.exp(log_p)
+    rank = tf.argsort(tf.argsort(-tf.stop_gradient(p), axis=-1), axis=-1)  # 0 = most probable
+    in_top = rank < tf.cast(top, rank.dtype)
+    zeros = tf.zeros_like(p)
+    enumerated = tf.where(in_top, p, zeros)  # p_c on T, 0 elsewhere: (R, 1, K)
+    values = _category_objective(problem, params, noise["eps_category"])  # (R, K)
+    exact_part = tf.reduce_sum(enumerated[:, 0] * values, axis=-1)
+    w = tf.reduce_sum(tf.where(in_top, zeros, p), axis=-1)  # complement's mass (R, 1)
+    # Draws from q_C by Gumbel-max on the complement (any category when C is empty, w = 0).
+    masked = tf.where(in_top, tf.constant(-np.inf, p.dtype), log_p)
+    s = gumbel_max(tf.stop_gradient(masked)[:, :, None, :], noise["u"])  # (R, N, 1, K)
+    f_z = problem.objective(params, s, noise["eps"])  # (R, N)
+    safe_w = tf.where(w > 0, w, tf.ones_like(w))
+    log_q = tf.reduce_sum(s[..., 0, :] * log_p, axis=-1) - tf.math.log(safe_w)  # (R, N)
+    b = leave_one_out_mean(f_z) if baseline == "loo" else 0.0
+    sampled = w[:, 0] * tf.reduce_mean(f_z + score_term(f_z - b, log_q), axis=1)
+    return exact_part + sampled
+
+
+def _check_sum_and_sample_options(options, n_samples, latents, buckets, dtype=None):
+    top = checks.integer(options["top"], "top", 0)
+    if top > buckets:
+        raise ValueError(f"top must be between 0 and K = {buckets}, got top={top}")
+    if options["baseline"] not in ("none", "loo"):
+        raise ValueError(
+            f"sum_and_sample's baseline must be 'none' or 'loo', got {options['baseline']!r}"
+        )
+    _check_loo(options["baseline"], n_samples)
+    return {**options, "top": top}
+
+
+def _sum_and_sample_evaluations(buckets, n_samples, top=0, **_):
+    """top enumerated + n_samples drawn; at top = K nothing is left to draw."""
+    return buckets if top >= buckets else top + n_samples
+
+
+register(Estimator("sum_and_sample", sum_and_sample, noise_with_categories,
+                   _sum_and_sample_evaluations, options={"top": 1, "baseline": "none"},
+                   check=_check_sum_and_sample_options, max_latents=1))  # fmt: skip
+
+
+def set_weights(log_p, members, orderings):
+    """Weights of the unordered set estimator (Kool et al. 2020) for sets S = members.
+
+    log_p (R, K), members (R, k) indices, orderings (k!, k) all permutations of 0..k-1.
+    With t(o) = prod_i p_{o_i} / (1 - sum_{j<i} p_{o_j}) the probability of drawing S
+    in the order o: p(S) = sum_o t(o), A_s = sum_{o: o_1 = s} t(o),
+    B_{s s'} = sum_{o: o_1 = s, o_2 = s'} t(o). Returns
+      weight (R, k):     p(s) R(S, s) = A_s / p(S)
+      leave (R, k, k):   p(s') R^{D\\s}(S, s') = B_{s s'} (1 - p_s) / A_s for s' != s,
+                         p_s on the diagonal (the baseline of s, Kool et al. eq. 17).
+    """
+    k = len(orderings[0])
+    p_set = tf.exp(tf.gather(log_p, members, batch_dims=1))  # (R, k)
+    order = tf.constant(orderings, dtype=tf.int32)  # (O, k)
+    p_ordered = tf.gather(p_set, order, axis=-1)  # (R, O, k)
+    before = tf.math.cumsum(p_ordered, axis=-1, exclusive=True)
+    log_t = tf.reduce_sum(tf.math.log(p_ordered) - tf.math.log1p(-before), axis=-1)  # (R, O)
+    t = tf.exp(log_t)
+    first = tf.one_hot(order[:, 0], k, dtype=t.dtype)  # (O, k)
+    a = tf.linalg.matvec(first, t, transpose_a=True)  # (R, k)
+    if k > 1:
+        pair = first[:, :, None] * tf.one_hot(order[:, 1], k, dtype=t.dtype)[:, None, :]
+        b = tf.einsum("ro,ost->rst", t, pair)  # (R, k, k)
+    else:
+        b = tf.zeros_like(a)[..., None]
+    p_of_set = tf.reduce_sum(t, axis=-1, keepdims=True)
+    leave = b * ((1 - p_set) / a)[..., None] + tf.linalg.diag(p_set)
+    return a / p_of_set, leave
+
+
+def unordered_set(problem, params, noise, orderings):
+    """The unordered set estimator with its built-in baseline (Kool et al. 2020).
+
+    S: k distinct categories by Gumbel-top-k. Score part
+    sum_{s in S} p(s) R(S, s) (g_s - b_s) grad log p_s, with b_s = sum_{s' in S}
+    p(s') R^{D\\s}(S, s') g_{s'}; pathwise part sum_{s in S} p(s) R(S, s) grad g_s
+    (the same weights, held constant). k = len(orderings[0]) = n_samples.
+    """
+    params = with_sample_axis(params)
+    log_p = _one_latent_log_p(problem, params)[:, 0]  # (R, K)
+    k = len(orderings[0])
+    members = gumbel_top_k(tf.stop_gradient(log_p), noise["u"][:, 0, 0], k)  # (R, k)
+    values = tf.gather(
+        _category_objective(problem, params, noise["eps_category"]), members, batch_dims=1
+    )
+    weight, leave = (
+        tf.stop_gradient(v) for v in set_weights(tf.stop_gradient(log_p), members, orderings)
+    )
+    b = tf.linalg.matvec(leave, values)  # (R, k): b_s
+    log_q = tf.gather(log_p, members, batch_dims=1)
+    return tf.reduce_sum(weight * (values + score_term(values - b, log_q)), axis=-1)
+
+
+# k! orderings per replicate: 8! = 40,320 keeps one replicate's work near a millisecond.
+MAX_SET_SIZE = 8
+
+
+def _check_unordered_set_options(options, n_samples, latents, buckets, dtype=None):
+    if not 2 <= n_samples <= buckets:
+        raise ValueError(
+            f"unordered_set draws n_samples = k distinct categories, so it needs "
+            f"2 <= k <= K = {buckets}, got n_samples={n_samples}"
+        )
+    if n_samples > MAX_SET_SIZE:
+        raise ValueError(
+            f"unordered_set sums over the k! orderings of a set, so it allows "
+            f"k <= {MAX_SET_SIZE}, got n_samples={n_samples}"
+        )
+    return {**options, "orderings": tuple(itertools.permutations(range(n_samples)))}
+
+
+def _unordered_set_sizes(problem, latents, buckets, n_samples, options):
+    """The k! orderings of each set are the working set, not the noise: chunk by them."""
+    return (n_samples * (buckets + 2 * math.factorial(n_samples)),) * 2
+
+
+register(Estimator("unordered_set", unordered_set, noise_with_categories, per_sample,
+                   check=_check_unordered_set_options, max_latents=1,
+                   sizes=_unordered_set_sizes))  # fmt: skip
