@@ -71,8 +71,14 @@ def _set_probability_first_three(model):
 
 
 def _kl_first_image(weights, x, latents):
-    """KL(q(s | x) || uniform) of the first image, from the encoder's logits."""
-    return float(kl_to_uniform(encode(weights, tf.constant(x[:1], tf.float32), latents))[0])
+    """KL(q(s | x) || uniform) of the first image, from the encoder's logits.
+
+    Computed in the dtype of the encoder's first weights (float32 as the notebook makes
+    them, or float64), with the images and the other weights cast to it.
+    """
+    dtype = tf.convert_to_tensor(weights["enc_w1"]).dtype
+    weights = {name: tf.cast(value, dtype) for name, value in weights.items()}
+    return float(kl_to_uniform(encode(weights, tf.cast(x[:1], dtype), latents))[0])
 
 
 EXERCISES = {

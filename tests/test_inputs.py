@@ -456,3 +456,25 @@ def test_checking_an_answer_warns_about_nothing(capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a deprecation in NumPy would show in a student's cell
         assert _verdicts(capsys, "06.1", [0.5], model=model) == ["not yet"]
+
+
+def _numpy_kl_first_image(weights, x, latents):
+    """KL(q(s | x[0]) || uniform) from the encoder, in NumPy float64."""
+    w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+    hidden = np.tanh(np.asarray(x[0], dtype=np.float64) @ w["enc_w1"] + w["enc_b1"])
+    logits = (hidden @ w["enc_w2"] + w["enc_b2"]).reshape(latents, -1)
+    log_q = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return float(np.sum(np.exp(log_q) * log_q) + latents * np.log(logits.shape[1]))
+
+
+@pytest.mark.parametrize("images", [np.float32, np.float64, tf.float64])
+def test_exercise_08_1_judges_float64_weights(capsys, images):
+    arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
+    weights = h.vae.init_weights(arch, seed=2, dtype=tf.float64)
+    x = np.array([[1, 0, 1, 1], [0, 1, 0, 0]])
+    x = tf.constant(x, images) if isinstance(images, tf.DType) else x.astype(images)
+    kl = _numpy_kl_first_image(weights, np.asarray(x), 2)
+    context = dict(weights=weights, x=x, latents=2)
+    assert _verdicts(capsys, "08.1", [kl, 2 * kl], **context) == ["correct", "not yet"]
+    numpy_weights = {k: v.numpy() for k, v in weights.items()}  # float64 NumPy arrays
+    assert _verdicts(capsys, "08.1", [kl], **{**context, "weights": numpy_weights}) == ["correct"]
