@@ -6,6 +6,7 @@ discrete VAE's decoder, say) needs no change to any estimator.
 """
 
 import dataclasses
+import math
 from typing import Protocol
 
 from ._tf import tf
@@ -78,16 +79,24 @@ MAX_CONFIGURATIONS = 2**20
 
 
 def check_enumerable(latents, buckets, what):
-    """A ValueError when K**n joint configurations are too many to enumerate."""
-    count = buckets**latents
-    if count > MAX_CONFIGURATIONS:
-        raise ValueError(
-            f"{what} enumerates all K**n = {buckets}**{latents} = {count:,} joint "
-            f"configurations, more than the limit of 2**20 = {MAX_CONFIGURATIONS:,} "
-            "(at the limit the exact gradient takes seconds on a laptop CPU, and time "
-            "grows linearly beyond); use fewer latents or categories, or a sampling "
-            "estimator (score_function, gumbel_softmax)"
-        )
+    """A ValueError when K**n joint configurations are too many to enumerate.
+
+    K**n is computed only when it is below 2**64: a larger one is refused unseen,
+    and its size is given by its power of ten (2**20000 has too many digits to print).
+    """
+    if buckets > 1 and latents * math.log2(buckets) >= 64:
+        count = f"about 10**{latents * math.log10(buckets):.0f}"
+    elif buckets**latents > MAX_CONFIGURATIONS:
+        count = f"{buckets**latents:,}"
+    else:
+        return
+    raise ValueError(
+        f"{what} enumerates all K**n = {buckets}**{latents} = {count} joint "
+        f"configurations, more than the limit of 2**20 = {MAX_CONFIGURATIONS:,} "
+        "(at the limit the exact gradient takes seconds on a laptop CPU, and time "
+        "grows linearly beyond); use fewer latents or categories, or a sampling "
+        "estimator (score_function, gumbel_softmax)"
+    )
 
 
 def configurations(latents, buckets, start=0, size=None):

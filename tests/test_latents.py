@@ -572,3 +572,27 @@ def test_the_several_latent_optimal_baseline_matches_a_brute_force_minimum():
     f = (mu + sigma * noise["eps"][:, 0]) ** 2
     norm = np.sum((one_hot - np.exp(log_p)) ** 2, axis=(1, 2))
     assert exact_b == pytest.approx(np.mean(f * norm) / np.mean(norm), rel=0.02)
+
+
+def test_a_count_too_large_to_print_is_refused_with_its_size():
+    # 2**20000 has 6,021 digits, more than Python converts to a string by default.
+    model = h.make_model(dim=1, buckets=2, latents=20000)
+    with pytest.raises(
+        ValueError,
+        match=r"^the exact loss enumerates all K\*\*n = 2\*\*20000 = about 10\*\*6021 joint "
+        r"configurations, more than the limit of 2\*\*20",
+    ):
+        h.exact_gradient(model)
+
+
+@pytest.mark.parametrize(
+    "latents, buckets, count",
+    [(63, 2, "9,223,372,036,854,775,808"), (64, 2, "about 10**19"), (1, 2**20 + 1, "1,048,577")],
+)
+def test_counts_below_2_to_the_64_are_printed_in_full_and_larger_ones_by_size(
+    latents, buckets, count
+):
+    message = f"^x enumerates all K\\*\\*n = {buckets}\\*\\*{latents} = {re.escape(count)} joint "
+    with pytest.raises(ValueError, match=message):
+        h.problem.check_enumerable(latents, buckets, "x")
+    h.problem.check_enumerable(1, 2**20, "x")  # the limit itself
