@@ -478,3 +478,17 @@ def test_exercise_08_1_judges_float64_weights(capsys, images):
     assert _verdicts(capsys, "08.1", [kl, 2 * kl], **context) == ["correct", "not yet"]
     numpy_weights = {k: v.numpy() for k, v in weights.items()}  # float64 NumPy arrays
     assert _verdicts(capsys, "08.1", [kl], **{**context, "weights": numpy_weights}) == ["correct"]
+
+
+def test_make_model_takes_numpy_and_tensor_integers_as_the_python_ints():
+    model = h.make_model(np.int64(3), np.int32(4), seed=np.uint8(5), latents=np.int64(2))
+    same = h.make_model(3, 4, seed=5, latents=2)
+    assert repr(model) == repr(same) == "Model(dim=3, buckets=4, latents=2, dtype=float64)"
+    for name in h.model.PARAM_NAMES:
+        np.testing.assert_array_equal(model.params[name].numpy(), same.params[name].numpy())
+    np.testing.assert_array_equal(model.x.numpy(), same.x.numpy())
+    assert type(model.latents) is int
+    np.testing.assert_array_equal(
+        h.exact_gradient(model)["logits"], h.exact_gradient(same)["logits"]
+    )
+    assert repr(h.make_model(tf.constant(3), 4, latents=tf.constant(2))) == repr(same)
