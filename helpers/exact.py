@@ -20,98 +20,27 @@ Differentiating this enumerated value with autodiff gives the exact gradient.
 import functools
 import warnings
 
-import numpy as np
-from numpy.polynomial.hermite_e import hermegauss
-
 from . import checks
 from ._tf import tf
-from .model import as_model, conditionals_all, probs, square
-from .problem import check_enumerable, configurations, joint_probs
+from .model import as_model
+from .model_math import (
+    CHUNK_VALUES,  # noqa: F401  (notebook 07 prints h.exact.CHUNK_VALUES)
+    GAUSS_HERMITE_NODES,
+    loss_from,
+    square,
+    value_and_gradient_from,
+)
+from .problem import check_enumerable
 from .tracing import trace_cache
 
-GAUSS_HERMITE_NODES = 64
 CHECK_NODES = 96
 # Relative disagreement between the two rules above which a warning is raised:
 # far above rounding error in each dtype, far below any error a reader would see.
 QUADRATURE_TOLERANCE = {"float64": 1e-8, "float32": 1e-4}
-# Values (configurations x quadrature nodes) per chunk of the enumeration for n > 1.
-CHUNK_VALUES = 2**16
 
 
 class QuadratureWarning(UserWarning):
     """Gauss-Hermite quadrature may be inaccurate for this f and these parameters."""
-
-
-@functools.cache
-def gauss_hermite(n=GAUSS_HERMITE_NODES):
-    """Nodes and weights with sum_i w_i g(x_i) ~= E g(eps), eps ~ N(0, 1)."""
-    nodes, weights = hermegauss(n)
-    return nodes, weights / np.sqrt(2 * np.pi)
-
-
-def expected_f(mu, sigma, f=square, nodes=GAUSS_HERMITE_NODES):
-    """E_eps f(mu + sigma eps), elementwise over mu and sigma."""
-    if f is square:
-        return tf.square(mu) + tf.square(sigma)
-    nodes, weights = gauss_hermite(nodes)
-    nodes = tf.constant(nodes, dtype=mu.dtype)
-    weights = tf.constant(weights, dtype=mu.dtype)
-    values = f(mu[..., None] + sigma[..., None] * nodes)
-    return tf.reduce_sum(weights * values, axis=-1)
-
-
-def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1):
-    """The exact objective for a parameter mapping (leading batch axes allowed)."""
-    if latents == 1:
-        mu, sigma = conditionals_all(params, x)
-        return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f, nodes), axis=-1)
-    count, size = _chunking(params, f, nodes, latents)
-
-    def body(start, total):
-        return start + size, total + _chunk_loss(params, x, f, nodes, latents, start, size)
-
-    zero = tf.zeros_like(params["B"])  # B has exactly the leading batch axes
-    return tf.while_loop(lambda start, _: start < count, body, [tf.constant(0, tf.int64), zero])[1]
-
-
-def _chunking(params, f, nodes, latents):
-    """K**n and the configurations per chunk (a tensor, int64)."""
-    count = tf.cast(tf.shape(params["logits"])[-1], tf.int64) ** latents
-    return count, tf.constant(max(1, CHUNK_VALUES // (1 if f is square else nodes)), tf.int64)
-
-
-def _chunk_loss(params, x, f, nodes, latents, start, size):
-    """The terms of the sum over configurations start, ..., start + size - 1 (clipped at K**n)."""
-    buckets = tf.shape(params["logits"])[-1]
-    size = tf.minimum(size, tf.cast(buckets, tf.int64) ** latents - start)
-    index = configurations(latents, buckets, start, size)
-    mu, sigma = conditionals_all(params, x, latents, index)
-    return tf.reduce_sum(
-        joint_probs(params["logits"], latents, index) * expected_f(mu, sigma, f, nodes), axis=-1
-    )
-
-
-def value_and_gradient_from(params, x, f=square, latents=1):
-    """The exact loss and its gradient, accumulated over chunks of configurations."""
-    if latents == 1:
-        with tf.GradientTape() as tape:
-            tape.watch(params)
-            value = loss_from(params, x, f)
-        return value, tape.gradient(value, params)
-    count, size = _chunking(params, f, GAUSS_HERMITE_NODES, latents)
-
-    def body(start, total, grads):
-        with tf.GradientTape() as tape:
-            tape.watch(params)
-            value = _chunk_loss(params, x, f, GAUSS_HERMITE_NODES, latents, start, size)
-        chunk_grads = tape.gradient(value, params)
-        grads = {name: grads[name] + chunk_grads[name] for name in grads}
-        return start + size, total + value, grads
-
-    zeros = {name: tf.zeros_like(value) for name, value in params.items()}
-    start = [tf.constant(0, tf.int64), tf.zeros_like(params["B"]), zeros]
-    _, value, grads = tf.while_loop(lambda start, *_: start < count, body, start)
-    return value, grads
 
 
 def _checked(model, f):

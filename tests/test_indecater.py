@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 import helpers as h
-from helpers.exact import gauss_hermite
+from helpers.model_math import gauss_hermite
 
 import numpy as np
 import pytest
