@@ -189,29 +189,24 @@ class Call:
         return self.working < self.per_replicate
 
 
-def checked_options(estimator, problem, params, n_samples, options):
-    """(the estimator's checked options, K), K read from the problem's logits at params."""
-    buckets = int(problem.logits(params).shape[-1])
-    options = estimator.checked_options(options, n_samples, problem.latents, buckets, problem.dtype)
-    return options, buckets
-
-
-def sizes(estimator, problem, buckets, n_samples, options):
-    """(noise values per replicate, working values per replicate): the estimator's sizes."""
-    latents = problem.latents
+def checked_sizes(estimator, problem, params, n_samples, options, prepare=False):
+    """(the options, checked and, if asked, prepared; K; noise values per replicate;
+    working values per replicate): the one place the estimator's sizes are read."""
+    latents, buckets = problem.latents, int(problem.logits(params).shape[-1])
+    options = estimator.checked_options(options, n_samples, latents, buckets, problem.dtype)
+    if prepare and estimator.prepare:
+        options = estimator.prepare(problem, params, options)
     per_replicate = estimator.values_per_replicate(buckets, latents, n_samples, options)
     working = estimator.working_values(problem, buckets, latents, n_samples, options)
-    return per_replicate, working
+    return options, buckets, per_replicate, working
 
 
 def checked_call(problem, params, estimator, n_replicates, n_samples, seed, options):
     """The Call, after checking the options and that the output fits in memory."""
-    options, buckets = checked_options(estimator, problem, params, n_samples, options)
-    if estimator.prepare:
-        options = estimator.prepare(problem, params, options)
+    checked = checked_sizes(estimator, problem, params, n_samples, options, prepare=True)
+    options, _, per_replicate, working = checked
     static, dynamic = split_options(options, problem.dtype)
     structure, tensors = split_tensors(problem)
-    per_replicate, working = sizes(estimator, problem, buckets, n_samples, options)
     coordinates = sum(int(np.prod(value.shape)) for value in params.values())
     check_size(n_replicates * coordinates, per_replicate, problem.dtype)
     seed = checks.seed(seed)
@@ -251,17 +246,13 @@ def problem_gradient_samples(
     call = checked_call(problem, params, estimator, n_replicates, n_samples, seed, options)
     traced = _traced(estimator, call.structure, call.static, grouped=call.grouped)
     samples = tf.constant(n_samples)
-    parts = (  # a grouped pass folds its chunks' seeds itself
-        traced(
-            params,
-            call.tensors,
-            call.seed if call.grouped else chunk_seed(call.seed, first),
-            *map(tf.constant, (first, count, size)),
-            samples,
-            call.dynamic,
-        )
-        for first, count, size in passes(n_replicates, call.per_replicate, call.working)
-    )
+
+    def gradients(first, count, size):  # one pass; a grouped pass folds its chunks' seeds
+        seed = call.seed if call.grouped else chunk_seed(call.seed, first)
+        sizes = map(tf.constant, (first, count, size))
+        return traced(params, call.tensors, seed, *sizes, samples, call.dynamic)
+
+    parts = (gradients(*p) for p in passes(n_replicates, call.per_replicate, call.working))
     return filled(parts, params, n_replicates, problem.dtype)
 
 
@@ -280,8 +271,8 @@ def noise_for(model, estimator, n_replicates, n_samples=1, seed=0, **options):
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
     problem = model.problem()
-    options, buckets = checked_options(estimator, problem, model.params, n_samples, options)
-    per_replicate, _ = sizes(estimator, problem, buckets, n_samples, options)
+    checked = checked_sizes(estimator, problem, model.params, n_samples, options)
+    options, buckets, per_replicate, _ = checked
     check_size(n_replicates * per_replicate, per_replicate, problem.dtype, "noise values")
     parts = [
         chunk_noise(estimator, problem, seed, size, n_samples, buckets, options)

@@ -22,11 +22,9 @@ from .sampling import chunk_noise, per_replicate_gradients, split_options
 from .tracing import trace_cache
 from .vae_model import (  # noqa: F401  (the VAE's public names, as h.vae.X)
     HELD_OUT,
-    THRESHOLD,
     Architecture,
     DecoderProblem,
     _batched,
-    dense,
     encode,
     exact_scores,
     init_weights,
@@ -34,7 +32,6 @@ from .vae_model import (  # noqa: F401  (the VAE's public names, as h.vae.X)
     load_digits,
     log_likelihood,
     negative_elbo,
-    two_layers,
 )
 
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
