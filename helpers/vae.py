@@ -22,9 +22,11 @@ from .sampling import chunk_noise, per_replicate_gradients, split_options
 from .tracing import trace_cache
 from .vae_model import (  # noqa: F401  (the VAE's public names, as h.vae.X)
     HELD_OUT,
+    THRESHOLD,
     Architecture,
     DecoderProblem,
     _batched,
+    dense,
     encode,
     exact_scores,
     init_weights,
