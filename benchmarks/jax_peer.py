@@ -10,7 +10,7 @@ every R, and its output is made ready (block_until_ready) before the clock stops
 h.gradient_samples returns NumPy arrays, so its time includes copying them out.
 
 Next to both: h.gradient_samples again with its opt-in XLA compilation of whole
-chunks (helpers.sampling.XLA_WHOLE_CHUNKS, off by default), timed after a first
+chunks (benchmarks/xla_chunks.py; the helpers leave it out), timed after a first
 call has compiled them; and the helpers' noise floor, the time of drawing, alone,
 the noise that h.gradient_samples draws for the same call (each estimator's
 `noise`, chunk by chunk with the same seeds, in one traced function), which the
@@ -25,6 +25,7 @@ from helpers import checks, sampling
 
 import numpy as np
 import tensorflow as tf
+import xla_chunks
 
 TAU = 0.5
 PEERS = {  # label -> (h.gradient_samples estimator, options, samples per estimate)
@@ -134,11 +135,11 @@ def with_xla(run):
     """run, called with the helpers' XLA compilation of whole chunks switched on."""
 
     def compiled():
-        sampling.XLA_WHOLE_CHUNKS = True
+        xla_chunks.switch_on()
         try:
             return run()
         finally:
-            sampling.XLA_WHOLE_CHUNKS = False
+            xla_chunks.switch_on(False)
 
     return compiled
 

@@ -2,7 +2,7 @@
 
     python benchmarks/xla_probe.py [notebook ...]     (default: 02 and 04)
 
-helpers.sampling.XLA_WHOLE_CHUNKS = True compiles the gradient pass of every
+xla_chunks.switch_on() makes h.gradient_samples compile the gradient pass of every
 whole chunk with XLA (tf.function(jit_compile=True)); the noise is still drawn
 by TensorFlow's usual kernels, outside XLA, so a seed gives the same draws
 (XLA's own random-number kernels give different ones). Prints:
@@ -28,9 +28,13 @@ import jax_peer
 import nbformat
 import numpy as np
 import tensorflow as tf
+import xla_chunks
 from run import ROOT, VARIANTS, execute
 
-SWITCH_ON = "import helpers.sampling\nhelpers.sampling.XLA_WHOLE_CHUNKS = True"
+SWITCH_ON = (
+    f"import sys\nsys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
+    "import xla_chunks\nxla_chunks.switch_on()"
+)
 NOTEBOOKS = ["02_exact_gradient.ipynb", "04_log_trick.ipynb"]
 VIEWS = {"Identity", "Reshape", "ExpandDims", "Squeeze", "StopGradient", "Snapshot"}
 
@@ -55,11 +59,11 @@ def gradients_table():
             return h.gradient_samples(model, estimator, R, n, seed=1, **options)
 
         default_s, default = seconds(call)
-        sampling.XLA_WHOLE_CHUNKS = True
+        xla_chunks.switch_on()
         try:
             compiled_s, compiled = seconds(call)
         finally:
-            sampling.XLA_WHOLE_CHUNKS = False
+            xla_chunks.switch_on(False)
         difference = max(float(np.abs(compiled[k] - default[k]).max()) for k in default)
         print(
             f"{label:<36} R = {R:>7,}: max |diff| {difference:.1e}; first call "
@@ -77,8 +81,12 @@ def bytes_written(model, estimator, options, n, R=1000):
         options = spec.prepare(problem, model.values(), options)
     static, dynamic = sampling.split_options(options, problem.dtype)
     noise = spec.noise(problem, h.checks.seed(0), R, n, model.buckets)
+
+    def surrogates(copies, noise):
+        return spec.surrogate(problem, copies, noise, **dict(static), **dynamic)
+
     run = tf.function(
-        lambda p, e: sampling._gradient_pass(spec, problem, p, e, R, dict(static), dynamic)
+        lambda p, e: sampling.per_replicate_gradients(lambda c: surrogates(c, e), p, R)
     )
     graph = run.get_concrete_function(model.values(), noise).graph
     written = sum(

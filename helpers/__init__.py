@@ -14,14 +14,9 @@ from .estimators import (
     sum_and_sample,
     unordered_set,
 )
-from .exact import (
-    GAUSS_HERMITE_NODES,
-    QuadratureWarning,
-    exact_gradient,
-    exact_loss,
-    expected_f,
-)
-from .model import PARAM_NAMES, Model, make_model, sample, square
+from .exact import QuadratureWarning, exact_gradient, exact_loss
+from .model import PARAM_NAMES, Model, make_model, sample
+from .model_math import GAUSS_HERMITE_NODES, expected_f, square
 from .model_problem import ModelProblem
 from .optimise import optimise, optimise_problem
 from .problem import MAX_CONFIGURATIONS

@@ -2,9 +2,9 @@
 
 The sum over s is enumerated: K categories for one latent, all K**n joint
 configurations for n latents, processed CHUNK_VALUES values at a time so memory
-stays bounded (the gradient is accumulated chunk by chunk; one latent is summed
-in one pass while it fits in a chunk), and refused with a ValueError beyond
-problem.MAX_CONFIGURATIONS. The Gaussian expectation is closed form for
+stays bounded (the gradient is accumulated chunk by chunk; one latent is summed in
+one pass while it fits in ONE_LATENT_CHUNK_VALUES), and refused with a
+ValueError beyond problem.MAX_CONFIGURATIONS. The Gaussian expectation is closed form for
 f = square (mu**2 + sigma**2) and Gauss-Hermite quadrature otherwise, with
 GAUSS_HERMITE_NODES nodes. An n-node rule integrates polynomials of degree up
 to 2n - 1 exactly, so 64 nodes are exact for any polynomial f of degree <= 127;
@@ -21,13 +21,18 @@ Differentiating this enumerated value with autodiff gives the exact gradient.
 import functools
 import warnings
 
-import numpy as np
-from numpy.polynomial.hermite_e import hermegauss
-
 from . import checks
 from ._tf import tf
-from .model import as_model, conditionals_all, probs, square
-from .problem import check_enumerable, configurations, gather_configurations
+from .model import as_model
+from .model_math import (
+    CHUNK_VALUES,  # noqa: F401  (notebook 07 prints h.exact.CHUNK_VALUES)
+    GAUSS_HERMITE_NODES,
+    chunked,
+    loss_from,
+    square,
+    value_and_gradient_from,
+)
+from .problem import check_enumerable
 from .tracing import trace_cache
 
 __all__ = [
@@ -36,105 +41,16 @@ __all__ = [
     "QuadratureWarning",
     "exact_gradient",
     "exact_loss",
-    "expected_f",
 ]
 
-GAUSS_HERMITE_NODES = 64
 CHECK_NODES = 96
 # Relative disagreement between the two rules above which a warning is raised:
 # far above rounding error in each dtype, far below any error a reader would see.
 QUADRATURE_TOLERANCE = {"float64": 1e-8, "float32": 1e-4}
-# Values (configurations x quadrature nodes) per chunk of the enumeration; one latent
-# is summed in one pass up to a larger chunk (its gradient is dense over K, so every
-# chunk adds K values: few large chunks are fastest).
-CHUNK_VALUES = 2**16
-ONE_LATENT_CHUNK_VALUES = 2**20
 
 
 class QuadratureWarning(UserWarning):
     """Gauss-Hermite quadrature may be inaccurate for this f and these parameters."""
-
-
-@functools.cache
-def gauss_hermite(n=GAUSS_HERMITE_NODES):
-    """Nodes and weights with sum_i w_i g(x_i) ~= E g(eps), eps ~ N(0, 1)."""
-    nodes, weights = hermegauss(n)
-    return nodes, weights / np.sqrt(2 * np.pi)
-
-
-def expected_f(mu, sigma, f=square, nodes=GAUSS_HERMITE_NODES):
-    """E_eps f(mu + sigma eps), elementwise over mu and sigma."""
-    if f is square:
-        return tf.square(mu) + tf.square(sigma)
-    nodes, weights = gauss_hermite(nodes)
-    nodes = tf.constant(nodes, dtype=mu.dtype)
-    weights = tf.constant(weights, dtype=mu.dtype)
-    values = f(mu[..., None] + sigma[..., None] * nodes)
-    return tf.reduce_sum(weights * values, axis=-1)
-
-
-def chunked(latents, buckets, f, nodes=GAUSS_HERMITE_NODES):
-    """Whether the enumeration runs in chunks: always for n > 1; for one latent only
-    when its K categories hold more than ONE_LATENT_CHUNK_VALUES values."""
-    return latents > 1 or buckets * (1 if f is square else nodes) > ONE_LATENT_CHUNK_VALUES
-
-
-def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chunks=None):
-    """The exact objective for a parameter mapping (leading batch axes allowed).
-
-    in_chunks: sum the configurations in chunks (default: for n > 1 only).
-    """
-    if not (latents > 1 if in_chunks is None else in_chunks):
-        mu, sigma = conditionals_all(params, x)
-        return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f, nodes), axis=-1)
-    count, size = _chunking(params, f, nodes, latents)
-
-    def body(start, total):
-        return start + size, total + _chunk_loss(params, x, f, nodes, latents, start, size)
-
-    zero = tf.zeros_like(params["B"])  # B has exactly the leading batch axes
-    return tf.while_loop(lambda start, _: start < count, body, [tf.constant(0, tf.int64), zero])[1]
-
-
-def _chunking(params, f, nodes, latents):
-    """K**n and the configurations per chunk (a tensor, int64)."""
-    count = tf.cast(tf.shape(params["logits"])[-1], tf.int64) ** latents
-    values = CHUNK_VALUES if latents > 1 else ONE_LATENT_CHUNK_VALUES
-    return count, tf.constant(max(1, values // (1 if f is square else nodes)), tf.int64)
-
-
-def _chunk_loss(params, x, f, nodes, latents, start, size):
-    """The terms of the sum over configurations start, ..., start + size - 1 (clipped at K**n)."""
-    buckets = tf.shape(params["logits"])[-1]
-    size = tf.minimum(size, tf.cast(buckets, tf.int64) ** latents - start)
-    index = configurations(latents, buckets, start, size)
-    mu, sigma = conditionals_all(params, x, latents, index)
-    logits = params["logits"] if latents > 1 else params["logits"][..., None, :]
-    p = tf.exp(gather_configurations(tf.nn.log_softmax(logits, axis=-1), index))
-    return tf.reduce_sum(p * expected_f(mu, sigma, f, nodes), axis=-1)
-
-
-def value_and_gradient_from(params, x, f=square, latents=1, in_chunks=None):
-    """The exact loss and its gradient, accumulated over chunks of configurations."""
-    if not (latents > 1 if in_chunks is None else in_chunks):
-        with tf.GradientTape() as tape:
-            tape.watch(params)
-            value = loss_from(params, x, f)
-        return value, tape.gradient(value, params)
-    count, size = _chunking(params, f, GAUSS_HERMITE_NODES, latents)
-
-    def body(start, total, grads):
-        with tf.GradientTape() as tape:
-            tape.watch(params)
-            value = _chunk_loss(params, x, f, GAUSS_HERMITE_NODES, latents, start, size)
-        chunk_grads = tape.gradient(value, params)
-        grads = {name: grads[name] + chunk_grads[name] for name in grads}
-        return start + size, total + value, grads
-
-    zeros = {name: tf.zeros_like(value) for name, value in params.items()}
-    start = [tf.constant(0, tf.int64), tf.zeros_like(params["B"]), zeros]
-    _, value, grads = tf.while_loop(lambda start, *_: start < count, body, start)
-    return value, grads
 
 
 def _checked(model, f):
@@ -176,9 +92,8 @@ def _traced_value_and_gradient(f, latents, in_chunks):
 @trace_cache
 def _traced_loss(f, nodes, latents):
     # In chunks: the loop over chunks runs as one graph instead of step by step.
-    return tf.function(
-        functools.partial(loss_from, f=f, nodes=nodes, latents=latents, in_chunks=True)
-    )
+    loss = functools.partial(loss_from, f=f, nodes=nodes, latents=latents, in_chunks=True)
+    return tf.function(loss)
 
 
 def _loss(params, x, f, nodes, latents):

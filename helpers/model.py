@@ -19,7 +19,13 @@ import numpy as np
 
 from . import checks
 from ._tf import tf
-from .problem import configurations, gather_configurations
+from .model_math import (
+    conditionals,
+    conditionals_all,  # noqa: F401  (notebooks 02 and 07 call h.model.conditionals_all)
+    probs,
+    square,
+)
+from .model_problem import ModelProblem
 from .tracing import traceable
 
 __all__ = [
@@ -34,85 +40,6 @@ __all__ = [
 ]
 
 PARAM_NAMES = ("logits", "A", "B", "C", "D")  # theta's parts, the keys of model.params, in order
-
-
-def square(z):
-    """The original notebook's objective f(z) = z**2."""
-    return tf.square(z)
-
-
-def probs(params):
-    """p(s) for every s: shape (..., K), or (..., n, K) for n latents."""
-    return tf.nn.softmax(params["logits"], axis=-1)
-
-
-def _context_terms(params, x):
-    """x . A[:dim] + B and x . C[:dim] + D, the parts shared by every s."""
-    dim = tf.shape(x)[-1]  # dynamic: traced functions may see any dim
-    mu_shared = tf.reduce_sum(params["A"][..., :dim] * x, axis=-1) + params["B"]
-    log_sigma_shared = tf.reduce_sum(params["C"][..., :dim] * x, axis=-1) + params["D"]
-    return mu_shared, log_sigma_shared
-
-
-def _per_latent(weights, dim, latents):
-    """The one-hot part of A or C, weights[..., dim:], as (..., n, K)."""
-    tail = weights[..., dim:]
-    shape = tf.shape(tail)
-    return tf.reshape(tail, tf.concat([shape[:-1], [latents, shape[-1] // latents]], 0))
-
-
-def conditionals(params, x, one_hot, latents=1):
-    """(mu, sigma) of z given a one-hot or relaxed s: (..., K) for n = 1, else (..., n, K)."""
-    dim = tf.shape(x)[-1]
-    mu_shared, log_sigma_shared = _context_terms(params, x)
-    if latents == 1:
-        mu_pre = mu_shared + tf.reduce_sum(one_hot * params["A"][..., dim:], axis=-1)
-        log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * params["C"][..., dim:], axis=-1)
-        return tf.sigmoid(mu_pre), tf.exp(log_sigma)
-    a, c = (_per_latent(params[name], dim, latents) for name in "AC")
-    mu_pre = mu_shared + tf.reduce_sum(one_hot * a, axis=[-2, -1])
-    log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * c, axis=[-2, -1])
-    return tf.sigmoid(mu_pre), tf.exp(log_sigma)
-
-
-def conditionals_all(params, x, latents=1, index=None):
-    """(mu_s, sigma_s) for every joint configuration s at once: each (..., K**n).
-
-    The same as `conditionals` on the one-hot of every configuration, without
-    materialising them: for n = 1 it adds A[dim:] to the shared part (no K x K
-    product); for n > 1 it gathers each configuration's n entries of A and C.
-    index (C, n), from `problem.configurations`, picks a subset of configurations.
-    """
-    dim = tf.shape(x)[-1]
-    mu_shared, log_sigma_shared = _context_terms(params, x)
-    if latents == 1 and index is None:
-        mu = tf.sigmoid(mu_shared[..., None] + params["A"][..., dim:])
-        sigma = tf.exp(log_sigma_shared[..., None] + params["C"][..., dim:])
-        return mu, sigma
-    if index is None:
-        index = configurations(latents, tf.shape(params["logits"])[-1])
-    a, c = (gather_configurations(_per_latent(params[n], dim, latents), index) for n in "AC")
-    return tf.sigmoid(mu_shared[..., None] + a), tf.exp(log_sigma_shared[..., None] + c)
-
-
-def conditionals_one_changed(params, x, one_hot, latents):
-    """(mu, sigma) of every s' that differs from s in latent i alone, set to k: each (..., n, K).
-
-    The same as `conditionals` on the n K one-hots that `one_hot` (..., n, K) gives when
-    latent i is set to category k, without materialising them (n K copies of n K values
-    each): latent i's entry of A moves from a_i(s_i) to a_ik, the others' entries stay.
-    """
-    dim = tf.shape(x)[-1]
-    mu_shared, log_sigma_shared = _context_terms(params, x)
-
-    def pre_activation(shared, weights):
-        per_latent = _per_latent(weights, dim, latents)  # (..., n, K)
-        own = tf.reduce_sum(one_hot * per_latent, axis=-1, keepdims=True)  # a_i(s_i)
-        others = tf.reduce_sum(own, axis=-2, keepdims=True) - own  # sum over j != i
-        return shared[..., None, None] + others + per_latent
-
-    mu_pre = pre_activation(mu_shared, params["A"])
-    return tf.sigmoid(mu_pre), tf.exp(pre_activation(log_sigma_shared, params["C"]))
 
 
 class Model:
@@ -187,8 +114,6 @@ class Model:
 
     def problem(self, f=square):
         """This model with objective f as a problem (helpers.problem.Problem)."""
-        from .model_problem import ModelProblem  # model_problem builds on this module
-
         return ModelProblem(f=traceable(f), latents=self.latents, x=self.x)
 
     def __repr__(self):

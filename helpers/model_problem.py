@@ -12,8 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tf import tf
-from .exact import gauss_hermite, loss_from
-from .model import conditionals, conditionals_all, conditionals_one_changed, probs
+from .model_math import (
+    conditionals,
+    conditionals_all,
+    conditionals_one_changed,
+    gauss_hermite,
+    loss_from,
+    probs,
+)
 from .problem import configurations, gather_configurations, joint_probs
 
 BASELINE_NODES = 16

@@ -41,19 +41,6 @@ def randomize(model, seed, scale=1.0):
     return model
 
 
-def record_calls(monkeypatch, owner, name):
-    """Replace owner.name by a wrapper that records each call's (args, kwargs) and then
-    makes it: a test sees which path a call took. Returns the list of calls."""
-    calls, real = [], getattr(owner, name)
-
-    def recorded(*args, **kwargs):
-        calls.append((args, kwargs))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, recorded)
-    return calls
-
-
 @pytest.fixture
 def model():
     return h.make_model(dim=3, buckets=4, seed=11)

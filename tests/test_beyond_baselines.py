@@ -12,7 +12,7 @@ import math
 
 import helpers as h
 from helpers.estimators import conditional_gumbel, set_weights
-from helpers.exact import gauss_hermite
+from helpers.model_math import gauss_hermite
 
 import numpy as np
 import pytest

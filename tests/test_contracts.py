@@ -14,7 +14,6 @@ import helpers as h
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import record_calls
 
 
 def constant(z):
@@ -153,7 +152,7 @@ def test_chunks_cover_the_replicates_in_order(small_chunks):
 @pytest.mark.parametrize("name", ["score_function", "gumbel_softmax", "indecater", "rebar"])
 def test_no_replicate_of_a_later_chunk_repeats_one_of_an_earlier(small_chunks, name):
     model = h.make_model(dim=2, buckets=4, seed=3)
-    per_replicate, _ = h.ESTIMATORS[name].sizes(model.problem(), 1, 4, 1, {})
+    per_replicate = h.ESTIMATORS[name].values_per_replicate(4, 1, 1)
     n_replicates = 3 * max(1, 40 // per_replicate) + 1  # four chunks, the last of one
     noise = h.noise_for(model, name, n_replicates, seed=9)
     rows = noise["u"].reshape(n_replicates, -1)
@@ -181,14 +180,16 @@ def test_chunked_output_keeps_the_models_dtype(small_chunks):
 
 def test_a_problem_whose_logits_carry_a_data_axis_has_its_categories_last(monkeypatch):
     # The VAE's batched problem: logits (B, n, K) for B = 2 images, n = 2, K = 3. The
-    # score function draws n K = 6 uniforms per replicate, which size its chunks.
+    # score function draws n K = 6 uniforms per replicate, which size its chunks (the
+    # size guard reports that count).
     arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
     images = tf.constant([[1, 0, 1, 1], [0, 1, 0, 0]], tf.float32)
     problem, params = h.vae._batched(h.vae.init_weights(arch), images, 2)
-    calls = record_calls(monkeypatch, h.sampling, "passes")
     grads = h.problem_gradient_samples(problem, params, "score_function", 5)
     assert grads["logits"].shape == (5, 2, 2, 3)
-    assert [args[1] for args, _ in calls] == [6]  # values per replicate
+    monkeypatch.setattr(h.sampling, "MAX_VALUES_PER_REPLICATE", 5)
+    with pytest.raises(ValueError, match="^one estimate needs 6 noise values "):
+        h.problem_gradient_samples(problem, params, "score_function", 5)
 
 
 def test_chunked_gradients_are_independent_and_filled_in_order(small_chunks):
@@ -205,52 +206,21 @@ def test_chunked_gradients_are_independent_and_filled_in_order(small_chunks):
         assert not np.array_equal(value[10:20], whole[name][10:20])
 
 
-@pytest.mark.parametrize(
-    "name,options,n_samples",
-    [("elementary", {}, 1), ("gumbel_softmax", {}, 1), ("score_function", dict(baseline="loo"), 2)],
-)
-def test_chunks_compiled_by_xla_keep_the_noise_and_the_gradients(
-    monkeypatch, name, options, n_samples
-):
-    monkeypatch.setattr(h.sampling, "CHUNK_ELEMENTS", 42)  # whole chunks of 42 // 4 or 42 // 8
-    model = h.make_model(dim=2, buckets=4, seed=3)
-    sizes = h.estimators.resolve(name).sizes(model.problem(), 1, 4, n_samples, options)
-    chunk = 42 // sizes[0]
-    R = 37  # whole chunks, then a partial one (fewer than a chunk's replicates)
-    assert R % chunk and chunk < R
-    as_is = {
-        size: h.gradient_samples(model, name, size, n_samples, seed=9, **options)
-        for size in (R, chunk - 1)
-    }
-    monkeypatch.setattr(h.sampling, "XLA_WHOLE_CHUNKS", True)
-    compile_calls = []  # one per chunk that takes the compiled pass
-    compiled_for_real = h.sampling._compiled
+def test_passes_group_chunks_only_where_the_working_set_is_smaller():
+    def plan(model, name, **options):
+        problem, params = model.problem(), model.values()
+        estimator = h.estimators.resolve(name)
+        call = h.sampling.checked_call(problem, params, estimator, 10**5, 1, 0, options)
+        return list(h.sampling.passes(10**5, call.per_replicate, call.working))
 
-    def counting_chunks(*args):
-        traced = compiled_for_real(*args)
-        return lambda *chunk: compile_calls.append(chunk) or traced(*chunk)
-
-    monkeypatch.setattr(h.sampling, "_compiled", counting_chunks)
-    compiled = h.gradient_samples(model, name, R, n_samples, seed=9, **options)
-    assert len(compile_calls) == -(-R // chunk)  # every chunk, the partial one padded
-    again = h.gradient_samples(model, name, R, n_samples, seed=9, **options)
-    below_a_chunk = h.gradient_samples(model, name, chunk - 1, n_samples, seed=9, **options)
-    assert len(compile_calls) == 2 * -(-R // chunk)  # a call below one chunk: not compiled
-    for key in compiled:
-        np.testing.assert_array_equal(compiled[key], again[key])  # same seed, same numbers
-        # Compiled chunks differ only where XLA fuses or reorders float64 arithmetic:
-        # rounding (measured below 1e-14 on the default model), far from a wrong draw's O(1).
-        np.testing.assert_allclose(compiled[key], as_is[R][key], rtol=1e-12, atol=1e-13)
-        np.testing.assert_array_equal(below_a_chunk[key], as_is[chunk - 1][key])
-
-
-def test_passes_group_chunks_only_where_the_working_set_is_smaller(monkeypatch):
     # Gumbel-Rao holds all its n_gumbel conditional draws at once: one chunk per pass.
-    calls = record_calls(monkeypatch, h.sampling, "_traced")
-    h.gradient_samples(h.make_model(dim=2, buckets=3), "gumbel_rao", 4, n_gumbel=10)
-    h.gradient_samples(h.make_model(dim=2, buckets=3, latents=2), "indecater", 4)
-    # IndeCateR's fast path holds n K values per draw, not its (n K)**2 noise count.
-    assert [kwargs["grouped"] for _, kwargs in calls] == [False, True]
+    gumbel_rao = plan(h.make_model(dim=2, buckets=3), "gumbel_rao", n_gumbel=10)
+    assert {count for _, count, _ in gumbel_rao} == {1}
+    # IndeCateR's fast path holds n K values per draw, not its (n K)**2 noise count:
+    # its passes take several chunks, the chunks themselves unchanged.
+    indecater = plan(h.make_model(dim=2, buckets=3, latents=2), "indecater")
+    assert max(count for _, count, _ in indecater) > 1
+    assert sum(count * size for _, count, size in indecater) == 10**5
 
 
 def _at_its_minimum(shape, seed, minval=0, maxval=None, dtype=tf.float32, **_):
@@ -306,8 +276,8 @@ def test_indecaters_working_set_uses_the_fast_path_where_the_problem_has_one():
     model = h.make_model(dim=2, buckets=3, latents=4)
     fast = model.problem()
     assert hasattr(fast, "objective_one_changed")
-    assert indecater.sizes(fast, 4, 3, 2, {}) == (2 * (4 * 3) ** 2, 2 * 4 * 3)
-    assert indecater.sizes(object(), 4, 3, 2, {}) == (2 * (4 * 3) ** 2,) * 2
+    assert indecater.working_values(fast, 3, 4, 2) == 2 * 4 * 3
+    assert indecater.working_values(object(), 3, 4, 2) == 2 * (4 * 3) ** 2
 
 
 def test_the_noise_log_density_is_the_normal_log_density():

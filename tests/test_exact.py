@@ -64,7 +64,7 @@ def test_one_latent_summed_in_chunks_agrees_with_one_pass(monkeypatch, f):
     # The chunk size only bounds memory: 3 categories per chunk give the one-pass numbers.
     model = randomize(h.make_model(4, 7, seed=3), seed=8)
     loss, grads = h.exact_loss(model, f), h.exact_gradient(model, f)
-    monkeypatch.setattr(h.exact, "ONE_LATENT_CHUNK_VALUES", 3 * (1 if f is h.square else 64))
+    monkeypatch.setattr(h.model_math, "ONE_LATENT_CHUNK_VALUES", 3 * (1 if f is h.square else 64))
     h.release_traces()
     np.testing.assert_allclose(h.exact_loss(model, f), loss, rtol=1e-13)
     for name, value in h.exact_gradient(model, f).items():

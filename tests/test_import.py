@@ -1,8 +1,11 @@
-"""Importing the helpers loads TensorFlow without the optional integrations it probes for."""
+"""Importing the helpers loads TensorFlow without the optional integrations it probes for,
+and their modules import one another without a circle."""
 
+import ast
 import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +60,86 @@ def test_the_quiet_import_silences_descriptor_2_and_hides_the_integrations(
     # Once loaded, the module is returned as it is.
     monkeypatch.setitem(sys.modules, "tensorflow", fake)
     assert _tf._import_quietly() is fake
+
+
+HELPERS = Path(__file__).resolve().parent.parent / "helpers"
+
+
+def _module_name(path):
+    parts = path.relative_to(HELPERS.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(node, module, package, modules):
+    """The helpers modules one import statement names (function-level imports included)."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names} & modules
+    if node.level:
+        base = package.split(".")[: len(package.split(".")) - node.level + 1]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module or ""
+    submodules = {f"{target}.{alias.name}" for alias in node.names} & modules
+    return submodules or ({target} & modules)
+
+
+def import_graph():
+    """helpers' modules -> the helpers modules each imports, read from their source.
+
+    The package's __init__ is left out: it imports every module by design (and
+    exercises.py imports the package for its students' `h.` names).
+    """
+    paths = {_module_name(path): path for path in HELPERS.rglob("*.py")}
+    modules = set(paths) - {"helpers"}
+    graph = {}
+    for module in modules:
+        path = paths[module]
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        tree = ast.parse(path.read_text())
+        graph[module] = set().union(
+            *(
+                _imported(node, module, package, modules)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Import | ast.ImportFrom)
+            )
+        ) - {module}
+    return graph
+
+
+def find_cycle(graph):
+    """One cycle of the graph as a list of modules (first repeated last), or None."""
+    done, path = set(), []
+
+    def visit(node):
+        if node in path:
+            return path[path.index(node) :] + [node]
+        if node in done:
+            return None
+        path.append(node)
+        for child in sorted(graph[node]):
+            cycle = visit(child)
+            if cycle:
+                return cycle
+        path.pop()
+        done.add(node)
+        return None
+
+    for node in sorted(graph):
+        cycle = visit(node)
+        if cycle:
+            return cycle
+    return None
+
+
+def test_find_cycle_finds_a_circle_and_only_a_circle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_the_helpers_modules_import_one_another_without_a_circle():
+    # A circle makes the import order matter (a name imported before it is defined),
+    # which is why imports used to hide inside functions: those are counted here too.
+    graph = import_graph()
+    assert {"helpers.model", "helpers.exact", "helpers.sampling"} <= set(graph)
+    assert "helpers.model_problem" in graph["helpers.model"]
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))

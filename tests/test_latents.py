@@ -133,7 +133,7 @@ def test_chunked_enumeration_equals_one_chunk(monkeypatch, f):
     # 3**5 = 243 configurations in chunks of 7 (the last one partial) or all at once.
     model = randomize(h.make_model(3, 3, seed=8, latents=5), seed=9)
     whole_loss, whole = float(h.exact_loss(model, f)), h.exact_gradient(model, f)
-    monkeypatch.setattr(h.exact, "CHUNK_VALUES", 7 * (1 if f is h.square else 64))
+    monkeypatch.setattr(h.model_math, "CHUNK_VALUES", 7 * (1 if f is h.square else 64))
     h.exact._traced_value_and_gradient.cache_clear()
     try:
         assert float(h.exact_loss(model, f)) == pytest.approx(whole_loss, rel=1e-13)

@@ -1,0 +1,191 @@
+"""The model's mathematics on a parameter mapping: z given s, and its exact expectation.
+
+    mu_s = sigmoid(x_s . A + B),  log sigma_s = x_s . C + D,  z = mu_s + sigma_s eps
+
+`conditionals` gives (mu, sigma) for one-hot or relaxed s; `conditionals_all` and
+`conditionals_one_changed` for every configuration, or every single-latent change,
+without materialising their one-hots. `loss_from` is the exact objective
+L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps) (closed form for f = square,
+Gauss-Hermite quadrature otherwise), enumerated in chunks of CHUNK_VALUES values
+(one latent in one pass up to ONE_LATENT_CHUNK_VALUES).
+
+These functions take tensors, not a Model: the Model (helpers.model), its problem
+(helpers.model_problem) and the exact loss of a Model (helpers.exact) all build on
+this module, which imports none of them, so the three import without a circle.
+"""
+
+import functools
+
+import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+
+from ._tf import tf
+from .problem import configurations, gather_configurations
+
+GAUSS_HERMITE_NODES = 64
+# Values (configurations x quadrature nodes) per chunk of the enumeration; one latent
+# is summed in one pass up to a larger chunk (its gradient is dense over K, so every
+# chunk adds K values: few large chunks are fastest).
+CHUNK_VALUES = 2**16
+ONE_LATENT_CHUNK_VALUES = 2**20
+
+
+def square(z):
+    """The original notebook's objective f(z) = z**2."""
+    return tf.square(z)
+
+
+def probs(params):
+    """p(s) for every s: shape (..., K), or (..., n, K) for n latents."""
+    return tf.nn.softmax(params["logits"], axis=-1)
+
+
+def _context_terms(params, x):
+    """x . A[:dim] + B and x . C[:dim] + D, the parts shared by every s."""
+    dim = tf.shape(x)[-1]  # dynamic: traced functions may see any dim
+    mu_shared = tf.reduce_sum(params["A"][..., :dim] * x, axis=-1) + params["B"]
+    log_sigma_shared = tf.reduce_sum(params["C"][..., :dim] * x, axis=-1) + params["D"]
+    return mu_shared, log_sigma_shared
+
+
+def _per_latent(weights, dim, latents):
+    """The one-hot part of A or C, weights[..., dim:], as (..., n, K)."""
+    tail = weights[..., dim:]
+    shape = tf.shape(tail)
+    return tf.reshape(tail, tf.concat([shape[:-1], [latents, shape[-1] // latents]], 0))
+
+
+def conditionals(params, x, one_hot, latents=1):
+    """(mu, sigma) of z given a one-hot or relaxed s: (..., K) for n = 1, else (..., n, K)."""
+    dim = tf.shape(x)[-1]
+    mu_shared, log_sigma_shared = _context_terms(params, x)
+    if latents == 1:
+        mu_pre = mu_shared + tf.reduce_sum(one_hot * params["A"][..., dim:], axis=-1)
+        log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * params["C"][..., dim:], axis=-1)
+        return tf.sigmoid(mu_pre), tf.exp(log_sigma)
+    a, c = (_per_latent(params[name], dim, latents) for name in "AC")
+    mu_pre = mu_shared + tf.reduce_sum(one_hot * a, axis=[-2, -1])
+    log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * c, axis=[-2, -1])
+    return tf.sigmoid(mu_pre), tf.exp(log_sigma)
+
+
+def conditionals_all(params, x, latents=1, index=None):
+    """(mu_s, sigma_s) for every joint configuration s at once: each (..., K**n).
+
+    The same as `conditionals` on the one-hot of every configuration, without
+    materialising them: for n = 1 it adds A[dim:] to the shared part (no K x K
+    product); for n > 1 it gathers each configuration's n entries of A and C.
+    index (C, n), from `problem.configurations`, picks a subset of configurations.
+    """
+    dim = tf.shape(x)[-1]
+    mu_shared, log_sigma_shared = _context_terms(params, x)
+    if latents == 1 and index is None:
+        mu = tf.sigmoid(mu_shared[..., None] + params["A"][..., dim:])
+        sigma = tf.exp(log_sigma_shared[..., None] + params["C"][..., dim:])
+        return mu, sigma
+    if index is None:
+        index = configurations(latents, tf.shape(params["logits"])[-1])
+    a, c = (gather_configurations(_per_latent(params[n], dim, latents), index) for n in "AC")
+    return tf.sigmoid(mu_shared[..., None] + a), tf.exp(log_sigma_shared[..., None] + c)
+
+
+def conditionals_one_changed(params, x, one_hot, latents):
+    """(mu, sigma) of every s' that differs from s in latent i alone, set to k: each (..., n, K).
+
+    The same as `conditionals` on the n K one-hots that `one_hot` (..., n, K) gives when
+    latent i is set to category k, without materialising them (n K copies of n K values
+    each): latent i's entry of A moves from a_i(s_i) to a_ik, the others' entries stay.
+    """
+    dim = tf.shape(x)[-1]
+    mu_shared, log_sigma_shared = _context_terms(params, x)
+
+    def pre_activation(shared, weights):
+        per_latent = _per_latent(weights, dim, latents)  # (..., n, K)
+        own = tf.reduce_sum(one_hot * per_latent, axis=-1, keepdims=True)  # a_i(s_i)
+        others = tf.reduce_sum(own, axis=-2, keepdims=True) - own  # sum over j != i
+        return shared[..., None, None] + others + per_latent
+
+    mu_pre = pre_activation(mu_shared, params["A"])
+    return tf.sigmoid(mu_pre), tf.exp(pre_activation(log_sigma_shared, params["C"]))
+
+
+@functools.cache
+def gauss_hermite(n=GAUSS_HERMITE_NODES):
+    """Nodes and weights with sum_i w_i g(x_i) ~= E g(eps), eps ~ N(0, 1)."""
+    nodes, weights = hermegauss(n)
+    return nodes, weights / np.sqrt(2 * np.pi)
+
+
+def expected_f(mu, sigma, f=square, nodes=GAUSS_HERMITE_NODES):
+    """E_eps f(mu + sigma eps), elementwise over mu and sigma."""
+    if f is square:
+        return tf.square(mu) + tf.square(sigma)
+    nodes, weights = gauss_hermite(nodes)
+    nodes = tf.constant(nodes, dtype=mu.dtype)
+    weights = tf.constant(weights, dtype=mu.dtype)
+    values = f(mu[..., None] + sigma[..., None] * nodes)
+    return tf.reduce_sum(weights * values, axis=-1)
+
+
+def chunked(latents, buckets, f, nodes=GAUSS_HERMITE_NODES):
+    """Whether the enumeration runs in chunks: always for n > 1; for one latent only
+    when its K categories hold more than ONE_LATENT_CHUNK_VALUES values."""
+    return latents > 1 or buckets * (1 if f is square else nodes) > ONE_LATENT_CHUNK_VALUES
+
+
+def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chunks=None):
+    """The exact objective for a parameter mapping (leading batch axes allowed).
+
+    in_chunks: sum the configurations in chunks (default: for n > 1 only).
+    """
+    if not (latents > 1 if in_chunks is None else in_chunks):
+        mu, sigma = conditionals_all(params, x)
+        return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f, nodes), axis=-1)
+    count, size = _chunking(params, f, nodes, latents)
+
+    def body(start, total):
+        return start + size, total + _chunk_loss(params, x, f, nodes, latents, start, size)
+
+    zero = tf.zeros_like(params["B"])  # B has exactly the leading batch axes
+    return tf.while_loop(lambda start, _: start < count, body, [tf.constant(0, tf.int64), zero])[1]
+
+
+def _chunking(params, f, nodes, latents):
+    """K**n and the configurations per chunk (a tensor, int64)."""
+    count = tf.cast(tf.shape(params["logits"])[-1], tf.int64) ** latents
+    values = CHUNK_VALUES if latents > 1 else ONE_LATENT_CHUNK_VALUES
+    return count, tf.constant(max(1, values // (1 if f is square else nodes)), tf.int64)
+
+
+def _chunk_loss(params, x, f, nodes, latents, start, size):
+    """The terms of the sum over configurations start, ..., start + size - 1 (clipped at K**n)."""
+    buckets = tf.shape(params["logits"])[-1]
+    size = tf.minimum(size, tf.cast(buckets, tf.int64) ** latents - start)
+    index = configurations(latents, buckets, start, size)
+    mu, sigma = conditionals_all(params, x, latents, index)
+    logits = params["logits"] if latents > 1 else params["logits"][..., None, :]
+    p = tf.exp(gather_configurations(tf.nn.log_softmax(logits, axis=-1), index))
+    return tf.reduce_sum(p * expected_f(mu, sigma, f, nodes), axis=-1)
+
+
+def value_and_gradient_from(params, x, f=square, latents=1, in_chunks=None):
+    """The exact loss and its gradient, accumulated over chunks of configurations."""
+    if not (latents > 1 if in_chunks is None else in_chunks):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            value = loss_from(params, x, f)
+        return value, tape.gradient(value, params)
+    count, size = _chunking(params, f, GAUSS_HERMITE_NODES, latents)
+
+    def body(start, total, grads):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            value = _chunk_loss(params, x, f, GAUSS_HERMITE_NODES, latents, start, size)
+        chunk_grads = tape.gradient(value, params)
+        grads = {name: grads[name] + chunk_grads[name] for name in grads}
+        return start + size, total + value, grads
+
+    zeros = {name: tf.zeros_like(value) for name, value in params.items()}
+    start = [tf.constant(0, tf.int64), tf.zeros_like(params["B"]), zeros]
+    _, value, grads = tf.while_loop(lambda start, *_: start < count, body, start)
+    return value, grads

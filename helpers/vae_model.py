@@ -1,0 +1,284 @@
+"""The categorical VAE's data, networks and scores (helpers.vae trains it and samples gradients).
+
+Data: the 1,797 8x8 digits that ship inside scikit-learn (no download),
+binarised at half intensity. Model: an encoder MLP q(s | x) gives n independent
+categoricals of K categories; a decoder MLP p(x | s) gives 64 Bernoulli pixels
+from the n one-hot (or relaxed) codes; the prior is uniform. The negative ELBO
+
+    -ELBO(x) = E_q[-log p(x | s)] + KL(q(s | x) || uniform)
+
+has an analytic KL (a sum over n K terms); its first term is what the
+estimators differentiate. The decoder is a problem (helpers.problem.Problem):
+its `params` are the encoder's output logits and the images, both with a
+leading batch axis that the estimators treat as their replicate axis, so one
+surrogate per image comes out and the encoder's gradient is the chain rule
+through those logits. The decoder's weights are fields of the problem, shared
+by every image.
+"""
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import checks
+from ._tf import tf
+from .estimators import gumbel_max
+from .problem import check_enumerable, configurations, joint_probs
+from .tracing import trace_cache
+
+# Pixel intensities run 0..16; a pixel is on when it is at least half that. A fixed
+# threshold (not stochastic binarisation) keeps the held-out ELBO a fixed target, so
+# runs and estimators are compared on the same data and the stored outputs reproduce.
+THRESHOLD = 8
+HELD_OUT = 297  # 1,797 images: 1,500 to train on, 297 held out
+
+
+def load_digits(seed=0, held_out=HELD_OUT):
+    """(train, test): binarised 8x8 digits as float arrays (N, 64), split at random by seed."""
+    from sklearn.datasets import load_digits as sklearn_digits  # the data only
+
+    held_out = checks.integer(held_out, "held_out", 1)
+    images = sklearn_digits().data
+    if held_out >= len(images):
+        raise ValueError(f"held_out must be below the {len(images)} images, got {held_out}")
+    binary = (images >= THRESHOLD).astype(np.float64)
+    order = np.random.default_rng(checks.integer(seed, "seed", 0)).permutation(len(binary))
+    return binary[order[held_out:]], binary[order[:held_out]]
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Sizes: n latents of K categories, one hidden layer of `hidden` tanh units each way."""
+
+    latents: int = 8
+    buckets: int = 4
+    hidden: int = 32
+    pixels: int = 64
+
+    def __post_init__(self):
+        checks.integer(self.latents, "latents", 1)
+        checks.integer(self.buckets, "buckets", 2)
+        checks.integer(self.hidden, "hidden", 1)
+        checks.integer(self.pixels, "pixels", 1)
+
+
+def init_weights(arch, seed=0, pixel_mean=None, dtype=tf.float32):
+    """Glorot-uniform weights, zero biases; the decoder's output bias at logit(pixel_mean).
+
+    Starting the decoder at the pixel averages (as Burda et al. 2016 do) spares every
+    estimator the same first few hundred steps of learning them.
+    """
+    rng = np.random.default_rng(checks.integer(seed, "seed", 0))
+    codes = arch.latents * arch.buckets
+
+    def layer(fan_in, fan_out):
+        limit = np.sqrt(6 / (fan_in + fan_out))
+        return rng.uniform(-limit, limit, (fan_in, fan_out)), np.zeros(fan_out)
+
+    weights = {}
+    for part, (fan_in, fan_out) in {
+        "enc": (arch.pixels, codes),
+        "dec": (codes, arch.pixels),
+    }.items():
+        weights[f"{part}_w1"], weights[f"{part}_b1"] = layer(fan_in, arch.hidden)
+        weights[f"{part}_w2"], weights[f"{part}_b2"] = layer(arch.hidden, fan_out)
+    if pixel_mean is not None:
+        mean = np.clip(np.asarray(pixel_mean, dtype=np.float64), 1e-3, 1 - 1e-3)
+        weights["dec_b2"] = np.log(mean) - np.log1p(-mean)
+    return {name: tf.constant(value, dtype=dtype) for name, value in weights.items()}
+
+
+def dense(x, w, b):
+    """x @ w + b for x with any leading axes."""
+    return tf.tensordot(x, w, axes=1) + b
+
+
+def two_layers(x, w1, b1, w2, b2):
+    """tanh(x w1 + b1) w2 + b2: one hidden layer, as both networks have.
+
+    Weights (in, out) take x with any leading axes. Weights with a leading axis of
+    copies, (R, in, out), one network per replicate, take x (R or 1, m, in): copy r
+    maps the m rows of x[r].
+    """
+    if w1.shape.rank == 2:
+        return dense(tf.tanh(dense(x, w1, b1)), w2, b2)
+    hidden = tf.tanh(tf.matmul(x, w1) + b1[:, None])
+    return tf.matmul(hidden, w2) + b2[:, None]
+
+
+def encode(weights, x, latents):
+    """The encoder's logits (..., n, K) for images x (..., pixels); for encoder weights
+    with a leading axis of R copies, x (1, B, pixels) gives (R, B, n, K)."""
+    logits = two_layers(x, *(weights[f"enc_{name}"] for name in ("w1", "b1", "w2", "b2")))
+    return tf.reshape(logits, tf.concat([tf.shape(logits)[:-1], [latents, -1]], 0))
+
+
+def kl_to_uniform(logits):
+    """KL(q || uniform) = sum_i sum_k q_ik log q_ik + n log K, exact: (...)."""
+    log_q = tf.nn.log_softmax(logits, axis=-1)
+    latents, buckets = logits.shape[-2], tf.cast(tf.shape(logits)[-1], logits.dtype)
+    return tf.reduce_sum(tf.exp(log_q) * log_q, axis=[-2, -1]) + latents * tf.math.log(buckets)
+
+
+@dataclass(frozen=True)
+class DecoderProblem:
+    """-log p(x | s) as a problem: params {"logits": (..., n, K), "x": (..., pixels)}.
+
+    The decoder's weights are tensor fields (shared by every image and replicate).
+    There is no continuous noise: `noise` returns zeros and `objective` ignores it.
+    """
+
+    latents: int
+    dec_w1: tf.Tensor = None
+    dec_b1: tf.Tensor = None
+    dec_w2: tf.Tensor = None
+    dec_b2: tf.Tensor = None
+
+    @classmethod
+    def from_weights(cls, weights, latents):
+        return cls(latents, **{k: v for k, v in weights.items() if k.startswith("dec_")})
+
+    @property
+    def dtype(self):
+        return self.dec_w1.dtype
+
+    def logits(self, params):
+        return params["logits"]
+
+    def noise(self, seed, shape):
+        return tf.zeros(shape, dtype=self.dtype)
+
+    def pixel_logits(self, s):
+        """The decoder: one-hot or relaxed codes (..., n, K) -> Bernoulli logits (..., pixels).
+
+        Weights of shape (rows, ...) (one decoder per row: replicate copies) need s
+        of shape (rows, ..., n, K); shared weights take any leading axes.
+        """
+        codes = self.dec_w1.shape[-2]
+        flat = tf.reshape(s, tf.concat([tf.shape(s)[:-2], [codes]], 0))
+        weights = self.dec_w1, self.dec_b1, self.dec_w2, self.dec_b2
+        if self.dec_w1.shape.rank == 2:
+            return two_layers(flat, *weights)
+        rows = tf.reshape(flat, tf.stack([tf.shape(flat)[0], -1, codes]))  # (rows, m, nK)
+        return tf.reshape(two_layers(rows, *weights), tf.concat([tf.shape(flat)[:-1], [-1]], 0))
+
+    def objective(self, params, s, noise):
+        logits = self.pixel_logits(s)
+        x = params["x"]
+        return tf.reduce_sum(tf.nn.softplus(logits) - x * logits, axis=-1)  # -log Bernoulli
+
+    def exact(self, params):
+        """E_q[-log p(x | s)] + KL by enumerating all K**n codes: the exact -ELBO (...)."""
+        logits = params["logits"]
+        return self.reconstruction(params, 0, logits.shape[-1] ** self.latents) + kl_to_uniform(
+            logits
+        )
+
+    def reconstruction(self, params, start, size):
+        """sum_c q(c | x) (-log p(x | c)) over the codes c = start, ..., start + size - 1."""
+        logits = params["logits"]
+        buckets = logits.shape[-1]
+        check_enumerable(self.latents, buckets, "the exact ELBO")
+        index = configurations(self.latents, buckets, start, size)
+        q = joint_probs(logits, self.latents, index)  # (..., size)
+        pixel = self.pixel_logits(tf.one_hot(index, buckets, dtype=self.dtype))  # (size, pixels)
+        # -log p(x | s) = sum_d softplus(l_d) - x_d l_d, as a matrix product: no (..., C, D)
+        values = tf.reduce_sum(tf.nn.softplus(pixel), -1) - tf.tensordot(
+            params["x"], pixel, [[-1], [-1]]
+        )
+        return tf.reduce_sum(q * values, axis=-1)
+
+
+def _batched(weights, x, latents):
+    """The problem and its params for images x (B, pixels): B plays the replicate axis."""
+    problem = DecoderProblem.from_weights(weights, latents)
+    return problem, {"logits": encode(weights, x, latents), "x": x}
+
+
+def negative_elbo(weights, x, latents, n_samples=16, seed=0):
+    """-ELBO per image (B,): the reconstruction term by n_samples draws from q, KL exact."""
+    n_samples = checks.integer(n_samples, "n_samples", 1)
+    x = tf.convert_to_tensor(x, weights["dec_w1"].dtype)
+    logits, _, recon = _sampled(weights, x, latents, n_samples, checks.seed(seed))
+    return tf.reduce_mean(recon, axis=1) + kl_to_uniform(logits)
+
+
+def _sampled(weights, x, latents, n_samples, seed):
+    """q's logits (B, n, K), n_samples exact draws from q per image as one-hots
+    s (B, S, n, K), and -log p(x | s) (B, S)."""
+    problem, params = _batched(weights, x, latents)
+    logits = params["logits"]
+    shape = tf.concat([tf.shape(logits)[:1], [n_samples], tf.shape(logits)[1:]], 0)
+    tiny = np.finfo(logits.dtype.as_numpy_dtype).tiny
+    u = tf.random.stateless_uniform(shape, seed=seed, minval=tiny, maxval=1, dtype=logits.dtype)
+    s = gumbel_max(logits[:, None], u)
+    return logits, s, problem.objective({"x": x[:, None]}, s, None)
+
+
+def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
+    """log p(x) per image by importance sampling with q(s | x) as the proposal.
+
+    log (1/S) sum_m p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q: a lower bound in
+    expectation (Burda et al. 2016) that tightens as S grows; S = n_samples.
+    """
+    n_samples = checks.integer(n_samples, "n_samples", 1)
+    chunk = checks.integer(chunk, "chunk", 1)
+    x = tf.convert_to_tensor(x, weights["dec_w1"].dtype)
+    seed, out = checks.seed(seed), []
+    for start in range(0, int(x.shape[0]), chunk):  # bounded memory: chunk x S decoder passes
+        images = x[start : start + chunk]
+        chunk_seed = tf.random.experimental.stateless_fold_in(seed, start)
+        logits, s, recon = _sampled(weights, images, latents, n_samples, chunk_seed)
+        log_q = tf.nn.log_softmax(logits, axis=-1)
+        log_ratio = -recon
+        buckets = tf.cast(tf.shape(log_q)[-1], log_q.dtype)
+        log_ratio += -latents * tf.math.log(buckets) - tf.reduce_sum(
+            s * log_q[:, None], axis=[-2, -1]
+        )
+        out.append(tf.reduce_logsumexp(log_ratio, axis=1) - np.log(n_samples))
+    return tf.concat(out, 0)
+
+
+def exact_scores(weights, x, latents, chunk=2048):
+    """The exact -ELBO and -log p(x) per image, (B,) each, by enumerating all K**n codes.
+
+    Computed in float64, in chunks of codes (memory B x chunk): no sampling noise,
+    so two models can be compared on the same images without Monte Carlo error.
+    """
+    chunk = checks.integer(chunk, "chunk", 1)
+    weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
+    x = tf.convert_to_tensor(x, tf.float64)
+    buckets = int(weights["enc_b2"].shape[-1]) // latents
+    check_enumerable(latents, buckets, "the exact ELBO and likelihood")
+    neg_elbo, log_px = _traced_exact(latents)(weights, x, buckets**latents, chunk)
+    return neg_elbo.numpy(), (latents * np.log(buckets) - log_px).numpy()
+
+
+@trace_cache
+def _traced_exact(latents):
+    return tf.function(functools.partial(_exact_chunks, latents=latents), reduce_retracing=True)
+
+
+def _exact_chunks(weights, x, total, chunk, latents):
+    # sum_c q(c|x) (-log p(x|c)) + KL and logsumexp_c log p(x|c), accumulated over code chunks
+    problem, params = _batched(weights, x, latents)
+    logits = params["logits"]
+    buckets = logits.shape[-1]
+    recon = tf.zeros(tf.shape(x)[:1], tf.float64)
+    log_px = tf.fill(tf.shape(x)[:1], tf.constant(-np.inf, tf.float64))
+    for start in tf.range(0, total, chunk):
+        index = configurations(latents, buckets, start, tf.minimum(chunk, total - start))
+        codes = tf.one_hot(index, buckets, dtype=tf.float64)  # (C, n, K)
+        pixel = problem.pixel_logits(codes)  # (C, D)
+        log_px_s = tf.matmul(x, pixel, transpose_b=True) - tf.reduce_sum(
+            tf.nn.softplus(pixel), -1
+        )  # (B, C): log p(x | s)
+        log_q = tf.matmul(  # (B, C): log q(s | x), a matrix product rather than a gather
+            tf.reshape(tf.nn.log_softmax(logits), [-1, latents * buckets]),
+            tf.reshape(codes, [-1, latents * buckets]),
+            transpose_b=True,
+        )
+        recon -= tf.reduce_sum(tf.exp(log_q) * log_px_s, -1)
+        log_px = tf.reduce_logsumexp(tf.stack([log_px, tf.reduce_logsumexp(log_px_s, -1)]), 0)
+    return recon + kl_to_uniform(logits), log_px
