@@ -2,7 +2,6 @@
 
 import helpers as h
 
-import numpy as np
 import pytest
 
 
@@ -31,14 +30,6 @@ def pytest_configure(config):
 
     compare_without_stderr.drops_stderr = True
     IPyNbCell.compare_outputs = compare_without_stderr
-
-
-def randomize(model, seed, scale=1.0):
-    """Give a model parameter values other than make_model's, from numpy."""
-    rng = np.random.default_rng(seed)
-    for name, variable in model.params.items():
-        variable.assign(scale * rng.normal(size=variable.shape) * (0.5 if name in "CD" else 1.0))
-    return model
 
 
 @pytest.fixture

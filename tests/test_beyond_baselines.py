@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from scipy import stats
-from test_elementary import assert_unbiased
+from support import assert_unbiased
 
 MODELS = [dict(dim=10, buckets=5, seed=0), dict(dim=3, buckets=4, seed=21)]
 # f = z^2 makes every estimate a polynomial of degree 2 in eps: 4 nodes integrate it exactly.

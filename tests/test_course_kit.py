@@ -1,7 +1,6 @@
 """Exercises, student copies and the static site."""
 
 import re
-import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -14,7 +13,6 @@ from nbclient import NotebookClient
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

@@ -1,25 +1,13 @@
 """The elementary estimator: unbiased, deterministic, batched correctly, fast."""
 
-import sys
 import time
-from pathlib import Path
 
 import helpers as h
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import randomize
-
-ALPHA = 1e-3  # family-wise false-alarm rate of each unbiasedness check
-
-
-def assert_unbiased(grads, exact):
-    # Each coordinate's mean over R replicates is ~normal (CLT); Bonferroni over
-    # all coordinates keeps the chance that an unbiased estimator fails below ALPHA.
-    worst, bound = h.stats.unbiasedness(grads, exact, ALPHA)
-    assert worst < bound, f"max |z| = {worst:.2f} exceeds the Bonferroni bound {bound:.2f}"
-
+from support import ALPHA, assert_unbiased, randomize, total_variance_and_error
 
 CASES = [
     (dict(dim=10, buckets=5, seed=0), "square", h.square),
@@ -42,13 +30,6 @@ def test_unbiasedness_check_detects_a_lost_logits_gradient(model):
     with pytest.warns(h.stats.ZeroSpreadWarning, match="deterministic and biased"):
         worst, bound = h.stats.unbiasedness(grads, h.exact_gradient(model), ALPHA)
     assert worst > bound
-
-
-def total_variance_and_error(grads):
-    """tr Cov of one estimate, and the standard error of that estimate (CLT over R)."""
-    flat = np.hstack([g.reshape(len(g), -1) for g in grads.values()])
-    squared_norms = np.sum((flat - flat.mean(axis=0)) ** 2, axis=1)
-    return squared_norms.mean(), squared_norms.std() / np.sqrt(len(flat))
 
 
 def test_more_samples_per_replicate_cut_the_variance(model):
@@ -117,7 +98,6 @@ def test_hundred_thousand_replicates_well_under_a_second():
 
 @pytest.mark.slow
 def test_at_least_1000_times_faster_than_one_tape_per_replicate():
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from replicates import per_replicate_seconds
 
     loop, batched = per_replicate_seconds(h.make_model(), loop_replicates=100)

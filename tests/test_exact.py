@@ -7,8 +7,8 @@ import helpers as h
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import randomize
 from reference import INNER, finite_difference_gradient, loss, numpy_params, quadrature_inner
+from support import randomize
 
 F = {"square": h.square, "cos": tf.cos, "exp_half": lambda z: tf.exp(0.5 * z)}
 SIZES = [(1, 2), (3, 4), (10, 5), (4, 32)]

@@ -5,10 +5,9 @@ import helpers as h
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import randomize
 from reference import finite_difference, numpy_params, relaxed_loss
 from scipy import stats
-from test_elementary import ALPHA, assert_unbiased
+from support import ALPHA, assert_unbiased, randomize
 
 
 def gumbel_max_counts(model, n, seed):

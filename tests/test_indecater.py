@@ -1,8 +1,6 @@
 """IndeCateR: one latent at a time enumerated, the others sampled."""
 
 import dataclasses
-import sys
-from pathlib import Path
 
 import helpers as h
 from helpers.model_math import gauss_hermite
@@ -10,8 +8,8 @@ from helpers.model_math import gauss_hermite
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_elementary import ALPHA, assert_unbiased
-from test_latents import MODELS, WithoutFastPath, randomize
+from support import ALPHA, LATENT_MODELS, WithoutFastPath, assert_unbiased
+from support import randomize_latents as randomize
 
 
 def per_replicate(surrogate, problem, values, noise, n_replicates):
@@ -64,7 +62,7 @@ def test_each_latent_shares_one_eps_over_its_categories():
 
 
 @pytest.mark.parametrize("n_samples", [1, 3])
-@pytest.mark.parametrize("sizes,f_name,f", MODELS, ids=[m[1] for m in MODELS])
+@pytest.mark.parametrize("sizes,f_name,f", LATENT_MODELS, ids=[m[1] for m in LATENT_MODELS])
 def test_indecater_is_unbiased(sizes, f_name, f, n_samples):
     model = h.make_model(**sizes)
     grads = h.gradient_samples(model, "indecater", 20_000, n_samples, seed=7, f=f)
@@ -74,7 +72,7 @@ def test_indecater_is_unbiased(sizes, f_name, f, n_samples):
 def test_unbiasedness_check_has_power_against_summing_the_pathwise_part():
     # Summing the n latents' pathwise terms instead of averaging them (a bug the
     # estimator could have) scales the continuous blocks by n: the check must fail.
-    sizes, _, f = MODELS[0]
+    sizes, _, f = LATENT_MODELS[0]
     model = h.make_model(**sizes)
     grads = h.gradient_samples(model, "indecater", 20_000, seed=7, f=f)
     grads = {k: v * (model.latents if k != "logits" else 1) for k, v in grads.items()}
@@ -163,7 +161,6 @@ def test_bad_input_is_refused(call, message):
 
 @pytest.mark.slow
 def test_at_least_1000_times_faster_than_one_tape_per_replicate():
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from replicates import per_replicate_seconds
 
     model = h.make_model(latents=4)  # n = 4, K = 5: n K = 20 evaluations per estimate

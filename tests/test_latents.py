@@ -1,16 +1,13 @@
 """Several categorical latents: the model, its exact gradient, and the estimators on it."""
 
 import re
-import sys
 import warnings
-from pathlib import Path
 
 import helpers as h
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import randomize as randomize_all
 from reference import (
     INNER,
     finite_difference,
@@ -21,28 +18,12 @@ from reference import (
     relaxed_loss,
 )
 from scipy import stats
-from test_elementary import ALPHA, assert_unbiased
+from support import ALPHA, LATENT_MODELS, WithoutFastPath, assert_unbiased
+from support import randomize_latents as randomize
 
 F = {"square": h.square, "cos": tf.cos, "exp_half": lambda z: tf.exp(0.5 * z)}
 # (dim, K, n): K**n from 4 to 4,096 configurations.
 SIZES = [(1, 2, 2), (3, 4, 2), (2, 3, 3), (4, 4, 6), (2, 16, 3), (3, 2, 11)]
-
-
-def randomize(model, seed):
-    """conftest's randomize, with the per-latent entries of A and C scaled by 1/sqrt(n).
-
-    As in make_model, the one-hot part then keeps its spread for any n; C and D
-    are halved once more, so that over thousands of configurations the largest
-    sigma stays where 64-node quadrature of cos is exact to rounding (about 8;
-    sigma ~ 11 is not, by 4e-10 relative).
-    """
-    randomize_all(model, seed)
-    scale = np.ones(model.dim + model.latents * model.buckets)
-    scale[model.dim :] = 1 / np.sqrt(model.latents)
-    model.params["A"].assign(model.params["A"] * scale)
-    model.params["C"].assign(model.params["C"] * scale * 0.5)
-    model.params["D"].assign(model.params["D"] * 0.5)
-    return model
 
 
 def test_one_latent_is_the_original_model():
@@ -168,14 +149,9 @@ def test_the_latents_part_of_z_has_the_same_spread_for_every_n(latents):
 
 
 # Unbiasedness on several n-latent models (sizes, f, seeds differ).
-MODELS = [
-    (dict(dim=3, buckets=3, latents=2, seed=41), "square", h.square),
-    (dict(dim=2, buckets=2, latents=4, seed=42), "cos", lambda z: tf.cos(3 * z) + z),
-    (dict(dim=4, buckets=5, latents=3, seed=43), "shifted", lambda z: (z - 0.7) ** 2),
-]
 
 
-@pytest.mark.parametrize("sizes,f_name,f", MODELS, ids=[m[1] for m in MODELS])
+@pytest.mark.parametrize("sizes,f_name,f", LATENT_MODELS, ids=[m[1] for m in LATENT_MODELS])
 def test_elementary_is_unbiased(sizes, f_name, f):
     model = h.make_model(**sizes)
     grads = h.gradient_samples(model, "elementary", 20_000, seed=5, f=f)
@@ -191,7 +167,7 @@ SCORE_VARIANTS = [
 
 
 @pytest.mark.parametrize("pathwise_z,options,n_samples", SCORE_VARIANTS)
-@pytest.mark.parametrize("sizes,f_name,f", MODELS, ids=[m[1] for m in MODELS])
+@pytest.mark.parametrize("sizes,f_name,f", LATENT_MODELS, ids=[m[1] for m in LATENT_MODELS])
 def test_score_function_is_unbiased(pathwise_z, options, n_samples, sizes, f_name, f):
     model = h.make_model(**sizes)
     grads = h.gradient_samples(
@@ -235,7 +211,7 @@ def test_optimal_baseline_cuts_the_variance_it_minimises(pathwise_z):
 def test_unbiasedness_check_has_power_for_several_latents():
     # Dropping the score of the second latent (a bug an n-latent port could have)
     # must fail the same check.
-    model = h.make_model(**MODELS[0][0])
+    model = h.make_model(**LATENT_MODELS[0][0])
     grads = h.gradient_samples(model, "score_function", 20_000, 4, seed=8, baseline="loo")
     grads["logits"][:, 1] = 0.0
     with pytest.warns(h.stats.ZeroSpreadWarning, match="deterministic and biased"):
@@ -324,25 +300,6 @@ def test_shapes_noise_and_costs():
         "indecater": 2 * 4 * 3,
     }
     assert h.ESTIMATORS["elementary"].evaluations(5, 10) == 50  # one latent, as before
-
-
-class WithoutFastPath:
-    """A problem that only has the interface's required methods: the generic paths."""
-
-    def __init__(self, problem):
-        self.inner = problem
-
-    latents = property(lambda self: self.inner.latents)
-    dtype = property(lambda self: self.inner.dtype)
-
-    def logits(self, params):
-        return self.inner.logits(params)
-
-    def objective(self, params, s, noise):
-        return self.inner.objective(params, s, noise)
-
-    def noise(self, seed, shape):
-        return self.inner.noise(seed, shape)
 
 
 @pytest.mark.parametrize("latents", [1, 3])
@@ -449,7 +406,6 @@ def test_models_with_the_same_number_of_latents_share_one_trace():
     "estimator,options", [("score_function", {}), ("gumbel_softmax", dict(tau=0.5))]
 )
 def test_at_least_1000_times_faster_than_one_tape_per_replicate(estimator, options):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from replicates import per_replicate_seconds
 
     model = h.make_model(latents=4)

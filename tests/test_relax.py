@@ -8,9 +8,6 @@ phi beside theta, reproducibly, on the logits' variance, and the learned phi has
 less variance there; bad input.
 """
 
-import sys
-from pathlib import Path
-
 import helpers as h
 from helpers.estimators.control_variates import HIDDEN, STATE_NAMES, checked_state, learned_control
 from helpers.optimise import distribution_names
@@ -18,7 +15,7 @@ from helpers.optimise import distribution_names
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_elementary import assert_unbiased
+from support import assert_unbiased
 
 MODELS = [dict(dim=10, buckets=5, seed=0), dict(dim=3, buckets=4, seed=21)]
 
@@ -99,7 +96,6 @@ def test_with_r_zero_relax_is_rebar_draw_for_draw(tau, eta):
 
 @pytest.mark.slow
 def test_at_least_1000_times_faster_than_one_tape_per_replicate():
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from replicates import per_replicate_seconds
 
     options = dict(state=random_state(5))

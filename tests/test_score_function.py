@@ -5,7 +5,7 @@ import helpers as h
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_elementary import assert_unbiased, total_variance_and_error
+from support import assert_unbiased, total_variance_and_error
 
 VARIANTS = [
     (True, dict(baseline="none"), 1),

@@ -8,7 +8,6 @@ TeX. A copy of a page with the MathJax script removed shows that the check fails
 import importlib.util
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,7 @@ TYPESET = """async () => {
 
 
 def load_site_tool():
-    sys.path.insert(0, str(ROOT / "tools"))  # site.py imports its neighbour student.py
+    # site.py imports its neighbour student.py, which pyproject.toml puts on the path
     spec = importlib.util.spec_from_file_location("series_site", ROOT / "tools" / "site.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
