@@ -47,10 +47,9 @@ def replicate(params, n_replicates):
 def per_replicate_gradients(surrogates, params, n_replicates, copied=None):
     """Each replicate's gradient, in one tape: row r of each result is replicate r's.
 
-    surrogates(params) -> (R,), where surrogate r depends only on copy r of the
-    parameters named in `copied` (all of them by default). The others are passed
-    as they are, shared by every replicate and left out of the result: a network's
-    weights, which R copies would not fit in memory, broadcast against the copies.
+    surrogates(params) -> (R,), surrogate r depending only on copy r of the parameters
+    named in `copied` (default: all). The others are shared by every replicate and left
+    out of the result: a network's weights, whose R copies would not fit in memory.
     """
     names = params if copied is None else copied
     copies = replicate({name: params[name] for name in names}, n_replicates)
@@ -81,10 +80,9 @@ def chunks(n_replicates, values_per_replicate, seed):
 def passes(n_replicates, values_per_replicate, working_per_replicate):
     """(first chunk, chunks, replicates per chunk) of each traced pass, in order.
 
-    The noise chunks are those of `chunks`, so the numbers do not depend on how
-    they are grouped; a pass takes as many whole chunks as keep its working set
-    (working_per_replicate values for each replicate) near CHUNK_ELEMENTS. Where
-    the two counts agree, as for most estimators, each pass is one chunk.
+    The chunks are those of `chunks`, so the grouping does not change the numbers; a pass
+    takes as many whole chunks as keep its working set near CHUNK_ELEMENTS (one chunk
+    where the working set equals the noise, as for most estimators).
     """
     size = max(1, CHUNK_ELEMENTS // values_per_replicate)
     full, rest = divmod(n_replicates, size)

@@ -90,12 +90,8 @@ def dense(x, w, b):
 
 
 def two_layers(x, w1, b1, w2, b2):
-    """tanh(x w1 + b1) w2 + b2: one hidden layer, as both networks have.
-
-    Weights (in, out) take x with any leading axes. Weights with a leading axis of
-    copies, (R, in, out), one network per replicate, take x (R or 1, m, in): copy r
-    maps the m rows of x[r].
-    """
+    """tanh(x w1 + b1) w2 + b2, both networks' one hidden layer. Weights (in, out) take x
+    with any leading axes; R copies (R, in, out) take x (R or 1, m, in): copy r maps x[r]."""
     if w1.shape.rank == 2:
         return dense(tf.tanh(dense(x, w1, b1)), w2, b2)
     hidden = tf.tanh(tf.matmul(x, w1) + b1[:, None])
@@ -143,10 +139,7 @@ class DecoderProblem:
 
     def pixel_logits(self, s):
         """The decoder: one-hot or relaxed codes (..., n, K) -> Bernoulli logits (..., pixels).
-
-        Weights of shape (rows, ...) (one decoder per row: replicate copies) need s
-        of shape (rows, ..., n, K); shared weights take any leading axes.
-        """
+        Weights with a leading axis of rows (one decoder per row) need s (rows, ..., n, K)."""
         codes = self.dec_w1.shape[-2]
         flat = tf.reshape(s, tf.concat([tf.shape(s)[:-2], [codes]], 0))
         weights = self.dec_w1, self.dec_b1, self.dec_w2, self.dec_b2
