@@ -1,8 +1,7 @@
 """RELAX's variance gradient, for notebook 06 (the estimator is in estimators/control_variates.py).
 
-`relax_gradients` gives, beside RELAX's per-replicate gradients, the gradient
-of their variance with respect to the control variate's parameters phi, which
-`optimise` descends to learn phi beside theta.
+`relax_gradients` gives RELAX's per-replicate gradients and the gradient of their variance
+in the control variate's parameters phi, which `optimise` descends to learn phi beside theta.
 """
 
 import numpy as np

@@ -118,10 +118,9 @@ def train(estimator, train_x, test_x, arch=Architecture(), n_samples=1, steps=15
           eval_samples=16, dtype=tf.float32, **options):  # fmt: skip
     """Train the VAE with one estimator from the initialisation of `seed`.
 
-    The same seed gives the same initial weights and minibatches for every
-    estimator; the estimator's own noise is drawn from the seed and the step.
-    anneal_to: for an estimator with a temperature, lower tau geometrically from
-    options["tau"] to anneal_to over the run (Jang et al. 2017 anneal it too).
+    The same seed gives every estimator the same initial weights and minibatches; its
+    own noise is drawn from the seed and the step. anneal_to: lower an estimator's tau
+    geometrically from options["tau"] to anneal_to over the run (as Jang et al. 2017).
     """
     dtype = checks.dtype(dtype)
     steps = checks.integer(steps, "steps", 1)
@@ -262,12 +261,10 @@ EXACT_CHUNK = 2**13
 
 
 def exact_gradient(weights, x, arch, which="encoder"):
-    """The gradient of the exact mean -ELBO over x (enumerating K**n codes in chunks), with
-    respect to the encoder's weights (which="encoder") or all weights (which="all").
-
-    Computed in float64 whatever the weights' dtype: a sum over K**n codes in
-    float32 would lose the digits a bias test at many replicates needs.
-    """
+    """The gradient of the exact mean -ELBO over x (K**n codes, in chunks) with respect to
+    the encoder's weights (which="encoder") or all weights (which="all"). In float64
+    whatever the weights' dtype: a float32 sum over K**n codes would lose the digits a
+    bias test at many replicates needs."""
     prefixes = _prefixes(which)
     weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
     x = tf.constant(_images(x, arch, "x"), dtype=tf.float64)
