@@ -152,7 +152,7 @@ def test_chunks_cover_the_replicates_in_order(small_chunks):
 @pytest.mark.parametrize("name", ["score_function", "gumbel_softmax", "indecater", "rebar"])
 def test_no_replicate_of_a_later_chunk_repeats_one_of_an_earlier(small_chunks, name):
     model = h.make_model(dim=2, buckets=4, seed=3)
-    per_replicate = h.ESTIMATORS[name].values_per_replicate(4, 1, 1)
+    per_replicate = h.ESTIMATORS[name].sizes(model.problem(), 1, 4, 1, {})[0]
     n_replicates = 3 * max(1, 40 // per_replicate) + 1  # four chunks, the last of one
     noise = h.noise_for(model, name, n_replicates, seed=9)
     rows = noise["u"].reshape(n_replicates, -1)
