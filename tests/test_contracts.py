@@ -276,8 +276,8 @@ def test_indecaters_working_set_uses_the_fast_path_where_the_problem_has_one():
     model = h.make_model(dim=2, buckets=3, latents=4)
     fast = model.problem()
     assert hasattr(fast, "objective_one_changed")
-    assert indecater.working_values(fast, 3, 4, 2) == 2 * 4 * 3
-    assert indecater.working_values(object(), 3, 4, 2) == 2 * (4 * 3) ** 2
+    assert indecater.sizes(fast, 4, 3, 2, {})[1] == 2 * 4 * 3
+    assert indecater.sizes(object(), 4, 3, 2, {})[1] == 2 * (4 * 3) ** 2
 
 
 def test_the_noise_log_density_is_the_normal_log_density():
