@@ -1,15 +1,12 @@
-"""Gradient descent with any estimator: several independent runs in one batched pass.
+"""Gradient descent with any estimator (notebooks 05 and 06): independent runs in one pass.
 
-Every run starts from the model's current theta and gets its own noise; the
-parameters carry a leading run axis, so each step evaluates all runs' surrogates
-at once (the same trick as sampling.gradient_samples) and applies Adam to each
-run. The exact objective of every run is recorded after every step. It works
-on the problem interface (helpers.problem.Problem): `optimise_problem` for any
-problem with an `exact` method, `optimise` for a helpers Model and f.
-
-One loop serves every estimator: it threads the estimator's state from step to
-step (estimators.ControlVariate: none, a moving-average baseline, or RELAX's
-learned control variate), and "exact" is the registered oracle.
+Every run starts from the same theta with its own noise; the parameters carry a leading
+run axis, so each step evaluates all runs' surrogates at once (as sampling does) and
+applies Adam to each run, recording every run's exact objective after every step.
+`optimise_problem` takes any problem with an `exact` method, `optimise` a Model and f.
+One loop serves every estimator: it threads the estimator's state from step to step
+(estimators.ControlVariate: none, a moving-average baseline, or RELAX's learned control
+variate), and "exact" is the registered oracle.
 """
 
 import numbers
@@ -22,18 +19,17 @@ from ._tf import tf
 from .estimators import ESTIMATORS, MOVING_AVERAGE, resolve
 from .model import PARAM_NAMES, as_model, square
 from .problem import check_enumerable, join_tensors, split_tensors
-from .sampling import split_options
+from .sampling import chunk_noise, split_options
 from .tracing import trace_cache
 
 ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
 
 
 def adam(params, grads, moments, step, learning_rate, names=None):
-    """One Adam step on the parameters `names` (default: every one in grads), for every run.
+    """One Adam step on the parameters `names` (default: all of grads), for every run.
 
     moments = (first, second), dicts like grads; step counts from 0. Returns the new
-    parameters (the others unchanged) and the new moments.
-    """
+    parameters (the others unchanged) and the new moments."""
     (b1, b2), (first, second) = ADAM_BETAS, moments
     t = tf.cast(step + 1, learning_rate.dtype)
     new, first, second = dict(params), dict(first), dict(second)
@@ -64,11 +60,9 @@ def _checked_names(trainable, known=PARAM_NAMES):
 def distribution_names(problem, params, trainable):
     """The trainable parameters that the logits depend on, or all trainable ones if none.
 
-    A learned control variate (RELAX's phi) descends the variance of these
-    parameters' estimate, as in Grathwohl et al.: the others (A-D) get their
-    gradient by the pathwise derivative, and counting their variance would
-    penalise phi for the pathwise noise its relaxed term adds to them.
-    """
+    RELAX's phi descends the variance of these parameters' estimate (Grathwohl et al.):
+    the others get their gradient pathwise, and counting their variance would penalise
+    phi for the pathwise noise its relaxed term adds to them."""
     with tf.GradientTape() as tape:
         tape.watch(params)
         logits = problem.logits(params)
@@ -103,9 +97,8 @@ def _traced_run(estimator, control, structure, static_options, trainable, names)
         values_seen = tf.TensorArray(problem.dtype, size=steps)
         for step in tf.range(steps):
             step_seed = tf.random.experimental.stateless_fold_in(seed, step)
-            extra = {name: {**static, **dynamic}[name] for name in estimator.noise_options}
-            noise = estimator.noise(problem, step_seed, n_runs, n_samples, buckets, **extra)
             options = {**static, **dynamic, **control.value(state, step)}
+            noise = chunk_noise(estimator, problem, step_seed, n_runs, n_samples, buckets, options)
             grads, values, state_grads = gradients(
                 estimator, problem, params, noise, options, names
             )
@@ -123,25 +116,19 @@ def optimise(model, estimator, steps=200, learning_rate=0.05, n_samples=1, n_run
              **options):  # fmt: skip
     """Adam from the model's theta, n_runs independent runs with their own noise.
 
-    estimator: an estimator name or function, or "exact" for the exact gradient.
-    moving_average: a decay in (0, 1) to use with estimator "score_function": the
-    baseline is then a per-run exponential moving average of past f values
-    (baseline="constant" with value updated after every step).
-    trainable: the names of the parameters Adam updates; the others keep the
-    model's values (trainable=("logits",) optimises the discrete choice alone).
-    state_learning_rate: for an estimator with a learned state (estimator
-    "relax": its control variate phi, started from the options tau, eta or
-    state), Adam's learning rate for the state (default: learning_rate). Each
-    run learns its own state beside theta by descending the variance of the
-    estimate of its trainable distribution parameters (those the logits depend
-    on, as in Grathwohl et al.; all trainable ones if none is).
-    Returns {"loss": array (steps + 1, n_runs), the exact objective before each
-    step and after the last, "seconds": wall time of the runs, tracing excluded};
-    with a learned state also "second_moment": array (steps, n_runs), each
-    step's mean over its draws of |g|^2 of one draw over those distribution
-    parameters (an estimate of one draw's variance plus |grad L|^2), and
-    "state": dict name -> (n_runs, ...), the learned states. The model's
-    parameters are not changed.
+    estimator: a name or surrogate function, or "exact" for the exact gradient.
+    moving_average: a decay in (0, 1) for "score_function": its constant baseline is
+    then each run's exponential moving average of past f values.
+    trainable: the parameters Adam updates; the others keep the model's values
+    (("logits",) optimises the discrete choice alone).
+    state_learning_rate: Adam's rate for a learned state ("relax": phi, from the options
+    tau, eta or state; default learning_rate). Each run learns its own phi by
+    descending the variance of its distribution parameters' estimate (distribution_names).
+    Returns {"loss": (steps + 1, n_runs), the exact objective before each step and after
+    the last; "seconds": the runs' wall time, tracing excluded}; with a learned state
+    also "second_moment" (steps, n_runs), each step's mean |g|^2 of one draw over those
+    parameters (one draw's variance plus |grad L|^2), and "state", name -> (n_runs, ...).
+    The model's parameters are not changed.
     """
     model = as_model(model)
     problem = model.problem(checks.objective(f, model.dtype))
@@ -185,11 +172,8 @@ def _control(spec, options, moving_average, state_learning_rate, dtype):
 def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, n_samples=1,
                      n_runs=5, seed=0, moving_average=None, trainable=None,
                      state_learning_rate=None, **options):  # fmt: skip
-    """optimise for any problem with an `exact` method, from `params`.
-
-    params: dict name -> tensor, the starting point of every run; trainable
-    defaults to all of them.
-    """
+    """optimise for any problem with an `exact` method, every run from `params` (dict name ->
+    tensor); trainable defaults to all of them."""
     spec = resolve(estimator)
     steps = checks.integer(steps, "steps", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)

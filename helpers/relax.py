@@ -1,8 +1,7 @@
 """RELAX's variance gradient, for notebook 06 (the estimator is in estimators/control_variates.py).
 
-`relax_gradients` gives, beside RELAX's per-replicate gradients, the gradient
-of their variance with respect to the control variate's parameters phi, which
-`optimise` descends to learn phi beside theta.
+`relax_gradients` gives RELAX's per-replicate gradients and the gradient of their variance
+in the control variate's parameters phi, which `optimise` descends to learn phi beside theta.
 """
 
 import numpy as np
@@ -13,7 +12,7 @@ from .estimators import ESTIMATORS
 from .estimators.control_variates import relax, relax_state, uniform_twice, variance_step
 from .model import as_model, square
 from .problem import join_tensors, split_tensors
-from .sampling import check_size, split_options
+from .sampling import check_size, replicate, split_options
 from .tracing import trace_cache
 
 __all__ = ["relax", "relax_gradients", "relax_state"]
@@ -26,11 +25,7 @@ def _traced_variance(structure, names):
         problem = join_tensors(structure, tensors)
         buckets = tf.shape(problem.logits(params))[-1]
         noise = uniform_twice(problem, seed, n_replicates, n_samples, buckets)
-        copies = {
-            name: tf.broadcast_to(value, tf.concat([[n_replicates], tf.shape(value)], 0))
-            for name, value in params.items()
-        }
-        return variance_step(problem, copies, noise, state, names)
+        return variance_step(problem, replicate(params, n_replicates), noise, state, names)
 
     return run
 
@@ -38,16 +33,12 @@ def _traced_variance(structure, names):
 def relax_gradients(model, n_replicates, n_samples=1, seed=0, f=square, wrt=None, **options):
     """RELAX's per-replicate gradients and the gradient of its variance with respect to phi.
 
-    options: state (a dict from relax_state, or a learned one), or tau and eta
-    for a state with r_rho = 0. wrt: the parameter names whose estimates'
-    variance is meant (default: all). Returns a dict:
-      "gradients": name -> (R, *shape), the same numbers as
-          gradient_samples(model, "relax", ...) for the same arguments;
-      "second_moment": the mean over all R n_samples draws of |g|^2 of one
-          draw's estimate over wrt, an estimate of E|g|^2 = tr Cov + |grad L|^2
-          for one draw (an estimate averaging N draws has variance tr Cov / N);
-      "state_gradient": name -> its gradient with respect to each entry of
-          phi, which is the gradient of tr Cov of one draw's estimate.
+    options: state (from relax_state, or a learned one), or tau and eta for a state with
+    r_rho = 0. wrt: the parameters whose estimates' variance is meant (default: all).
+    Returns {"gradients": name -> (R, *shape), the numbers of gradient_samples(model,
+    "relax", ...); "second_moment": the mean over all R n_samples draws of |g|^2 of one
+    draw's estimate over wrt, an estimate of E|g|^2 = tr Cov + |grad L|^2 for one draw;
+    "state_gradient": its gradient in each entry of phi, which is that of tr Cov}.
     The replicates share one pass (no chunks), so R * n_samples is limited.
     """
     model = as_model(model)

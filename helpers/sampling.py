@@ -23,17 +23,15 @@ from .model import as_model, square
 from .problem import join_tensors, split_tensors
 from .tracing import trace_cache
 
-# Replicates are processed in chunks of about CHUNK_ELEMENTS noise values, so the
-# working set of one pass stays small (cache-friendly, bounded memory) and the time
-# grows linearly in R. Chunk 0 uses the seed itself, chunk c > 0 the seed folded with c.
-# One traced pass computes several whole chunks where an estimator's working set per
-# replicate is smaller than its noise count says (`passes`): fewer calls, same numbers.
+# Replicates run in chunks of about CHUNK_ELEMENTS noise values, so one pass's working set
+# stays small (cache-friendly, bounded memory) and time grows linearly in R. Chunk 0 uses
+# the seed itself, chunk c > 0 the seed folded with c. A pass holds several whole chunks
+# where an estimator's working set is smaller than its noise (`passes`): same numbers.
 CHUNK_ELEMENTS = 2**18
-# What one call may ask for, checked before anything is allocated. The output is
-# filled chunk by chunk, so a call's memory is about its output plus one chunk; 1 GiB
-# of output still fits beside TensorFlow (about 0.65 GiB) in a 2 GB Binder. One
-# estimate's noise must fit in one pass: 2**24 values (128 MiB in float64), whose
-# intermediate tensors take a few times that.
+# What one call may ask for, checked before anything is allocated. The output is filled
+# chunk by chunk, so memory is about the output plus one chunk: 1 GiB of output fits beside
+# TensorFlow (about 0.65 GiB) in a 2 GB Binder. One estimate's noise must fit in one pass:
+# 2**24 values (128 MiB in float64), whose intermediate tensors take a few times that.
 MAX_OUTPUT_BYTES = 2**30
 MAX_VALUES_PER_REPLICATE = 2**24
 
@@ -49,10 +47,9 @@ def replicate(params, n_replicates):
 def per_replicate_gradients(surrogates, params, n_replicates, copied=None):
     """Each replicate's gradient, in one tape: row r of each result is replicate r's.
 
-    surrogates(params) -> (R,), where surrogate r depends only on copy r of the
-    parameters named in `copied` (all of them by default). The others are passed
-    as they are, shared by every replicate and left out of the result: a network's
-    weights, which R copies would not fit in memory, broadcast against the copies.
+    surrogates(params) -> (R,), surrogate r depending only on copy r of the parameters
+    named in `copied` (default: all). The others are shared by every replicate and left
+    out of the result: a network's weights, whose R copies would not fit in memory.
     """
     names = params if copied is None else copied
     copies = replicate({name: params[name] for name in names}, n_replicates)
@@ -73,14 +70,35 @@ def chunk_seed(seed, index):
     return seed if index == 0 else tf.random.experimental.stateless_fold_in(seed, index)
 
 
+def chunks(n_replicates, values_per_replicate, seed):
+    """(replicates in the chunk, its seed) for each chunk, in order."""
+    size = max(1, CHUNK_ELEMENTS // values_per_replicate)
+    for index, start in enumerate(range(0, n_replicates, size)):
+        yield min(size, n_replicates - start), chunk_seed(seed, index)
+
+
+def passes(n_replicates, values_per_replicate, working_per_replicate):
+    """(first chunk, chunks, replicates per chunk) of each traced pass, in order.
+
+    The chunks are those of `chunks`, so the grouping does not change the numbers; a pass
+    takes as many whole chunks as keep its working set near CHUNK_ELEMENTS (one chunk
+    where the working set equals the noise, as for most estimators).
+    """
+    size = max(1, CHUNK_ELEMENTS // values_per_replicate)
+    full, rest = divmod(n_replicates, size)
+    group = max(1, CHUNK_ELEMENTS // (size * working_per_replicate))
+    for first in range(0, full, group):
+        yield first, min(group, full - first), size
+    if rest:
+        yield full, 1, rest
+
+
 @trace_cache
 def _traced(estimator, structure, static_options, grouped=False):
     """One traced pass per (estimator, kind of problem, static options), reused across calls.
 
-    Not grouped: one noise chunk per pass, drawn from `seed`, the chunk's own seed.
-    Grouped: chunks first, ..., first + count - 1 of the call's `seed`, drawn in one
-    pass and concatenated (each exactly as `chunks` seeds it), for estimators whose
-    chunks are smaller than their working set needs (`passes`).
+    Not grouped: one noise chunk, drawn from `seed`, the chunk's own seed. Grouped: chunks
+    first, ..., first + count - 1 of the call's `seed`, each seeded as `chunks` seeds it.
     """
     static = dict(static_options)
 
@@ -146,30 +164,6 @@ def check_size(n_arrays_values, per_replicate, dtype, what="gradient estimates")
         )
 
 
-def chunks(n_replicates, values_per_replicate, seed):
-    """(replicates in the chunk, its seed) for each chunk, in order."""
-    size = max(1, CHUNK_ELEMENTS // values_per_replicate)
-    for index, start in enumerate(range(0, n_replicates, size)):
-        yield min(size, n_replicates - start), chunk_seed(seed, index)
-
-
-def passes(n_replicates, values_per_replicate, working_per_replicate):
-    """(first chunk, chunks, replicates per chunk) of each traced pass, in order.
-
-    The noise chunks are those of `chunks`, so the numbers do not depend on how
-    they are grouped; a pass takes as many whole chunks as keep its working set
-    (working_per_replicate values for each replicate) near CHUNK_ELEMENTS. Where
-    the two counts agree, as for most estimators, each pass is one chunk.
-    """
-    size = max(1, CHUNK_ELEMENTS // values_per_replicate)
-    full, rest = divmod(n_replicates, size)
-    group = max(1, CHUNK_ELEMENTS // (size * working_per_replicate))
-    for first in range(0, full, group):
-        yield first, min(group, full - first), size
-    if rest:
-        yield full, 1, rest
-
-
 @dataclass(frozen=True)
 class Call:
     """One checked call of problem_gradient_samples: what each of its passes takes."""
@@ -213,10 +207,8 @@ def checked_call(problem, params, estimator, n_replicates, n_samples, seed, opti
 
 
 def filled(parts, params, n_replicates, dtype):
-    """The output, dict name -> (R, *shape) array, from each pass's gradients in order.
-
-    Filled in place as the passes come: memory is the output plus one pass.
-    """
+    """The output, name -> (R, *shape) array, filled in place from each pass's gradients
+    as they come: memory is the output plus one pass."""
     out, start = {}, 0
     for part in parts:
         size = int(part[next(iter(params))].shape[0])
@@ -236,8 +228,9 @@ def problem_gradient_samples(
 ):
     """gradient_samples for any problem (helpers.problem.Problem) at `params`.
 
-    params: dict name -> tensor without a replicate axis. Returns dict name ->
-    np.ndarray of shape (n_replicates, *param.shape), keys as params.
+    params: dict name -> tensor without a replicate axis. The replicates run in passes
+    of whole noise chunks; each pass is one traced per_replicate_gradients (R watched
+    copies of params, one tape). Returns name -> array (n_replicates, *param.shape).
     """
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
@@ -255,15 +248,28 @@ def problem_gradient_samples(
     return filled(parts, params, n_replicates, problem.dtype)
 
 
+def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=square, **options):
+    """n_replicates independent gradient estimates, each averaging n_samples draws.
+
+    Returns dict name -> np.ndarray of shape (n_replicates, *param.shape), keys
+    as model.params. The same arguments give the same numbers every time.
+    """
+    model = as_model(model)
+    resolve(estimator)  # an unknown estimator is reported before anything else
+    n_replicates = checks.integer(n_replicates, "n_replicates", 1)
+    n_samples = checks.integer(n_samples, "n_samples", 1)
+    f = checks.objective(f, model.dtype)
+    return problem_gradient_samples(
+        model.problem(f), model.values(), estimator, n_replicates, n_samples, seed, **options
+    )
+
+
 def noise_for(model, estimator, n_replicates, n_samples=1, seed=0, **options):
     """The noise `gradient_samples` uses for these arguments: dict name -> np.ndarray.
 
-    options: the estimator's options, where its noise depends on them (gumbel_rao's
-    n_gumbel); the others are checked and otherwise ignored.
-
-    Shapes as the estimator draws them, (R, N, ...); for a one-latent model the
-    latent axis of size 1 is left out, so uniforms for Gumbel-max have shape
-    (R, N, K) like the model's one-hots (for n latents, (R, N, n, K)).
+    options: those the noise depends on (gumbel_rao's n_gumbel); the others are checked
+    and otherwise ignored. Shapes as drawn, (R, N, ...), but a one-latent model's latent
+    axis of size 1 is left out: Gumbel-max's uniforms are (R, N, K) like its one-hots.
     """
     model = as_model(model)
     estimator = resolve(estimator)
@@ -284,19 +290,3 @@ def noise_for(model, estimator, n_replicates, n_samples=1, seed=0, **options):
             for name, v in noise.items()
         }
     return noise
-
-
-def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=square, **options):
-    """n_replicates independent gradient estimates, each averaging n_samples draws.
-
-    Returns dict name -> np.ndarray of shape (n_replicates, *param.shape), keys
-    as model.params. The same arguments give the same numbers every time.
-    """
-    model = as_model(model)
-    resolve(estimator)  # an unknown estimator is reported before anything else
-    n_replicates = checks.integer(n_replicates, "n_replicates", 1)
-    n_samples = checks.integer(n_samples, "n_samples", 1)
-    f = checks.objective(f, model.dtype)
-    return problem_gradient_samples(
-        model.problem(f), model.values(), estimator, n_replicates, n_samples, seed, **options
-    )

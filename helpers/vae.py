@@ -1,12 +1,11 @@
-"""Training the categorical VAE (helpers.vae_model) with the series' estimators, and
-sampling the gradients they estimate.
+"""Training the categorical VAE of notebook 08 with the series' estimators, and sampling
+the gradients they estimate.
 
-Training: any registered estimator that handles n latents, batched and traced;
-the decoder's weights get their gradient pathwise. `gradient_samples` measures
-an estimator's spread at given weights with the engine of helpers.sampling: R
-replicates of the encoder's weights (and, with which="all", of the decoder's),
-the other weights shared. The data, networks and scores live in
-helpers.vae_model and are imported here, so `h.vae.X` reaches all of them.
+Training: any registered estimator that handles n latents, batched and traced; the
+decoder's weights get their gradient pathwise. `gradient_samples` runs the engine of
+helpers.sampling on R copies of the encoder's weights (with which="all", of the
+decoder's too), the other weights shared. The data, networks and scores are in
+helpers.vae_model, imported here so that `h.vae.X` reaches all of them.
 """
 
 import time
@@ -20,7 +19,7 @@ from .estimators import resolve
 from .optimise import adam
 from .sampling import chunk_noise, per_replicate_gradients, split_options
 from .tracing import trace_cache
-from .vae_model import (  # noqa: F401  (the VAE's public names, as h.vae.X)
+from .vae_model import (  # noqa: F401  (h.vae.X reaches the model's names too)
     HELD_OUT,
     THRESHOLD,
     Architecture,
@@ -35,6 +34,11 @@ from .vae_model import (  # noqa: F401  (the VAE's public names, as h.vae.X)
     log_likelihood,
     negative_elbo,
 )
+
+__all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "Run", "checked_estimator", "encode",
+           "encoder_gradient_samples", "exact_encoder_gradient", "exact_gradient", "exact_scores",
+           "gradient_samples", "init_weights", "kl_to_uniform", "load_digits", "log_likelihood",
+           "negative_elbo", "train"]  # fmt: skip
 
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
 
@@ -108,28 +112,15 @@ def minibatches(n_images, batch_size, steps, seed):
     return order[: steps * batch_size].reshape(steps, batch_size)
 
 
-def train(
-    estimator,
-    train_x,
-    test_x,
-    arch=Architecture(),  # noqa: B008  (a frozen dataclass: one shared default is safe)
-    n_samples=1,
-    steps=150,
-    batch_size=32,
-    learning_rate=3e-3,
-    seed=0,
-    evaluate_every=25,
-    anneal_to=None,
-    eval_samples=16,
-    dtype=tf.float32,
-    **options,
-):
+# arch=Architecture(): a frozen dataclass, so one shared default is safe
+def train(estimator, train_x, test_x, arch=Architecture(), n_samples=1, steps=150,  # noqa: B008
+          batch_size=32, learning_rate=3e-3, seed=0, evaluate_every=25, anneal_to=None,
+          eval_samples=16, dtype=tf.float32, **options):  # fmt: skip
     """Train the VAE with one estimator from the initialisation of `seed`.
 
-    The same seed gives the same initial weights and minibatches for every
-    estimator; the estimator's own noise is drawn from the seed and the step.
-    anneal_to: for an estimator with a temperature, lower tau geometrically from
-    options["tau"] to anneal_to over the run (Jang et al. 2017 anneal it too).
+    The same seed gives every estimator the same initial weights and minibatches; its
+    own noise is drawn from the seed and the step. anneal_to: lower an estimator's tau
+    geometrically from options["tau"] to anneal_to over the run (as Jang et al. 2017).
     """
     dtype = checks.dtype(dtype)
     steps = checks.integer(steps, "steps", 1)
@@ -191,14 +182,13 @@ def _images(x, arch, name):
 
 # --- Gradient samples of the weights: R copies of the weights asked for, the rest shared.
 
-PARTS = {"encoder": ("enc_",), "all": ("enc_", "dec_")}
-
 
 def _prefixes(which):
     """The name prefixes of the weights `which` names, or a ValueError."""
-    if which not in PARTS:
-        raise ValueError(f"which must be one of {', '.join(PARTS)}, got {which!r}")
-    return PARTS[which]
+    parts = {"encoder": ("enc_",), "all": ("enc_", "dec_")}
+    if which not in parts:
+        raise ValueError(f"which must be one of {', '.join(parts)}, got {which!r}")
+    return parts[which]
 
 
 def _replicated(weights, x, n_replicates, latents):
@@ -271,12 +261,10 @@ EXACT_CHUNK = 2**13
 
 
 def exact_gradient(weights, x, arch, which="encoder"):
-    """The gradient of the exact mean -ELBO over x (enumerating K**n codes in chunks), with
-    respect to the encoder's weights (which="encoder") or all weights (which="all").
-
-    Computed in float64 whatever the weights' dtype: a sum over K**n codes in
-    float32 would lose the digits a bias test at many replicates needs.
-    """
+    """The gradient of the exact mean -ELBO over x (K**n codes, in chunks) with respect to
+    the encoder's weights (which="encoder") or all weights (which="all"). In float64
+    whatever the weights' dtype: a float32 sum over K**n codes would lose the digits a
+    bias test at many replicates needs."""
     prefixes = _prefixes(which)
     weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
     x = tf.constant(_images(x, arch, "x"), dtype=tf.float64)

@@ -1,19 +1,16 @@
-"""The categorical VAE's data, networks and scores (helpers.vae trains it and samples gradients).
+"""The categorical VAE of notebook 08: data, networks and scores (helpers.vae trains it).
 
-Data: the 1,797 8x8 digits that ship inside scikit-learn (no download),
-binarised at half intensity. Model: an encoder MLP q(s | x) gives n independent
-categoricals of K categories; a decoder MLP p(x | s) gives 64 Bernoulli pixels
-from the n one-hot (or relaxed) codes; the prior is uniform. The negative ELBO
+Data: the 1,797 8x8 digits inside scikit-learn (no download), binarised at half
+intensity. An encoder MLP q(s | x) gives n categoricals of K categories, a decoder MLP
+p(x | s) 64 Bernoulli pixels from their one-hot (or relaxed) codes; the prior is uniform.
 
     -ELBO(x) = E_q[-log p(x | s)] + KL(q(s | x) || uniform)
 
-has an analytic KL (a sum over n K terms); its first term is what the
-estimators differentiate. The decoder is a problem (helpers.problem.Problem):
-its `params` are the encoder's output logits and the images, both with a
-leading batch axis that the estimators treat as their replicate axis, so one
-surrogate per image comes out and the encoder's gradient is the chain rule
-through those logits. The decoder's weights are fields of the problem, shared
-by every image.
+The KL is exact (n K terms); the first term is what the estimators differentiate. The
+decoder is a problem (helpers.problem.Problem) whose params, the encoder's logits and the
+images, lead with the batch axis, which the estimators treat as their replicate axis:
+one surrogate per image, and the encoder's gradient is the chain rule through the
+logits. The decoder's weights are the problem's fields, shared by every image.
 """
 
 import functools
@@ -64,11 +61,9 @@ class Architecture:
 
 
 def init_weights(arch, seed=0, pixel_mean=None, dtype=tf.float32):
-    """Glorot-uniform weights, zero biases; the decoder's output bias at logit(pixel_mean).
-
-    Starting the decoder at the pixel averages (as Burda et al. 2016 do) spares every
-    estimator the same first few hundred steps of learning them.
-    """
+    """Glorot-uniform weights, zero biases; the decoder's output bias at logit(pixel_mean):
+    starting at the pixel averages (as Burda et al. 2016 do) spares every estimator the
+    same first few hundred steps of learning them."""
     rng = np.random.default_rng(checks.integer(seed, "seed", 0))
     codes = arch.latents * arch.buckets
 
@@ -95,12 +90,8 @@ def dense(x, w, b):
 
 
 def two_layers(x, w1, b1, w2, b2):
-    """tanh(x w1 + b1) w2 + b2: one hidden layer, as both networks have.
-
-    Weights (in, out) take x with any leading axes. Weights with a leading axis of
-    copies, (R, in, out), one network per replicate, take x (R or 1, m, in): copy r
-    maps the m rows of x[r].
-    """
+    """tanh(x w1 + b1) w2 + b2, both networks' one hidden layer. Weights (in, out) take x
+    with any leading axes; R copies (R, in, out) take x (R or 1, m, in): copy r maps x[r]."""
     if w1.shape.rank == 2:
         return dense(tf.tanh(dense(x, w1, b1)), w2, b2)
     hidden = tf.tanh(tf.matmul(x, w1) + b1[:, None])
@@ -123,11 +114,8 @@ def kl_to_uniform(logits):
 
 @dataclass(frozen=True)
 class DecoderProblem:
-    """-log p(x | s) as a problem: params {"logits": (..., n, K), "x": (..., pixels)}.
-
-    The decoder's weights are tensor fields (shared by every image and replicate).
-    There is no continuous noise: `noise` returns zeros and `objective` ignores it.
-    """
+    """-log p(x | s) as a problem: params {"logits": (..., n, K), "x": (..., pixels)}, the
+    decoder's weights tensor fields. No continuous noise: `noise` gives zeros, unused."""
 
     latents: int
     dec_w1: tf.Tensor = None
@@ -151,10 +139,7 @@ class DecoderProblem:
 
     def pixel_logits(self, s):
         """The decoder: one-hot or relaxed codes (..., n, K) -> Bernoulli logits (..., pixels).
-
-        Weights of shape (rows, ...) (one decoder per row: replicate copies) need s
-        of shape (rows, ..., n, K); shared weights take any leading axes.
-        """
+        Weights with a leading axis of rows (one decoder per row) need s (rows, ..., n, K)."""
         codes = self.dec_w1.shape[-2]
         flat = tf.reshape(s, tf.concat([tf.shape(s)[:-2], [codes]], 0))
         weights = self.dec_w1, self.dec_b1, self.dec_w2, self.dec_b2
@@ -171,9 +156,8 @@ class DecoderProblem:
     def exact(self, params):
         """E_q[-log p(x | s)] + KL by enumerating all K**n codes: the exact -ELBO (...)."""
         logits = params["logits"]
-        return self.reconstruction(params, 0, logits.shape[-1] ** self.latents) + kl_to_uniform(
-            logits
-        )
+        codes = logits.shape[-1] ** self.latents
+        return self.reconstruction(params, 0, codes) + kl_to_uniform(logits)
 
     def reconstruction(self, params, start, size):
         """sum_c q(c | x) (-log p(x | c)) over the codes c = start, ..., start + size - 1."""

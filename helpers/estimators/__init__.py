@@ -15,36 +15,28 @@ from dataclasses import dataclass, field
 
 from ..problem import check_enumerable
 
-# (problem, params (R, ...), noise, **options) -> (R,) surrogates
-Surrogate = Callable[..., object]
-# (problem, seed, n_replicates, n_samples, buckets, **noise_options) -> dict of tensors
-NoiseMaker = Callable[..., dict]
-# (buckets, n_samples, latents=1, **options) -> model evaluations per estimate
-Cost = Callable[..., float]
-# (options, n_samples, latents, buckets, dtype=None) -> checked options, or a ValueError
-OptionCheck = Callable[..., dict]
-# (problem, params, options) -> options, once per gradient_samples call (one shared theta)
-Prepare = Callable[..., dict]
-# (problem, latents, buckets, n_samples, options) -> (noise values one replicate draws,
-# values its pass holds at once): the first sizes the chunks, the second groups them
-Sizes = Callable[..., tuple]
-
 
 @dataclass(eq=False)
 class Estimator:
     """An estimator: its surrogate, its noise, its options, its cost, the problems it handles."""
 
     name: str
-    surrogate: Surrogate
-    noise: NoiseMaker
-    evaluations: Cost  # math.inf for an oracle, which reads the exact gradient off the problem
+    surrogate: Callable  # (problem, params (R, ...), noise, **options) -> (R,) surrogates
+    noise: Callable  # (problem, seed, R, n_samples, buckets, **noise_options) -> dict of tensors
+    # (buckets, n_samples, latents=1, **options) -> model evaluations per estimate;
+    # math.inf for an oracle, which reads the exact gradient off the problem
+    evaluations: Callable
     options: dict = field(default_factory=dict)  # option name -> default value
-    check: OptionCheck = None
-    prepare: Prepare = None
+    # (options, n_samples, latents, buckets, dtype=None) -> checked options, or a ValueError
+    check: Callable = None
+    # (problem, params, options) -> options, once per gradient_samples call (one shared theta)
+    prepare: Callable = None
     enumerates: bool = False  # sums over all K**n joint configurations
     max_latents: int = None  # the most latents it handles; None: any number
     noise_options: tuple = ()  # options that `noise` also takes, as keywords
-    sizes: Sizes = field(default_factory=lambda: per_category_sizes)  # default: n K per sample
+    # (problem, latents, buckets, n_samples, options) -> (noise values one replicate draws,
+    # values its pass holds at once): the first sizes the chunks, the second groups them
+    sizes: Callable = field(default_factory=lambda: per_category_sizes)  # default: n K each
     control: "ControlVariate" = field(default_factory=lambda: NO_STATE)  # optimise's state
 
     def checked_options(self, options, n_samples, latents, buckets, dtype=None):
@@ -125,14 +117,13 @@ def resolve(estimator):
     raise ValueError(f"unknown estimator {estimator!r}; known estimators: {names}")
 
 
-# Each family registers its estimators on import, in the order of the notebooks.
+# Each family registers its estimators on import, in the order of the notebooks; the names
+# imported here are those the notebooks, tests and benchmarks reach as h.estimators.X.
 from .draws import (  # noqa: E402
     conditional_gumbel,
     gumbel,
     gumbel_max,
-    gumbel_top_k,
     relaxed_one_hot,
-    uniform_per_category,
     with_sample_axis,
 )
 from .enumeration import (  # noqa: E402
@@ -145,20 +136,16 @@ from .enumeration import (  # noqa: E402
 )
 from .relaxations import gumbel_rao, gumbel_softmax, uniform_and_conditionals  # noqa: E402
 from .score_function import (  # noqa: E402
-    BASELINES,
     MOVING_AVERAGE,
-    leave_one_out_mean,
-    noise_with_categories,
     optimal_baseline_at,
     score_function,
-    score_term,
     set_weights,
     sum_and_sample,
     unordered_set,
 )
 
 # isort: split
-from .control_variates import rebar, relax, uniform_twice  # noqa: E402
+from .control_variates import rebar, relax  # noqa: E402
 
 # The registry lists the estimators in the order the notebooks teach them, the oracle last
 # (an estimator registered later comes after these).
@@ -166,13 +153,11 @@ for _name in ("elementary", "gumbel_softmax", "score_function", "sum_and_sample"
               "unordered_set", "rebar", "gumbel_rao", "indecater", "relax", "exact"):  # fmt: skip
     ESTIMATORS[_name] = ESTIMATORS.pop(_name)
 
-# The public names: the registry, the records, the surrogates, and what notebooks and tests
-# call on their own (the draws, the noise makers, the pieces of a surrogate).
-__all__ = ["ESTIMATORS", "Estimator", "ControlVariate", "NO_STATE", "register", "resolve",
+# The public names: the registry, the records, the surrogates, and what notebooks, tests and
+# benchmarks call on their own (the draws, the noise makers, the pieces of a surrogate).
+__all__ = ["ESTIMATORS", "Estimator", "ControlVariate", "register", "resolve",
            "elementary", "exact", "indecater", "gumbel_softmax", "gumbel_rao", "score_function",
-           "sum_and_sample", "unordered_set", "rebar", "relax", "BASELINES", "MOVING_AVERAGE",
-           "gumbel", "gumbel_max", "relaxed_one_hot", "gumbel_top_k", "conditional_gumbel",
-           "with_sample_axis", "one_latent_changed", "leave_one_out_mean", "score_term",
-           "set_weights", "optimal_baseline_at", "uniform_per_category", "noise_per_configuration",
-           "indecater_noise", "uniform_and_conditionals", "noise_with_categories",
-           "uniform_twice"]  # fmt: skip
+           "sum_and_sample", "unordered_set", "rebar", "relax", "MOVING_AVERAGE",
+           "gumbel", "gumbel_max", "relaxed_one_hot", "conditional_gumbel", "with_sample_axis",
+           "one_latent_changed", "set_weights", "optimal_baseline_at", "noise_per_configuration",
+           "indecater_noise", "uniform_and_conditionals"]  # fmt: skip

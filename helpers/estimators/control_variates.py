@@ -69,12 +69,9 @@ HIDDEN = 8  # tanh units of r_rho: small next to the model, enough to shape c_ph
 
 
 def relax_state(buckets, tau=1.0, eta=1.0, hidden=HIDDEN, scale=0.0, seed=0):
-    """An initial RELAX state phi as a dict name -> np.ndarray (float64).
-
-    eta (), log_tau (), and r_rho(y) = w2 . tanh(y W1 + b1) with W1 (K, hidden)
-    drawn as 0.1 N(0, 1), b1 = 0 and w2 = scale N(0, 1): scale = 0 (the
-    default) makes r_rho = 0, so RELAX starts as REBAR(tau, eta).
-    """
+    """An initial RELAX state phi, name -> float64 array: eta (), log_tau (), and r_rho(y) =
+    w2 . tanh(y W1 + b1) with W1 (K, hidden) ~ 0.1 N(0, 1), b1 = 0, w2 ~ scale N(0, 1).
+    scale = 0 (the default) makes r_rho = 0: RELAX starts as REBAR(tau, eta)."""
     buckets = checks.integer(buckets, "buckets", 2)
     hidden = checks.integer(hidden, "hidden", 1)
     tau = checks.positive_finite(tau, "tau")
@@ -108,11 +105,8 @@ def checked_state(state, buckets):
 
 
 def _aligned(state, name, draw_axes):
-    """state[name], shared or with a leading replicate axis, to broadcast against draws.
-
-    A shared state (eta of rank 0) broadcasts as it is; a per-replicate one
-    (eta of shape (R,)) gets `draw_axes` new axes after the replicate axis.
-    """
+    """state[name] to broadcast against draws: a shared state (eta of rank 0) as it is, a
+    per-replicate one (eta (R,)) with `draw_axes` new axes after the replicate axis."""
     value = state[name]
     if state["eta"].shape.rank == 0:
         return value
@@ -168,14 +162,11 @@ def _per_draw(value, draws):
 def variance_step(problem, params, noise, state, names):
     """(per-replicate RELAX gradients, mean |g|^2 of one draw, its gradient in the state).
 
-    params carry a leading replicate axis R and noise has N draws per
-    replicate. Each draw's own estimate g_rn is computed (the draws as R N
-    replicates of one sample); replicate r's gradient is their mean, as in
-    gradient_samples, and m_r = mean_n |g_rn|^2 over the parameters `names` is
-    an N-draw estimate of E|g|^2 for one draw, whose gradient in phi is that of
-    the variance (E g does not depend on phi). Returns (gradients (R, ...),
-    m (R,), d sum_r m_r / d state): a shared state (eta of rank 0) gets the
-    gradient of the sum, a per-replicate one (eta (R,)) each its own m_r's.
+    params (R, ...), noise with N draws per replicate. Each draw's own estimate g_rn is
+    computed (the draws as R N replicates of one sample); replicate r's gradient is their
+    mean, and m_r = mean_n |g_rn|^2 over `names` estimates E|g|^2 of one draw, whose
+    gradient in phi is the variance's (E g does not depend on phi). Returns (gradients,
+    m (R,), d sum_r m_r / d state): a per-replicate state (eta (R,)) gets its own m_r's.
     """
     draws = tf.shape(noise["u"])[1]
     copies = {name: tf.repeat(value, draws, axis=0) for name, value in params.items()}

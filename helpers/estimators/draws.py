@@ -54,14 +54,10 @@ def gumbel_max(logits, u):
 
 
 def relaxed_one_hot(logits, u, tau, straight_through=False):
-    """softmax((log p + G) / tau): a point on the simplex, one-hot as tau -> 0.
-
-    tf.nn.softmax subtracts the maximum before exponentiating, so a tiny tau
-    (large logits / tau) gives no overflow in float32 or float64. With
-    straight_through, the forward value is the exact one-hot of the argmax and
-    the gradient is the relaxed sample's. Any leading axes, one relaxed
-    categorical per row of the last axis (so (..., n, K) relaxes n latents).
-    """
+    """softmax((log p + G) / tau) over the last axis: a point on the simplex, one-hot as
+    tau -> 0. tf.nn.softmax subtracts the maximum first, so a tiny tau cannot overflow.
+    straight_through: the forward value is the argmax's one-hot, the gradient the relaxed
+    sample's."""
     soft = tf.nn.softmax((tf.nn.log_softmax(logits, axis=-1) + gumbel(u)) / tau, axis=-1)
     if not straight_through:
         return soft

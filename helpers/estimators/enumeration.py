@@ -23,9 +23,8 @@ def noise_per_configuration(problem, seed, n_replicates, n_samples, buckets):
 def elementary(problem, params, noise):
     """Enumerate s, sample only the problem's noise: sum_c p_c mean_n g(c, eps_nc).
 
-    The sum over all K**n joint configurations c is exact, so p_c(theta) stays
-    inside the autodiff graph; only the continuous noise is sampled (for the
-    model, eps in z = mu + sigma eps). The cost is K**n evaluations per sample.
+    The sum over all K**n configurations c is exact, so p_c(theta) stays in the autodiff
+    graph; only the continuous noise (eps in z = mu + sigma eps) is sampled.
     """
     logits = problem.logits(params)  # (R, n, K)
     if hasattr(problem, "objective_all"):  # the problem's fast path
@@ -61,11 +60,9 @@ register(Estimator("exact", exact, no_noise, lambda buckets, n_samples, latents=
 def indecater_noise(problem, seed, n_replicates, n_samples, buckets):
     """u (R, M, n, K) for the M joint draws, and eps (R, M, n, 1): one per draw and latent.
 
-    Latent i's K evaluations share one eps (common random numbers): its sum over
-    categories then compares the categories under the same continuous noise,
-    which removes that noise from the logits' estimate where the categories
-    agree. Different latents and draws get independent eps, which the
-    pathwise part averages.
+    Latent i's K evaluations share one eps (common random numbers), so its sum compares
+    the categories under the same continuous noise, which then drops out of the logits'
+    estimate where they agree. Latents and draws get independent eps.
     """
     shape = tf.stack([n_replicates, n_samples, problem.latents, buckets])
     u = uniform(tf.random.experimental.stateless_fold_in(seed, 1), shape, problem.dtype)
@@ -86,10 +83,9 @@ def indecater(problem, params, noise):
     With M joint draws s^m (Gumbel-max) and g_mik = g(s^m with s_i = k, eps_mi):
         logits of latent i:     mean_m sum_k grad p_i(k) g_mik
         continuous parameters:  mean_m mean_i sum_k p_i(k) grad g_mik
-    Each latent's term is an exact sum over s_i given draws of the others, so
-    both parts are unbiased; the cost is M n K evaluations. For n = 1 there are
-    no others, and this is the elementary estimator given one eps for all K
-    categories.
+    Each latent's term is an exact sum over s_i given draws of the others, so both parts
+    are unbiased, at M n K evaluations. For n = 1 it is the elementary estimator with one
+    eps for all K categories.
     """
     params = with_sample_axis(params)
     p = tf.nn.softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)

@@ -1,11 +1,10 @@
 """The log-derivative trick and the estimators that reduce its variance.
 
-The score function with its baselines (notebook 04): none, a constant, the
-exact optimal constant (an oracle), the mean of the other draws
-(leave-one-out), and in optimise a moving average of past values. Then two
-from notebook 06 for one categorical latent: sum-and-sample (Liu et al. 2019),
-which enumerates the most probable categories and samples the rest, and the
-unordered set estimator (Kool et al. 2020), which draws k distinct categories.
+The score function with its baselines (notebook 04): none, a constant, the exact
+optimal constant (an oracle), leave-one-out, and in optimise a moving average. Then,
+for one latent (notebook 06): sum-and-sample (Liu et al. 2019), which enumerates the
+most probable categories and samples the rest, and the unordered set estimator (Kool
+et al. 2020), which draws k distinct categories.
 """
 
 import itertools
@@ -44,10 +43,9 @@ BASELINES = {
 def score_function(problem, params, noise, baseline="none", value=None, pathwise_z=True):
     """The log-derivative trick: grad E g = E[(g - b) grad log q] (+ the pathwise part).
 
-    s is drawn by Gumbel-max, log q(s) = sum_i log p_i(s_i). pathwise_z=True
-    scores only s and reparameterises the continuous noise (z = mu_s + sigma_s
-    eps for the model); pathwise_z=False scores both, adding the log density of
-    the continuous sample (problem.scored_objective), with no gradient through
+    s by Gumbel-max, log q(s) = sum_i log p_i(s_i). pathwise_z=True scores s alone and
+    reparameterises the continuous noise (z = mu_s + sigma_s eps); pathwise_z=False also
+    scores z, adding its log density (problem.scored_objective) with no gradient through
     it. The baseline b is one of BASELINES.
     """
     params = with_sample_axis(params)
@@ -141,11 +139,8 @@ def _one_latent_log_p(problem, params):
 
 
 def _category_objective(problem, params, eps):
-    """g(c, eps_c) for every category c: (R, K), params (R, 1, ...), eps (R, K).
-
-    Computes all K values in one pass; an estimator that keeps only some of them
-    (the ones it counts as evaluations) multiplies the rest by zero.
-    """
+    """g(c, eps_c) for every category c: (R, K), params (R, 1, ...), eps (R, K). All K in
+    one pass; an estimator that counts fewer evaluations multiplies the rest by zero."""
     buckets = tf.shape(eps)[-1]
     one_hots = tf.eye(buckets, dtype=eps.dtype)[:, None, :]  # (K, 1, K): s for each category
     return problem.objective(params, one_hots, eps)
@@ -153,8 +148,7 @@ def _category_objective(problem, params, eps):
 
 def noise_with_categories(problem, seed, n_replicates, n_samples, buckets):
     """uniform_per_category's u and eps (the same numbers for the same seed), and
-    eps_category (R, K): one more normal per category, for the categories an
-    estimator enumerates or draws without replacement."""
+    eps_category (R, K): the noise of each category enumerated or drawn without replacement."""
     noise = uniform_per_category(problem, seed, n_replicates, n_samples, buckets)
     extra = tf.random.experimental.stateless_fold_in(seed, 1)
     noise["eps_category"] = problem.noise(extra, tf.stack([n_replicates, buckets]))
@@ -165,11 +159,9 @@ def sum_and_sample(problem, params, noise, top, baseline):
     """Rao-Blackwellised score function (Liu et al. 2019): enumerate the `top` most
     probable categories T, sample the rest from p restricted to the complement C.
 
-    grad L = sum_{c in T} grad(p_c m_c) + grad(w E_{q_C}[g]), w = sum_{c in C} p_c,
-    q_C = p / w on C. The sampled term's estimator is the hybrid score function of
-    q_C, plus grad w times g; with no baseline that is w [grad g + g grad log p_s],
-    the hybrid score function weighted by w. A LOO baseline b multiplies
-    grad log q_C(s) = grad log p_s - grad log w (zero mean under q_C).
+    grad L = sum_{c in T} grad(p_c m_c) + grad(w E_{q_C}[g]), w = sum_{c in C} p_c, q_C =
+    p / w on C. With no baseline the sampled term is w [grad g + g grad log p_s]; a LOO
+    baseline b multiplies grad log q_C(s) = grad log p_s - grad log w (zero mean under q_C).
     """
     params = with_sample_axis(params)
     log_p = _one_latent_log_p(problem, params)  # (R, 1, K)
@@ -247,10 +239,9 @@ def set_weights(log_p, members, orderings):
 def unordered_set(problem, params, noise, orderings):
     """The unordered set estimator with its built-in baseline (Kool et al. 2020).
 
-    S: k distinct categories by Gumbel-top-k. Score part
-    sum_{s in S} p(s) R(S, s) (g_s - b_s) grad log p_s, with b_s = sum_{s' in S}
-    p(s') R^{D\\s}(S, s') g_{s'}; pathwise part sum_{s in S} p(s) R(S, s) grad g_s
-    (the same weights, held constant). k = len(orderings[0]) = n_samples.
+    S: k = n_samples distinct categories by Gumbel-top-k. Score part sum_{s in S} p(s)
+    R(S, s) (g_s - b_s) grad log p_s, b_s = sum_{s' in S} p(s') R^{D\\s}(S, s') g_{s'};
+    pathwise part sum_{s in S} p(s) R(S, s) grad g_s, the same weights held constant.
     """
     params = with_sample_axis(params)
     log_p = _one_latent_log_p(problem, params)[:, 0]  # (R, K)
