@@ -16,30 +16,12 @@ import numpy as np
 
 from . import checks
 from ._tf import tf
+from .adam import adam, zero_moments
 from .estimators import ESTIMATORS, MOVING_AVERAGE, resolve
 from .model import PARAM_NAMES, as_model, square
 from .problem import check_enumerable, join_tensors, split_tensors
 from .sampling import chunk_noise, split_options
 from .tracing import trace_cache
-
-ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
-
-
-def adam(params, grads, moments, step, learning_rate, names=None):
-    """One Adam step on the parameters `names` (default: all of grads), for every run.
-
-    moments = (first, second), dicts like grads; step counts from 0. Returns the new
-    parameters (the others unchanged) and the new moments."""
-    (b1, b2), (first, second) = ADAM_BETAS, moments
-    t = tf.cast(step + 1, learning_rate.dtype)
-    new, first, second = dict(params), dict(first), dict(second)
-    for name in grads if names is None else names:
-        first[name] = b1 * first[name] + (1 - b1) * grads[name]
-        second[name] = b2 * second[name] + (1 - b2) * tf.square(grads[name])
-        m_hat = first[name] / (1 - b1**t)
-        v_hat = second[name] / (1 - b2**t)
-        new[name] = params[name] - learning_rate * m_hat / (tf.sqrt(v_hat) + ADAM_EPSILON)
-    return new, (first, second)
 
 
 def _checked_names(trainable, known=PARAM_NAMES):
@@ -91,7 +73,7 @@ def _traced_run(estimator, control, structure, static_options, trainable, names)
         problem = join_tensors(structure, tensors)
         shape = tf.shape(problem.logits(params))
         n_runs, buckets = shape[0], shape[-1]
-        moments = tuple({name: tf.zeros_like(v) for name, v in params.items()} for _ in range(2))
+        moments = zero_moments(params)
         losses = tf.TensorArray(problem.dtype, size=steps + 1)
         losses = losses.write(0, problem.exact(params))
         values_seen = tf.TensorArray(problem.dtype, size=steps)

@@ -15,8 +15,8 @@ import numpy as np
 
 from . import checks
 from ._tf import tf
+from .adam import adam, zero_moments
 from .estimators import resolve
-from .optimise import adam
 from .sampling import chunk_noise, per_replicate_gradients, split_options
 from .tracing import trace_cache
 from .vae_model import (  # noqa: F401  (h.vae.X reaches the model's names too)
@@ -51,6 +51,11 @@ def checked_estimator(estimator, arch, n_samples, dtype, options):
         raise ValueError(
             "baseline='optimal' needs the exact optimal constant of every image, K**n decoder "
             "passes each; the VAE offers none: use baseline='loo'"
+        )
+    if estimator.evaluations(arch.buckets, n_samples) == float("inf"):
+        raise ValueError(
+            f"estimator {estimator.name!r} is an oracle that reads the exact gradient off a "
+            "problem; for the VAE use vae.exact_gradient, which enumerates the K**n codes"
         )
     options = estimator.checked_options(options, n_samples, arch.latents, arch.buckets, dtype)
     return estimator, options
@@ -138,7 +143,7 @@ def train(estimator, train_x, test_x, arch=Architecture(), n_samples=1, steps=15
     static, dynamic = split_options(options, dtype)
     step = _traced_step(estimator, arch.latents, static)
     weights = init_weights(arch, seed, train_x.mean(axis=0), dtype)
-    moments = tuple({k: tf.zeros_like(v) for k, v in weights.items()} for _ in range(2))
+    moments = zero_moments(weights)
     data, test = tf.constant(train_x, dtype=dtype), tf.constant(test_x, dtype=dtype)
     batches = minibatches(len(train_x), batch_size, steps, seed)
     fixed = checks.seed(seed), tf.constant(n_samples)  # the step's seed and n_samples

@@ -4,7 +4,7 @@ import itertools
 
 import helpers as h
 from helpers import vae
-from helpers.optimise import ADAM_BETAS, ADAM_EPSILON, adam
+from helpers.adam import ADAM_BETAS, ADAM_EPSILON, adam
 
 import numpy as np
 import pytest
@@ -378,3 +378,13 @@ def test_annealing_lowers_tau_geometrically_from_its_start_to_anneal_to(monkeypa
     arch = vae.Architecture(latents=2, buckets=3, hidden=4)
     vae.train("gumbel_softmax", train, test, arch, steps=3, tau=2.0, anneal_to=0.5)
     np.testing.assert_allclose(taus, [2.0, 1.0, 0.5], rtol=1e-6)  # float32 temperatures
+
+
+@pytest.mark.parametrize("call", ["train", "gradient_samples"])
+def test_the_exact_oracle_is_refused_with_the_vaes_own_exact_gradient_named(call):
+    # "exact" reads problem.exact; the decoder problem's -ELBO needs vae.exact_gradient.
+    with pytest.raises(ValueError, match="oracle.*vae.exact_gradient"):
+        if call == "train":
+            vae.train("exact", IMAGES, IMAGES, TINY, steps=1)
+        else:
+            vae.gradient_samples("exact", tiny_weights(), IMAGES, TINY, 2)

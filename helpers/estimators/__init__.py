@@ -10,123 +10,18 @@ writes and registers its estimators: enumeration.py, relaxations.py,
 score_function.py, control_variates.py; the draws they share are in draws.py.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from .control_variates import rebar, relax
 
-from ..problem import check_enumerable
-
-
-@dataclass(eq=False)
-class Estimator:
-    """An estimator: its surrogate, its noise, its options, its cost, the problems it handles."""
-
-    name: str
-    surrogate: Callable  # (problem, params (R, ...), noise, **options) -> (R,) surrogates
-    noise: Callable  # (problem, seed, R, n_samples, buckets, **noise_options) -> dict of tensors
-    # (buckets, n_samples, latents=1, **options) -> model evaluations per estimate;
-    # math.inf for an oracle, which reads the exact gradient off the problem
-    evaluations: Callable
-    options: dict = field(default_factory=dict)  # option name -> default value
-    # (options, n_samples, latents, buckets, dtype=None) -> checked options, or a ValueError
-    check: Callable = None
-    # (problem, params, options) -> options, once per gradient_samples call (one shared theta)
-    prepare: Callable = None
-    enumerates: bool = False  # sums over all K**n joint configurations
-    max_latents: int = None  # the most latents it handles; None: any number
-    noise_options: tuple = ()  # options that `noise` also takes, as keywords
-    # (problem, latents, buckets, n_samples, options) -> (noise values one replicate draws,
-    # values its pass holds at once): the first sizes the chunks, the second groups them
-    sizes: Callable = field(default_factory=lambda: per_category_sizes)  # default: n K each
-    control: "ControlVariate" = field(default_factory=lambda: NO_STATE)  # optimise's state
-
-    def checked_options(self, options, n_samples, latents, buckets, dtype=None):
-        """The options merged with the defaults and checked, for a problem of this size.
-
-        dtype, when given, is the problem's: numbers must be representable in it.
-        """
-        if self.max_latents is not None and latents > self.max_latents:
-            raise ValueError(
-                f"estimator {self.name!r} handles at most {self.max_latents} categorical "
-                f"latent(s), got a problem with latents={latents}"
-            )
-        if self.enumerates:
-            check_enumerable(latents, buckets, f"estimator {self.name!r}")
-        unknown = sorted(set(options) - set(self.options))
-        if unknown and self.evaluations(buckets, n_samples) == float("inf"):
-            raise ValueError(f"the {self.name} gradient takes no options, got {unknown}")
-        if unknown:
-            allowed = ", ".join(sorted(self.options)) or "none"
-            raise ValueError(
-                f"estimator {self.name!r} has no option {unknown[0]!r}; allowed options: {allowed}"
-            )
-        merged = {**self.options, **options}
-        return self.check(merged, n_samples, latents, buckets, dtype) if self.check else merged
-
-
-def per_sample(buckets, n_samples, latents=1, **options):
-    """One model evaluation per sample."""
-    return n_samples
-
-
-def per_category_sizes(problem, latents, buckets, n_samples, options):
-    """n K uniforms per sample: noise and working set alike."""
-    return (n_samples * latents * buckets,) * 2
-
-
-@dataclass(frozen=True, eq=False)
-class ControlVariate:
-    """What optimise carries between steps for a baseline or a learned control variate,
-    optax-style. A baseline that depends on the draws alone (constant, optimal,
-    leave-one-out) is an option of its surrogate and carries nothing: NO_STATE.
-
-    init(problem, params, options) -> state, a dict of tensors, once per call
-    value(state, step) -> the options the surrogate reads at this step
-    update(state, step, values, state_gradient) -> the state after the step
-    gradients(estimator, problem, params, noise, options, names) -> (gradients,
-        values (R,), state_gradient); None: one tape, values the surrogates
-    report(state, values (steps, R)) -> what optimise returns beside the loss
-    """
-
-    init: Callable = lambda problem, params, options: {}
-    value: Callable = lambda state, step: {}
-    update: Callable = lambda state, step, values, state_gradient: state
-    gradients: Callable = None
-    report: Callable = lambda state, values: {}
-
-
-NO_STATE = ControlVariate()
-
-
-ESTIMATORS = {}
-
-
-def register(estimator):
-    """Make an Estimator available by name and by its surrogate function."""
-    ESTIMATORS[estimator.name] = estimator
-    return estimator
-
-
-def resolve(estimator):
-    """The Estimator for a name or a registered surrogate function."""
-    if isinstance(estimator, Estimator):
-        return estimator
-    for known in ESTIMATORS.values():
-        if estimator == known.name or estimator is known.surrogate:
-            return known
-    names = ", ".join(repr(name) for name in ESTIMATORS)
-    raise ValueError(f"unknown estimator {estimator!r}; known estimators: {names}")
-
-
-# Each family registers its estimators on import, in the order of the notebooks; the names
-# imported here are those the notebooks, tests and benchmarks reach as h.estimators.X.
-from .draws import (  # noqa: E402
+# Each family registers its estimators on import; the names imported here are those the
+# notebooks, tests and benchmarks reach as h.estimators.X.
+from .draws import (
     conditional_gumbel,
     gumbel,
     gumbel_max,
     relaxed_one_hot,
     with_sample_axis,
 )
-from .enumeration import (  # noqa: E402
+from .enumeration import (
     elementary,
     exact,
     indecater,
@@ -134,8 +29,9 @@ from .enumeration import (  # noqa: E402
     noise_per_configuration,
     one_latent_changed,
 )
-from .relaxations import gumbel_rao, gumbel_softmax, uniform_and_conditionals  # noqa: E402
-from .score_function import (  # noqa: E402
+from .registry import ESTIMATORS, ControlVariate, Estimator, register, resolve
+from .relaxations import gumbel_rao, gumbel_softmax, uniform_and_conditionals
+from .score_function import (
     MOVING_AVERAGE,
     optimal_baseline_at,
     score_function,
@@ -143,9 +39,6 @@ from .score_function import (  # noqa: E402
     sum_and_sample,
     unordered_set,
 )
-
-# isort: split
-from .control_variates import rebar, relax  # noqa: E402
 
 # The registry lists the estimators in the order the notebooks teach them, the oracle last
 # (an estimator registered later comes after these).

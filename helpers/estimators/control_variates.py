@@ -13,8 +13,9 @@ import numpy as np
 
 from .. import checks
 from .._tf import tf
-from . import ControlVariate, Estimator, register
+from ..adam import adam, zero_moments
 from .draws import conditional_gumbel, gumbel, with_sample_axis, with_uniforms
+from .registry import ControlVariate, Estimator, register
 from .score_function import score_term
 
 
@@ -200,14 +201,12 @@ def _learned_init(problem, params, options):
         name: tf.broadcast_to(tf.constant(value, problem.dtype), [runs, *np.shape(value)])
         for name, value in options["state"].items()
     }
-    moments = tuple({name: tf.zeros_like(v) for name, v in phi.items()} for _ in range(2))
+    moments = zero_moments(phi)
     return {"phi": phi, "moments": moments, "rate": tf.constant(options["rate"], problem.dtype)}
 
 
 def _learned_update(state, step, values, state_gradient):
     """One Adam step of each run's phi down its m_r (the variance plus |grad L|^2)."""
-    from ..optimise import adam  # optimise imports this package
-
     phi = state["phi"]
     phi, moments = adam(phi, state_gradient, state["moments"], step, state["rate"], tuple(phi))
     return {**state, "phi": phi, "moments": moments}

@@ -10,8 +10,8 @@ import math
 
 from .._tf import tf
 from ..problem import configurations, joint_probs
-from . import Estimator, register
 from .draws import gumbel_max, no_noise, uniform, with_sample_axis
+from .registry import Estimator, register
 
 
 def noise_per_configuration(problem, seed, n_replicates, n_samples, buckets):

@@ -7,7 +7,6 @@ over Gumbels drawn given s.
 
 from .. import checks
 from .._tf import tf
-from . import Estimator, per_sample, register
 from .draws import (
     conditional_gumbel,
     gumbel_max,
@@ -16,6 +15,7 @@ from .draws import (
     with_sample_axis,
     with_uniforms,
 )
+from .registry import Estimator, per_sample, register
 
 
 def gumbel_softmax(problem, params, noise, tau, straight_through):

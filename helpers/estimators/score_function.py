@@ -15,8 +15,8 @@ import numpy as np
 from .. import checks
 from .._tf import tf
 from ..problem import check_enumerable
-from . import ControlVariate, Estimator, per_sample, register
 from .draws import gumbel_max, gumbel_top_k, uniform_per_category, with_sample_axis
+from .registry import ControlVariate, Estimator, per_sample, register
 
 
 def score_term(weight, log_q):

@@ -1,0 +1,28 @@
+"""Adam (Kingma and Ba 2015), one step for many runs at once: the optimiser of optimise,
+RELAX's learned control variate and the VAE's training."""
+
+from ._tf import tf
+
+ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
+
+
+def adam(params, grads, moments, step, learning_rate, names=None):
+    """One Adam step on the parameters `names` (default: all of grads), for every run.
+
+    moments = (first, second), dicts like grads; step counts from 0. Returns the new
+    parameters (the others unchanged) and the new moments."""
+    (b1, b2), (first, second) = ADAM_BETAS, moments
+    t = tf.cast(step + 1, learning_rate.dtype)
+    new, first, second = dict(params), dict(first), dict(second)
+    for name in grads if names is None else names:
+        first[name] = b1 * first[name] + (1 - b1) * grads[name]
+        second[name] = b2 * second[name] + (1 - b2) * tf.square(grads[name])
+        m_hat = first[name] / (1 - b1**t)
+        v_hat = second[name] / (1 - b2**t)
+        new[name] = params[name] - learning_rate * m_hat / (tf.sqrt(v_hat) + ADAM_EPSILON)
+    return new, (first, second)
+
+
+def zero_moments(params):
+    """Adam's first and second moments at the start: zeros shaped like params."""
+    return tuple({name: tf.zeros_like(value) for name, value in params.items()} for _ in range(2))
