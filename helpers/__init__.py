@@ -1,7 +1,7 @@
 """Shared code for the notebook series on gradients through discrete random choices."""
 
 from . import estimators, exact, exercises, memory, model, plotting, problem, stats, vae
-from ._tf import tf  # noqa: F401  (imported first: silences TensorFlow's load-time logs)
+from ._tf import tf  # noqa: F401  (every module imports TensorFlow through _tf: no load-time logs)
 from .estimators import (
     ESTIMATORS,
     Estimator,

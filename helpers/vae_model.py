@@ -235,20 +235,20 @@ def exact_scores(weights, x, latents, chunk=2048):
     x = tf.convert_to_tensor(x, tf.float64)
     buckets = int(weights["enc_b2"].shape[-1]) // latents
     check_enumerable(latents, buckets, "the exact ELBO and likelihood")
-    neg_elbo, log_px = _traced_exact(latents)(weights, x, buckets**latents, chunk)
+    neg_elbo, log_px = _traced_exact(latents, buckets)(weights, x, buckets**latents, chunk)
     return neg_elbo.numpy(), (latents * np.log(buckets) - log_px).numpy()
 
 
 @trace_cache
-def _traced_exact(latents):
-    return tf.function(functools.partial(_exact_chunks, latents=latents), reduce_retracing=True)
+def _traced_exact(latents, buckets):  # K is static: a retraced graph may not know the shapes
+    exact_chunks = functools.partial(_exact_chunks, latents=latents, buckets=buckets)
+    return tf.function(exact_chunks, reduce_retracing=True)
 
 
-def _exact_chunks(weights, x, total, chunk, latents):
+def _exact_chunks(weights, x, total, chunk, latents, buckets):
     # sum_c q(c|x) (-log p(x|c)) + KL and logsumexp_c log p(x|c), accumulated over code chunks
     problem, params = _batched(weights, x, latents)
     logits = params["logits"]
-    buckets = logits.shape[-1]
     recon = tf.zeros(tf.shape(x)[:1], tf.float64)
     log_px = tf.fill(tf.shape(x)[:1], tf.constant(-np.inf, tf.float64))
     for start in tf.range(0, total, chunk):

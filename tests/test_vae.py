@@ -388,3 +388,12 @@ def test_the_exact_oracle_is_refused_with_the_vaes_own_exact_gradient_named(call
             vae.train("exact", IMAGES, IMAGES, TINY, steps=1)
         else:
             vae.gradient_samples("exact", tiny_weights(), IMAGES, TINY, 2)
+
+
+def test_exact_scores_of_fewer_images_on_a_second_call_are_those_images_scores():
+    weights = tiny_weights()
+    all_three = vae.exact_scores(weights, IMAGES, TINY.latents)
+    for count in (2, 1):  # another number of images: a retraced graph with unknown shapes
+        fewer = vae.exact_scores(weights, IMAGES[:count], TINY.latents)
+        for got, expected in zip(fewer, all_three, strict=True):
+            np.testing.assert_allclose(got, expected[:count], rtol=1e-12)
