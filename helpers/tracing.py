@@ -55,8 +55,7 @@ def _stable(value):
 
 
 def _now(value):
-    """value with the key of every objective in it taken now: what f reads may have changed
-    since it was wrapped (a problem made before a global changed)."""
+    """value with every objective's key taken now (a global f reads may have changed)."""
     if isinstance(value, Traceable):
         return traceable(value.f)
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and _stable(type(value)):
