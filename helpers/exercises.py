@@ -1,9 +1,8 @@
 """Answer checks for the notebooks' exercises.
 
 A check cell calls `check("NN.k", answer, **context)` and prints whether the answer is
-right, not the solution: the expected value is computed here from the context (a model or
-plain arrays, never a notebook's results keyed by its labels). A wrong answer gets a reason
-that does not reveal it: the wrong type or shape, a value outside the choices, or rounding.
+right, never the solution, computed here from the context (a model or plain arrays). A
+wrong answer gets a reason that does not reveal it: type, shape, choices, or rounding.
 """
 
 import itertools

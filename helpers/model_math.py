@@ -87,9 +87,8 @@ def conditionals_all(params, x, latents=1, index=None):
 def conditionals_one_changed(params, x, one_hot, latents):
     """(mu, sigma) of every s' that differs from s in latent i alone, set to k: each (..., n, K).
 
-    The same as `conditionals` on the n K one-hots that `one_hot` (..., n, K) gives when
-    latent i is set to category k, without materialising them (n K copies of n K values
-    each): latent i's entry of A moves from a_i(s_i) to a_ik, the others' entries stay.
+    `conditionals` on the n K one-hots so changed from `one_hot` (..., n, K), without
+    making them: latent i's entry of A moves from a_i(s_i) to a_ik, the others stay.
     """
     dim = tf.shape(x)[-1]
     mu_shared, log_sigma_shared = _context_terms(params, x)

@@ -147,10 +147,8 @@ def bonferroni_z(n_tests, alpha=1e-3):
 def unbiasedness(grads, reference, alpha=1e-3):
     """Worst |z| over all coordinates, and the Bonferroni bound it should stay under.
 
-    A coordinate with no spread over the replicates (every estimate the same) that
-    differs from the reference gets z = inf, with a ZeroSpreadWarning: either the
-    estimator is deterministic and biased there, or there are too few replicates to
-    test it (the entries of a category that was never drawn, say).
+    A coordinate with the same estimate in every replicate that differs from the
+    reference gets z = inf and a ZeroSpreadWarning (see the warning's message).
     """
     spread = standard_error(grads)
     untestable = []
