@@ -51,10 +51,7 @@ def seed(value):
 
 
 def dtype(value):
-    """tf.float32 or tf.float64 from a name, a numpy or a TensorFlow dtype.
-
-    Python's `float` means float64, as it does in numpy.
-    """
+    """tf.float32 or tf.float64 from a name, a numpy or a TensorFlow dtype (float: float64)."""
     if value is float:
         return tf.float64
     try:
@@ -87,12 +84,10 @@ def positive_finite(value, name, dtype=None):
         number = None
     smallest = float(np.finfo(dtype.as_numpy_dtype).tiny) if dtype is not None else 0.0
     if number is None or number <= smallest:
-        within = (
-            f" representable in {dtype.name} ({smallest:.3g} < {name} <= "
-            f"{np.finfo(dtype.as_numpy_dtype).max:.3g})"
-            if dtype is not None
-            else ""
-        )
+        within = ""
+        if dtype is not None:
+            largest = np.finfo(dtype.as_numpy_dtype).max
+            within = f" representable in {dtype.name} ({smallest:.3g} < {name} <= {largest:.3g})"
         raise ValueError(f"{name} must be a positive finite number{within}, got {value!r}")
     return number
 
@@ -103,10 +98,9 @@ PROBE = [[0.5, -1.0, 2.0], [0.0, 1.5, -0.25]]
 def objective(f, dtype):
     """f, checked to map a tensor to one of the same shape and dtype, eagerly and traced.
 
-    f is called once on a small probe, and traced once into a graph: a reducing
-    f, a numpy function, one that changes the dtype or one that works only
-    eagerly would otherwise fail deep inside a traced graph. Returns f as the
-    helpers' trace caches key it (helpers.tracing.traceable).
+    f runs once on a small probe, eagerly and in a graph: a reducing f, a numpy
+    function, one that changes the dtype or works only eagerly would otherwise fail
+    deep inside a traced graph. Returns f keyed for the trace caches (tracing.traceable).
     """
     if not callable(f):
         raise ValueError(f"f must be a function from a tensor to a tensor, got {f!r}")

@@ -1,21 +1,15 @@
 """The exact objective L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps) and its gradient.
 
-The sum over s is enumerated: K categories for one latent, all K**n joint
-configurations for n latents, processed CHUNK_VALUES values at a time so memory
-stays bounded (the gradient is accumulated chunk by chunk; one latent is summed in
-one pass while it fits in ONE_LATENT_CHUNK_VALUES), and refused with a
-ValueError beyond problem.MAX_CONFIGURATIONS. The Gaussian expectation is closed form for
-f = square (mu**2 + sigma**2) and Gauss-Hermite quadrature otherwise, with
-GAUSS_HERMITE_NODES nodes. An n-node rule integrates polynomials of degree up
-to 2n - 1 exactly, so 64 nodes are exact for any polynomial f of degree <= 127;
-for smooth, non-polynomial f the error falls geometrically with n: for
-f = cos, whose expectation is known in closed form, 64 nodes are accurate to
-machine precision up to sigma = 8 (32 nodes already fail there by 1e-3).
-Quadrature is *not* accurate for f with kinks or jumps (|z|, a step), nor when
-f varies on scales much smaller than sigma (cos(10 z) at sigma = 1, say). The
-exact functions detect both by repeating the quadrature with CHECK_NODES nodes
-and emit a QuadratureWarning when the two disagree beyond rounding.
-Differentiating this enumerated value with autodiff gives the exact gradient.
+The sum over s is enumerated (all K**n joint configurations, refused beyond
+problem.MAX_CONFIGURATIONS) in chunks of CHUNK_VALUES values, so memory stays bounded;
+one latent is summed in one pass while it fits in ONE_LATENT_CHUNK_VALUES. Autodiff
+of this sum, accumulated chunk by chunk, is the exact gradient. E_eps f is closed
+form for f = square and Gauss-Hermite quadrature otherwise: GAUSS_HERMITE_NODES = 64
+nodes are exact for polynomials of degree <= 127, and for smooth f the error falls
+geometrically (f = cos: machine precision up to sigma = 8, where 32 nodes are off by
+1e-3). Quadrature is *not* accurate for f with kinks or jumps (|z|, a step), nor when
+f varies on scales much smaller than sigma (cos(10 z) at sigma = 1); a second rule
+with CHECK_NODES nodes detects both, with a QuadratureWarning when the two disagree.
 """
 
 import functools

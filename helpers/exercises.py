@@ -1,9 +1,8 @@
 """Answer checks for the notebooks' exercises.
 
 A check cell calls `check("NN.k", answer, **context)` and prints whether the answer is
-right, not the solution: the expected value is computed here from the context (a model or
-plain arrays, never a notebook's results keyed by its labels). A wrong answer gets a reason
-that does not reveal it: the wrong type or shape, a value outside the choices, or rounding.
+right, never the solution, computed here from the context (a model or plain arrays). A
+wrong answer gets a reason that does not reveal it: type, shape, choices, or rounding.
 """
 
 import itertools
@@ -46,8 +45,8 @@ def _logits_gradient_half(model):
 
 
 def _taus_near_best_for_10000(taus, squared_bias, squared_bias_se, variance, variance_se):
-    """Every tau whose MSE_N = squared bias + variance / N at N = 10,000 (arrays with one
-    entry per tau) is within one standard error of the minimum: the sweep cannot tell
+    """Every tau (arrays: one entry per tau) whose MSE at N = 10,000, squared bias +
+    variance / N, is within one standard error of the minimum: the sweep cannot tell
     apart temperatures whose MSEs differ by less than their noise."""
     mse = np.asarray(squared_bias) + np.asarray(variance) / 10_000
     se = np.hypot(squared_bias_se, np.asarray(variance_se) / 10_000)
@@ -71,11 +70,7 @@ def _set_probability_first_three(model):
 
 
 def _kl_first_image(weights, x, latents):
-    """KL(q(s | x) || uniform) of the first image, from the encoder's logits.
-
-    Computed in the dtype of the encoder's first weights (float32 as the notebook makes
-    them, or float64), with the images and the other weights cast to it.
-    """
+    """KL(q(s | x) || uniform) of the first image, in the dtype of weights["enc_w1"]."""
     dtype = tf.convert_to_tensor(weights["enc_w1"]).dtype
     weights = {name: tf.cast(value, dtype) for name, value in weights.items()}
     return float(kl_to_uniform(encode(weights, tf.cast(x[:1], dtype), latents))[0])

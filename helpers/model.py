@@ -11,8 +11,8 @@ logits have shape (n, K) and one-hot vectors shape (..., n, K). The functions
 below take a parameter mapping `params` whose tensors may carry leading batch
 axes (one per replicate, say): they broadcast against the leading axes of
 `one_hot`, so one traced pass can evaluate many parameter copies at once.
-`Model` holds the tf.Variables; `helpers.model_problem` presents the model to
-the estimators through the interface `helpers.problem.Problem`.
+`Model` holds the tf.Variables; `helpers.model_problem` presents it to the
+estimators (`helpers.problem.Problem`).
 """
 
 import numpy as np
@@ -133,20 +133,16 @@ def as_model(value):
 def make_model(dim=10, buckets=5, seed=0, dtype="float64", latents=1):
     """A model with dim context features and `latents` choices of buckets categories.
 
-    Parameters are drawn from a numpy Generator seeded with `seed`, at scales
-    chosen so that the K components are distinct and sigma is small enough to
-    tell them apart, for any dim and K:
-    logits ~ N(0, 1); A[:dim] ~ N(0, 1/dim), so x . A stays O(1) instead of
-    saturating the sigmoid, and A[dim:] ~ N(0, 2^2), so the means mu_s spread
-    over (0, 1); B ~ N(0, 0.5^2); C is drawn like A[:dim] for all its entries
-    at half the scale; D ~ N(-2, 0.3^2), so sigma is typically 0.05 to 0.3;
-    the context x ~ N(0, 1).
-    With n = latents > 1, logits has shape (n, K) and A[dim:], C[dim:] have
-    n K entries, each drawn with its n = 1 scale divided by sqrt(n): x_s . A
-    adds one entry per latent, so its one-hot part keeps the variance 2^2 of
-    the n = 1 model whatever n, and mu_s stays spread over (0, 1) instead of
-    piling up at 0 and 1 (likewise sigma keeps its range). latents=1 draws
-    exactly the original model's numbers.
+    Drawn from numpy's Generator seeded with `seed`, at scales that keep the K
+    components distinct, and sigma small enough to tell them apart, for any dim and K:
+    logits ~ N(0, 1); A[:dim] ~ N(0, 1/dim), so x . A stays O(1) instead of saturating
+    the sigmoid; A[dim:] ~ N(0, 2^2), so the means mu_s spread over (0, 1);
+    B ~ N(0, 0.5^2); C is 0.5 times a draw like A's but with A[dim:] ~ N(0, 1);
+    D ~ N(-2, 0.3^2), so sigma is typically 0.05 to 0.3; the context x ~ N(0, 1).
+    For n = latents > 1, logits has shape (n, K) and the n K one-hot entries of A and
+    C are drawn at their n = 1 scale over sqrt(n): x_s . A adds one entry per latent,
+    so mu_s stays spread over (0, 1) whatever n (and sigma keeps its range).
+    latents=1 draws exactly the original model's numbers.
     """
     dim = checks.integer(dim, "dim", 1)
     buckets = checks.integer(buckets, "buckets", 2)

@@ -5,13 +5,9 @@
 `conditionals` gives (mu, sigma) for one-hot or relaxed s; `conditionals_all` and
 `conditionals_one_changed` for every configuration, or every single-latent change,
 without materialising their one-hots. `loss_from` is the exact objective
-L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps) (closed form for f = square,
-Gauss-Hermite quadrature otherwise), enumerated in chunks of CHUNK_VALUES values
-(one latent in one pass up to ONE_LATENT_CHUNK_VALUES).
-
-These functions take tensors, not a Model: the Model (helpers.model), its problem
-(helpers.model_problem) and the exact loss of a Model (helpers.exact) all build on
-this module, which imports none of them, so the three import without a circle.
+L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps), enumerated in chunks.
+These functions take tensors, not a Model, so helpers.model, helpers.model_problem
+and helpers.exact all build on this module without an import circle.
 """
 
 import functools
@@ -72,10 +68,9 @@ def conditionals(params, x, one_hot, latents=1):
 def conditionals_all(params, x, latents=1, index=None):
     """(mu_s, sigma_s) for every joint configuration s at once: each (..., K**n).
 
-    The same as `conditionals` on the one-hot of every configuration, without
-    materialising them: for n = 1 it adds A[dim:] to the shared part (no K x K
-    product); for n > 1 it gathers each configuration's n entries of A and C.
-    index (C, n), from `problem.configurations`, picks a subset of configurations.
+    `conditionals` on every configuration's one-hot, without making them: n = 1 adds
+    A[dim:] to the shared part (no K x K product); n > 1 gathers each configuration's
+    n entries of A and C. index (C, n) from `problem.configurations` picks a subset.
     """
     dim = tf.shape(x)[-1]
     mu_shared, log_sigma_shared = _context_terms(params, x)
@@ -92,9 +87,8 @@ def conditionals_all(params, x, latents=1, index=None):
 def conditionals_one_changed(params, x, one_hot, latents):
     """(mu, sigma) of every s' that differs from s in latent i alone, set to k: each (..., n, K).
 
-    The same as `conditionals` on the n K one-hots that `one_hot` (..., n, K) gives when
-    latent i is set to category k, without materialising them (n K copies of n K values
-    each): latent i's entry of A moves from a_i(s_i) to a_ik, the others' entries stay.
+    `conditionals` on the n K one-hots so changed from `one_hot` (..., n, K), without
+    making them: latent i's entry of A moves from a_i(s_i) to a_ik, the others stay.
     """
     dim = tf.shape(x)[-1]
     mu_shared, log_sigma_shared = _context_terms(params, x)
@@ -120,9 +114,7 @@ def expected_f(mu, sigma, f=square, nodes=GAUSS_HERMITE_NODES):
     """E_eps f(mu + sigma eps), elementwise over mu and sigma."""
     if f is square:
         return tf.square(mu) + tf.square(sigma)
-    nodes, weights = gauss_hermite(nodes)
-    nodes = tf.constant(nodes, dtype=mu.dtype)
-    weights = tf.constant(weights, dtype=mu.dtype)
+    nodes, weights = (tf.constant(v, dtype=mu.dtype) for v in gauss_hermite(nodes))
     values = f(mu[..., None] + sigma[..., None] * nodes)
     return tf.reduce_sum(weights * values, axis=-1)
 

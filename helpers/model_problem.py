@@ -28,10 +28,9 @@ BASELINE_NODES = 16
 def noise_log_density(eps, mu, sigma):
     """log N(z; mu, sigma) at z = mu + sigma eps held fixed, built from eps itself.
 
-    (z - mu) / sigma would be the same number, but when sigma is tiny next to mu
-    (float32, sigma <= 1e-8) z rounds to mu and it becomes 0. Here the
-    standardised value is eps exactly, and its gradient is still that of
-    (z - mu) / sigma with z fixed: -1/sigma for mu, -eps/sigma for sigma.
+    (z - mu) / sigma is the same number, but becomes 0 when z rounds to mu (float32,
+    sigma <= 1e-8). Here the standardised value is eps exactly, with the gradient of
+    (z - mu) / sigma at fixed z: -1/sigma for mu, -eps/sigma for sigma.
     """
     standardised = (tf.stop_gradient(mu) - mu) / sigma + eps * (tf.stop_gradient(sigma) / sigma)
     return -0.5 * tf.square(standardised) - tf.math.log(sigma) - 0.5 * np.log(2 * np.pi)
@@ -83,16 +82,14 @@ class ModelProblem:
     def optimal_baseline(self, params, pathwise_z):
         """The constant b minimising tr Cov of (f - b) grad log q: E[f |g|^2] / E[|g|^2].
 
-        Computed for each replicate's theta by enumerating s and Gauss-Hermite
-        quadrature over eps, from the closed-form squared norm |g|^2 of the score,
-        and kept out of the gradient, so the estimator stays unbiased whatever its
-        accuracy. g is e_s - p for the logits (summed over the n latents for n > 1:
-        sum_i 1 - 2 p_i(s_i) + |p_i|^2); scoring z too adds
-        (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for (A, B) and
-        (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), with |x_s|^2 = |x|^2 + n.
-        BASELINE_NODES nodes integrate polynomials up to degree 31 exactly (f = z^2
-        gives degree 6), and smooth f to high accuracy, at a quarter of the cost of
-        the exact loss's rule. params carry leading axes (R, 1); returns (R, 1).
+        Per replicate's theta, by enumerating s and Gauss-Hermite quadrature over eps,
+        kept out of the gradient so the estimator stays unbiased whatever its accuracy.
+        |g|^2 is closed form: g = e_s - p for the logits (n > 1: sum_i 1 - 2 p_i(s_i)
+        + |p_i|^2); scoring z adds (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for
+        (A, B) and (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), |x_s|^2 = |x|^2 + n.
+        BASELINE_NODES = 16 nodes are exact up to degree 31 (f = z^2 gives 6) and
+        accurate for smooth f, at a quarter of the exact loss's cost. params carry
+        leading axes (R, 1); returns (R, 1).
         """
         x, f = self.x, self.f
         params = {name: tf.stop_gradient(value) for name, value in params.items()}

@@ -8,14 +8,7 @@ reference line, and call `use_style()` once per notebook.
 import matplotlib as mpl
 import numpy as np
 
-__all__ = [
-    "color",
-    "digit_rows",
-    "label",
-    "median_band",
-    "reference_slope",
-    "use_style",
-]
+__all__ = ["color", "digit_rows", "label", "median_band", "reference_slope", "use_style"]
 
 STYLES = {
     # name: (colour, label)

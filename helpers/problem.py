@@ -45,15 +45,13 @@ class Problem(Protocol):
             variance-optimal constant baseline (baseline="optimal")
         exact(params) -> (...), the exact objective, which `optimise` records
 
-    `params` maps names to tensors that may carry leading batch axes (one per
-    replicate, one per sample): they broadcast against the leading axes of s
-    and noise, so one traced pass evaluates many replicates at once.
+    `params` tensors may carry leading batch axes (per replicate, per sample) that
+    broadcast against those of s and noise: one traced pass, many replicates.
 
-    The helpers' own problems (frozen dataclasses) share traced functions
-    between calls: their tensor fields (data, such as the model's context x)
-    are passed into the traced function as arguments, their other fields (f,
-    n) select it. Any other object works too, traced afresh at every call, so
-    a changed attribute is always seen (helpers.tracing states the rule).
+    The helpers' own problems (frozen dataclasses) share traced functions: their
+    tensor fields (the model's context x) are the traced function's arguments, their
+    other fields (f, n) select it. Any other object is traced afresh at every call,
+    so a changed attribute is always seen (helpers.tracing states the rule).
     """
 
     latents: int
@@ -68,21 +66,18 @@ class Problem(Protocol):
 
 # Joint configurations are numbered with s_1 the most significant digit:
 # c = sum_i s_i K**(n - 1 - i), so for n = 1 configuration c is category c.
-# Enumerating more joint configurations than this (exact loss and gradient,
-# elementary estimator, optimal baseline) raises a ValueError. At 2**20 (K = 4,
-# n = 10) the exact gradient of the default model took 0.7 s for f = square and
-# 5 s for an f that needs quadrature (64 nodes, plus the 96-node check) on a
-# shared 2-core CPU, and the elementary estimator pays 2**20 evaluations per
-# sample; both grow linearly in K**n (benchmarks/run.py tabulates elementary).
-# Memory stays bounded: the enumeration runs in chunks (exact.CHUNK_VALUES).
+# Enumerating more than this (exact loss and gradient, elementary estimator, optimal
+# baseline) raises a ValueError: at 2**20 (K = 4, n = 10) the exact gradient took 0.7 s
+# (f = square) to 5 s (quadrature) on a shared 2-core CPU, and the elementary estimator
+# pays 2**20 evaluations per sample, both linear in K**n (benchmarks/run.py). Memory
+# stays bounded: the enumeration runs in chunks (exact.CHUNK_VALUES).
 MAX_CONFIGURATIONS = 2**20
 
 
 def check_enumerable(latents, buckets, what):
     """A ValueError when K**n joint configurations are too many to enumerate.
 
-    K**n is computed only when it is below 2**64: a larger one is refused unseen,
-    and its size is given by its power of ten (2**20000 has too many digits to print).
+    K**n of 2**64 or more is given by its power of ten (2**20000 has too many digits).
     """
     if buckets > 1 and latents * math.log2(buckets) >= 64:
         count = f"about 10**{latents * math.log10(buckets):.0f}"
@@ -129,9 +124,8 @@ def gather_configurations(per_category, index):
 def joint_probs(logits, latents, index=None):
     """p(s = c) for joint configurations c: (..., C), from logits (..., n, K).
 
-    For n = 1 this is softmax(logits) itself (all K categories; index is not
-    used); for n > 1 the product of the n marginal probabilities, over `index`
-    (all K**n configurations by default).
+    For n = 1 softmax(logits) itself (index is not used); for n > 1 the product of
+    the n marginal probabilities, over `index` (all K**n configurations by default).
     """
     if latents == 1:
         return tf.nn.softmax(logits[..., 0, :], axis=-1)
@@ -141,12 +135,9 @@ def joint_probs(logits, latents, index=None):
 
 
 def split_tensors(problem):
-    """(the problem with its tensor fields set to None, those tensors by name).
-
-    The first selects a traced function; the second is what the traced
-    function takes as arguments. `join_tensors` undoes it. A problem that is
-    not a dataclass is passed as it is, with no tensors.
-    """
+    """(the problem with its tensor fields set to None, which selects a traced function;
+    those tensors by name, its arguments). `join_tensors` undoes it; a problem that is not
+    a dataclass is passed as it is, with no tensors."""
     if not dataclasses.is_dataclass(problem):
         return problem, {}
     tensors = {

@@ -56,7 +56,7 @@ def _replicates(grads, minimum=1):
 
 
 def _checked_reference(grads, reference):
-    """The reference, after checking it has every name of grads with the per-replicate shape."""
+    """A ValueError unless reference has every name of grads, finite, with one estimate's shape."""
     for name, value in grads.items():
         if name not in reference:
             raise ValueError(f"reference has no entry {name!r}; it needs every name of grads")
@@ -67,7 +67,6 @@ def _checked_reference(grads, reference):
             )
         if not np.all(np.isfinite(reference[name])):
             raise ValueError(f"reference[{name!r}] has non-finite entries; it must be finite")
-    return reference
 
 
 def mean(grads):
@@ -148,10 +147,8 @@ def bonferroni_z(n_tests, alpha=1e-3):
 def unbiasedness(grads, reference, alpha=1e-3):
     """Worst |z| over all coordinates, and the Bonferroni bound it should stay under.
 
-    A coordinate with no spread over the replicates (every estimate the same) that
-    differs from the reference gets z = inf, with a ZeroSpreadWarning: either the
-    estimator is deterministic and biased there, or there are too few replicates to
-    test it (the entries of a category that was never drawn, say).
+    A coordinate with the same estimate in every replicate that differs from the
+    reference gets z = inf and a ZeroSpreadWarning (see the warning's message).
     """
     spread = standard_error(grads)
     untestable = []
@@ -174,8 +171,7 @@ def unbiasedness(grads, reference, alpha=1e-3):
 
 def relative_error(estimate, reference):
     """||estimate - reference|| / ||reference|| over all coordinates."""
-    diff = np.sqrt(total({k: np.square(estimate[k] - reference[k]) for k in reference}))
-    return diff / np.sqrt(total({k: np.square(v) for k, v in reference.items()}))
+    return norm({k: estimate[k] - reference[k] for k in reference}) / norm(reference)
 
 
 def norm(per_coordinate):
@@ -223,9 +219,8 @@ def decomposition(grads, reference):
     diff = flat.mean(axis=0) - ref
     squared_bias = float(np.sum(diff**2) - np.sum(var) / n)
     squared_bias_se = float(np.sqrt(np.sum(4 * diff**2 * var / n + 2 * (var / n) ** 2)))
-    squared_norms = np.sum(centred**2, axis=1)
     variance = float(np.sum(var))
-    variance_se = float(squared_norms.std(ddof=1) / np.sqrt(n))
+    variance_se = float(np.sum(centred**2, axis=1).std(ddof=1) / np.sqrt(n))
     return {
         "squared_bias": squared_bias,
         "squared_bias_se": squared_bias_se,

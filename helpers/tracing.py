@@ -1,19 +1,15 @@
 """When two calls may share a traced function: only when the trace cannot be stale.
 
-A traced TensorFlow function keeps the Python values its objective read when it
-was traced, so sharing a trace between calls is safe only if nothing the
-objective reads can have changed. The rule: a trace of your objective f is
+A trace keeps the Python values the objective f read when it was traced, so it is
 shared only when f is a plain function (or a functools.partial of one) and
 everything it reads is in its key, compared by value at every call: numbers,
-strings, arrays and tensors, tuples, lists and dicts of them, other such
-functions, and TensorFlow, NumPy, math and the helpers (by identity; a
-tf.Variable too, since a graph reads its current value). Change a global number
-that f reads and the key changes, so the helpers retrace; re-create the same
-lambda and the key is equal, so the trace is shared. Anything else f can reach
-(a bound method, an object and its attributes, a module of yours, a problem
-class of yours) makes f unshareable: each call then traces afresh, which costs
-tracing time but can never hand one function's numbers to another. The caches
-are bounded (`CACHE_SIZE`), and `release_traces()` empties them all at once.
+strings, arrays and tensors, tuples, lists and dicts of them, other such functions,
+and TensorFlow, NumPy, math and the helpers (by identity; a tf.Variable too, since a
+graph reads its current value). Change a global number f reads and the helpers
+retrace; re-create the same lambda and the trace is shared. Anything else f can
+reach (a bound method, an object, a module or problem class of yours) makes f
+unshareable: each call traces afresh, slower but never handing one function's
+numbers to another. The caches hold `CACHE_SIZE` traces; `release_traces()` empties them.
 """
 
 import dataclasses
@@ -28,8 +24,6 @@ from ._tf import tf
 CACHE_SIZE = 32  # traced functions kept per cache, least recently used dropped first
 _DEPTH = 4  # how deep captured functions are followed
 _CACHES = []  # every trace cache of the helpers, for release_traces
-
-
 _STABLE_MODULES = ("builtins", "tensorflow", "numpy", "math", "helpers")
 
 
@@ -61,8 +55,7 @@ def _stable(value):
 
 
 def _now(value):
-    """value with the key of every objective in it taken now: what f reads may have changed
-    since it was wrapped (a problem made before a global changed)."""
+    """value with every objective's key taken now (a global f reads may have changed)."""
     if isinstance(value, Traceable):
         return traceable(value.f)
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and _stable(type(value)):
@@ -174,13 +167,8 @@ def _fingerprint(value, depth):
     elif depth > 0 and isinstance(value, types.FunctionType):
         return _function_fingerprint(value, depth - 1)
     elif depth > 0 and isinstance(value, functools.partial):
-        keywords = _fingerprint(dict(value.keywords), depth)
-        return (
-            "partial",
-            _fingerprint(value.func, depth - 1),
-            _fingerprint(value.args, depth),
-            keywords,
-        )
+        arguments = _fingerprint((value.args, dict(value.keywords)), depth)
+        return ("partial", _fingerprint(value.func, depth - 1), arguments)
     raise _Unkeyable(type(value).__name__)  # objects, bound methods, your modules: unkeyable
 
 
