@@ -6,6 +6,13 @@ import helpers as h
 
 import numpy as np
 import tensorflow as tf
+from reference import (
+    INNER,
+    finite_difference,
+    finite_difference_gradient,
+    numpy_params,
+    relaxed_loss,
+)
 
 # Models with several latents and their objectives: (make_model sizes, name, f).
 LATENT_MODELS = [
@@ -73,3 +80,39 @@ class WithoutFastPath:
 
     def noise(self, seed, shape):
         return self.inner.noise(seed, shape)
+
+
+# Objectives with a closed-form inner expectation in reference.INNER, by name.
+F = {"square": h.square, "cos": tf.cos, "exp_half": lambda z: tf.exp(0.5 * z)}
+
+
+def assert_exact_gradient_matches_finite_differences(model, f_name):
+    grad = h.exact_gradient(model, F[f_name])
+    fd = finite_difference_gradient(numpy_params(model), model.x.numpy(), INNER[f_name])
+    assert set(grad) == set(model.params)
+    for name in grad:
+        assert grad[name].shape == tuple(model.params[name].shape)
+    # Central differences in float64 are accurate to ~1e-9 relative here.
+    assert h.stats.relative_error(grad, fd) < 1e-6
+
+
+def assert_gumbel_softmax_mean_is_the_relaxed_gradient(model, tau, R=20_000, M=400_000):
+    """Reference: central differences of a numpy Monte Carlo estimate of the relaxed
+    objective with M fixed draws (common random numbers), which equals the mean of M
+    pathwise gradients; each latent is relaxed on its own. Both sides are noisy: the
+    difference has variance se^2 (1 + R / M), with se the helpers mean's standard error."""
+    f_tf, f_np = (lambda z: tf.sin(2 * z) + z), (lambda z: np.sin(2 * z) + z)
+    grads = h.gradient_samples(model, "gumbel_softmax", R, seed=4, f=f_tf, tau=tau)
+    rng = np.random.default_rng(5)
+    gumbels = -np.log(-np.log(rng.uniform(size=(M, *model.params["logits"].shape))))
+    eps = rng.normal(size=M)
+    x = model.x.numpy()
+    reference = finite_difference(
+        lambda p: relaxed_loss(p, x, gumbels, eps, tau, f_np), numpy_params(model)
+    )
+    se = h.stats.standard_error(grads)
+    z = [
+        np.max(np.abs(h.stats.mean(grads)[k] - reference[k]) / (se[k] * np.sqrt(1 + R / M)))
+        for k in grads
+    ]
+    assert max(z) < h.stats.bonferroni_z(h.stats.n_coordinates(grads), ALPHA)

@@ -7,10 +7,9 @@ import helpers as h
 import numpy as np
 import pytest
 import tensorflow as tf
-from reference import INNER, finite_difference_gradient, loss, numpy_params, quadrature_inner
-from support import randomize
+from reference import INNER, loss, numpy_params, quadrature_inner
+from support import F, assert_exact_gradient_matches_finite_differences, randomize
 
-F = {"square": h.square, "cos": tf.cos, "exp_half": lambda z: tf.exp(0.5 * z)}
 SIZES = [(1, 2), (3, 4), (10, 5), (4, 32)]
 
 
@@ -26,13 +25,7 @@ def test_exact_loss_matches_numpy(dim, buckets, f_name):
 @pytest.mark.parametrize("f_name", sorted(F))
 def test_exact_gradient_matches_finite_differences(dim, buckets, f_name):
     model = randomize(h.make_model(dim, buckets, seed=dim + 1), seed=buckets + 1)
-    grad = h.exact_gradient(model, F[f_name])
-    fd = finite_difference_gradient(numpy_params(model), model.x.numpy(), INNER[f_name])
-    assert set(grad) == set(model.params)
-    for name in grad:
-        assert grad[name].shape == tuple(model.params[name].shape)
-    # Central differences in float64 are accurate to ~1e-9 relative here.
-    assert h.stats.relative_error(grad, fd) < 1e-6
+    assert_exact_gradient_matches_finite_differences(model, f_name)
 
 
 def test_quadrature_for_f_without_closed_form():

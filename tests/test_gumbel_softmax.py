@@ -5,9 +5,13 @@ import helpers as h
 import numpy as np
 import pytest
 import tensorflow as tf
-from reference import finite_difference, numpy_params, relaxed_loss
 from scipy import stats
-from support import ALPHA, assert_unbiased, randomize
+from support import (
+    ALPHA,
+    assert_gumbel_softmax_mean_is_the_relaxed_gradient,
+    assert_unbiased,
+    randomize,
+)
 
 
 def gumbel_max_counts(model, n, seed):
@@ -30,27 +34,8 @@ def test_gumbel_max_samples_the_categorical():
 
 @pytest.mark.parametrize("tau", [0.3, 2.0])
 def test_mean_matches_the_gradient_of_the_relaxed_objective(tau):
-    # Reference: central differences of a numpy Monte Carlo estimate of the relaxed
-    # objective with M fixed draws (common random numbers), which equals the mean of
-    # M pathwise gradients. Both sides are noisy: the difference has variance
-    # se^2 (1 + R / M), with se the helpers mean's standard error.
     model = randomize(h.make_model(dim=3, buckets=4, seed=21), seed=22)
-    f_tf, f_np = (lambda z: tf.sin(2 * z) + z), (lambda z: np.sin(2 * z) + z)
-    R, M = 20_000, 400_000
-    grads = h.gradient_samples(model, "gumbel_softmax", R, seed=4, f=f_tf, tau=tau)
-    rng = np.random.default_rng(5)
-    gumbels = -np.log(-np.log(rng.uniform(size=(M, model.buckets))))
-    eps = rng.normal(size=M)
-    x = model.x.numpy()
-    reference = finite_difference(
-        lambda p: relaxed_loss(p, x, gumbels, eps, tau, f_np), numpy_params(model)
-    )
-    se = h.stats.standard_error(grads)
-    z = [
-        np.max(np.abs(h.stats.mean(grads)[k] - reference[k]) / (se[k] * np.sqrt(1 + R / M)))
-        for k in grads
-    ]
-    assert max(z) < h.stats.bonferroni_z(h.stats.n_coordinates(grads), ALPHA)
+    assert_gumbel_softmax_mean_is_the_relaxed_gradient(model, tau)
 
 
 def test_bias_against_the_exact_gradient_shrinks_as_tau_falls():

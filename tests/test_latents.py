@@ -10,18 +10,22 @@ import pytest
 import tensorflow as tf
 from reference import (
     INNER,
-    finite_difference,
-    finite_difference_gradient,
     loss,
     numpy_params,
     quadrature_inner,
-    relaxed_loss,
 )
 from scipy import stats
-from support import ALPHA, LATENT_MODELS, WithoutFastPath, assert_unbiased
+from support import (
+    ALPHA,
+    LATENT_MODELS,
+    F,
+    WithoutFastPath,
+    assert_exact_gradient_matches_finite_differences,
+    assert_gumbel_softmax_mean_is_the_relaxed_gradient,
+    assert_unbiased,
+)
 from support import randomize_latents as randomize
 
-F = {"square": h.square, "cos": tf.cos, "exp_half": lambda z: tf.exp(0.5 * z)}
 # (dim, K, n): K**n from 4 to 4,096 configurations.
 SIZES = [(1, 2, 2), (3, 4, 2), (2, 3, 3), (4, 4, 6), (2, 16, 3), (3, 2, 11)]
 
@@ -81,12 +85,7 @@ def test_exact_loss_matches_numpy(dim, buckets, latents, f_name):
 @pytest.mark.parametrize("f_name", ["square", "cos"])
 def test_exact_gradient_matches_finite_differences(dim, buckets, latents, f_name):
     model = randomize(h.make_model(dim, buckets, seed=dim + 1, latents=latents), seed=latents)
-    grad = h.exact_gradient(model, F[f_name])
-    fd = finite_difference_gradient(numpy_params(model), model.x.numpy(), INNER[f_name])
-    for name in grad:
-        assert grad[name].shape == tuple(model.params[name].shape)
-    # Central differences in float64 are accurate to ~1e-9 relative here.
-    assert h.stats.relative_error(grad, fd) < 1e-6
+    assert_exact_gradient_matches_finite_differences(model, f_name)
 
 
 def test_quadrature_for_f_without_closed_form():
@@ -222,26 +221,8 @@ def test_unbiasedness_check_has_power_for_several_latents():
 @pytest.mark.slow
 @pytest.mark.parametrize("tau", [0.5, 2.0])
 def test_gumbel_softmax_mean_matches_the_relaxed_gradient(tau):
-    # As for one latent (test_gumbel_softmax.py): central differences of a numpy
-    # common-random-numbers estimate of the relaxed objective with M draws, each
-    # latent relaxed on its own; the difference has variance se^2 (1 + R / M).
     model = randomize(h.make_model(dim=3, buckets=3, seed=23, latents=2), seed=24)
-    f_tf, f_np = (lambda z: tf.sin(2 * z) + z), (lambda z: np.sin(2 * z) + z)
-    R, M = 20_000, 400_000
-    grads = h.gradient_samples(model, "gumbel_softmax", R, seed=4, f=f_tf, tau=tau)
-    rng = np.random.default_rng(5)
-    gumbels = -np.log(-np.log(rng.uniform(size=(M, model.latents, model.buckets))))
-    eps = rng.normal(size=M)
-    x = model.x.numpy()
-    reference = finite_difference(
-        lambda p: relaxed_loss(p, x, gumbels, eps, tau, f_np), numpy_params(model)
-    )
-    se = h.stats.standard_error(grads)
-    z = [
-        np.max(np.abs(h.stats.mean(grads)[k] - reference[k]) / (se[k] * np.sqrt(1 + R / M)))
-        for k in grads
-    ]
-    assert max(z) < h.stats.bonferroni_z(h.stats.n_coordinates(grads), ALPHA)
+    assert_gumbel_softmax_mean_is_the_relaxed_gradient(model, tau)  # each latent relaxed alone
 
 
 def test_straight_through_for_several_latents_is_one_hot_per_latent():
@@ -348,25 +329,6 @@ def test_optional_methods_missing_give_clear_errors():
         h.problem_gradient_samples(problem, model.values(), "score_function", 4, baseline="optimal")
     with pytest.raises(ValueError, match="needs an exact method"):
         h.optimise_problem(problem, model.values(), "elementary", steps=2)
-
-
-@pytest.mark.parametrize(
-    "estimator,options",
-    [
-        ("exact", {}),
-        ("elementary", {}),
-        ("gumbel_softmax", dict(n_samples=4, tau=0.5)),
-        ("score_function", dict(n_samples=4, baseline="loo")),
-        ("score_function", dict(n_samples=2, moving_average=0.9)),
-    ],
-)
-def test_optimise_lowers_the_objective_with_several_latents(estimator, options):
-    model = h.make_model(dim=3, buckets=3, seed=3, latents=3)
-    target = lambda z: (z - 0.7) ** 2  # noqa: E731
-    out = h.optimise(model, estimator, steps=100, learning_rate=0.02, n_runs=3, f=target, **options)
-    assert out["loss"].shape == (101, 3)
-    np.testing.assert_allclose(out["loss"][0], float(h.exact_loss(model, target)), rtol=1e-12)
-    assert np.all(out["loss"][-1] < 0.2 * out["loss"][0])
 
 
 def test_optimising_the_choices_alone_settles_on_one_configuration():

@@ -31,10 +31,12 @@ def test_first_exact_step_is_plain_adam():
         ("score_function", dict(n_samples=4, moving_average=0.9)),
     ],
 )
-def test_every_estimator_lowers_the_objective(estimator, options):
-    model = h.make_model(dim=3, buckets=4, seed=3)
+@pytest.mark.parametrize("latents", [1, 3])
+def test_every_estimator_lowers_the_objective(estimator, options, latents):
+    model = h.make_model(dim=3, buckets=4 if latents == 1 else 3, seed=3, latents=latents)
     out = h.optimise(model, estimator, steps=100, learning_rate=0.02, n_runs=3, f=target, **options)
     assert out["loss"].shape == (101, 3)
+    np.testing.assert_allclose(out["loss"][0], float(h.exact_loss(model, target)), rtol=1e-12)
     assert np.all(out["loss"][-1] < 0.2 * out["loss"][0])
 
 
