@@ -92,7 +92,7 @@ def _traced_loss(f, nodes, latents):
 
 def _loss(params, x, f, nodes, latents):
     buckets = int(params["logits"].shape[-1])
-    if not chunked(latents, buckets, f, nodes):  # one small pass: eager, as it always was
+    if not chunked(latents, buckets, f, nodes):  # one small pass, eager
         return loss_from(params, x, f, nodes)
     return _traced_loss(f, nodes, latents)(params, x)
 

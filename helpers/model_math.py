@@ -128,7 +128,8 @@ def chunked(latents, buckets, f, nodes=GAUSS_HERMITE_NODES):
 def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chunks=None):
     """The exact objective for a parameter mapping (leading batch axes allowed).
 
-    in_chunks: sum the configurations in chunks (default: for n > 1 only).
+    in_chunks: sum the configurations in chunks (default: for n > 1 only; exact.py also
+    asks for chunks for one latent past ONE_LATENT_CHUNK_VALUES, see `chunked`).
     """
     if not (latents > 1 if in_chunks is None else in_chunks):
         mu, sigma = conditionals_all(params, x)

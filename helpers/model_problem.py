@@ -2,8 +2,8 @@
 
 g_theta(s, eps) = f(mu_s + sigma_s eps): s selects (mu_s, sigma_s) through
 x_s = [x, onehot(s_1), ..., onehot(s_n)], eps ~ N(0, 1) is the continuous
-noise. For n = 1 every method computes what the one-latent model computed
-before the interface existed, in the same order, so its numbers are unchanged.
+noise. For n = 1 the one-hots are (..., K), the model's own shape, and the
+logits get a latent axis of size 1.
 """
 
 from collections.abc import Callable

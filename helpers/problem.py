@@ -70,7 +70,7 @@ class Problem(Protocol):
 # baseline) raises a ValueError: at 2**20 (K = 4, n = 10) the exact gradient took 0.7 s
 # (f = square) to 5 s (quadrature) on a shared 2-core CPU, and the elementary estimator
 # pays 2**20 evaluations per sample, both linear in K**n (benchmarks/run.py). Memory
-# stays bounded: the enumeration runs in chunks (exact.CHUNK_VALUES).
+# stays bounded: the enumeration runs in chunks (model_math.CHUNK_VALUES).
 MAX_CONFIGURATIONS = 2**20
 
 
