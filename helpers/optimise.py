@@ -20,7 +20,7 @@ from .adam import adam, zero_moments
 from .estimators import ESTIMATORS, MOVING_AVERAGE, resolve
 from .model import PARAM_NAMES, as_model, square
 from .problem import check_enumerable, join_tensors, split_tensors
-from .sampling import chunk_noise, split_options
+from .sampling import MAX_OUTPUT_BYTES, chunk_noise, split_options
 from .tracing import trace_cache
 
 
@@ -160,6 +160,13 @@ def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, 
     steps = checks.integer(steps, "steps", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
     n_runs = checks.integer(n_runs, "n_runs", 1)
+    recorded = 2 * (steps + 1) * n_runs * problem.dtype.size  # losses and second moments
+    if recorded > MAX_OUTPUT_BYTES:
+        raise ValueError(
+            f"steps and n_runs: recording every step of every run would take "
+            f"{recorded / 2**30:.3g} GiB; the limit is {MAX_OUTPUT_BYTES / 2**30:g} GiB "
+            "(helpers.sampling.MAX_OUTPUT_BYTES): ask for fewer steps or runs"
+        )
     learning_rate = checks.positive_finite(learning_rate, "learning_rate", problem.dtype)
     control, settings, state_rate, options = _control(
         spec, options, moving_average, state_learning_rate, problem.dtype

@@ -137,8 +137,8 @@ def joint_probs(logits, latents, index=None):
 def split_tensors(problem):
     """(the problem with its tensor fields set to None, which selects a traced function;
     those tensors by name, its arguments). `join_tensors` undoes it; a problem that is not
-    a dataclass is passed as it is, with no tensors."""
-    if not dataclasses.is_dataclass(problem):
+    a dataclass, or not one of the helpers' own (never shared), is passed as it is."""
+    if not dataclasses.is_dataclass(problem) or not type(problem).__module__.startswith("helpers"):
         return problem, {}
     tensors = {
         field.name: getattr(problem, field.name)
@@ -150,6 +150,6 @@ def split_tensors(problem):
 
 def join_tensors(structure, tensors):
     """The problem `split_tensors` took apart."""
-    if not dataclasses.is_dataclass(structure):
+    if not tensors:  # passed as it was
         return structure
     return dataclasses.replace(structure, **tensors)

@@ -47,6 +47,9 @@ def trace_cache(function):
 
 def _stable(value):
     """Whether value comes from a module whose definitions do not change (by identity)."""
+    owner = getattr(value, "__self__", None)  # a bound method reads its object's state
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        return False
     if isinstance(value, types.ModuleType):
         module = value.__name__
     else:
@@ -147,10 +150,12 @@ def _global_names(code):
 
 def _fingerprint(value, depth):
     """A hashable summary of value: equal summaries mean equal behaviour for f's purposes."""
-    if isinstance(value, bool | int | float | complex | str | bytes | type(None)):
+    if isinstance(value, float):  # by its bits: 0.0 == -0.0, but atan2 tells them apart
+        return (type(value), float(value).hex())
+    if isinstance(value, bool | int | complex | str | bytes | type(None)):
         return (type(value), value)
     if isinstance(value, np.generic):
-        return (type(value), value.item())
+        return (type(value), _fingerprint(value.item(), depth))
     if isinstance(value, np.ndarray):
         return ("array", value.dtype.str, value.shape, hash(value.tobytes()))
     if isinstance(value, tf.Variable):  # a graph reads a variable's value when it runs

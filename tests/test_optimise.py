@@ -119,3 +119,16 @@ def test_each_runs_optimal_baseline_is_the_one_at_its_own_theta(pathwise_z):
     none = h.optimise(model, "score_function", **run)["loss"]
     np.testing.assert_allclose(own, constant, rtol=1e-12)
     assert not np.allclose(own[1], none[1], rtol=1e-6)
+
+
+def test_a_moving_average_with_one_run_equals_the_first_run_of_two():
+    model = h.make_model(dim=3, buckets=4, seed=3)
+    one = h.optimise(model, "score_function", steps=5, n_runs=1, moving_average=0.9, seed=4)
+    two = h.optimise(model, "score_function", steps=5, n_runs=2, moving_average=0.9, seed=4)
+    np.testing.assert_array_equal(one["loss"][:, 0], two["loss"][:, 0])
+
+
+def test_more_steps_than_memory_can_record_are_refused_before_anything_runs():
+    model = h.make_model(dim=3, buckets=4, seed=3)
+    with pytest.raises(ValueError, match=r"^steps and n_runs: .* GiB; the limit is 1 GiB"):
+        h.optimise(model, "score_function", steps=10**9, n_runs=1)

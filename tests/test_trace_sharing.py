@@ -210,3 +210,59 @@ def test_a_changed_keyword_only_default_is_followed(m):
     after = h.exact_gradient(m, f)
     assert differs(before, after)
     assert_same(after, h.exact_gradient(m, lambda z: tf.square(z - 3.0)))
+
+
+def test_a_bound_method_of_a_builtin_object_is_followed(m):
+    cfg = {"scale": 1.0}
+    scale = cfg.get
+
+    def f(z):
+        return z * z * scale("scale")
+
+    before = h.exact_gradient(m, f)
+    cfg["scale"] = 3.0
+    after = h.exact_gradient(m, f)
+    assert differs(before, after)
+    assert_same(after, h.exact_gradient(m, lambda z: z * z * 3.0))
+
+
+# TensorFlow's eager constant cache hands back +0.0 for tf.constant(-0.0) once +0.0 was
+# made, so the exact loss's eager quadrature check disagrees with the traced value and warns.
+@pytest.mark.filterwarnings("ignore::helpers.exact.QuadratureWarning")
+def test_closures_over_zero_and_minus_zero_get_their_own_gradients(m):
+    def make(c):
+        return lambda z: z * z * tf.math.atan2(tf.constant(c, z.dtype), -tf.ones_like(z))
+
+    plus, minus = h.exact_gradient(m, make(0.0)), h.exact_gradient(m, make(-0.0))
+    np.testing.assert_allclose(minus["B"], -plus["B"], rtol=1e-12)  # atan2(-0, -1) = -pi
+
+
+@dataclasses.dataclass(frozen=True)
+class DerivedDtypeProblem:
+    """A user's dataclass problem whose __post_init__ reads its tensor field, with a
+    field that __init__ does not take."""
+
+    model_problem: object
+    x: tf.Tensor
+    latents: int = 1
+    offset: float = dataclasses.field(init=False, default=0.0)
+
+    def __post_init__(self):
+        object.__setattr__(self, "dtype", self.x.dtype)
+
+    def logits(self, params):
+        return self.model_problem.logits(params)
+
+    def noise(self, seed, shape):
+        return self.model_problem.noise(seed, shape)
+
+    def objective(self, params, s, noise):
+        return self.model_problem.objective(params, s, noise) + self.offset
+
+
+def test_a_dataclass_problem_that_derives_fields_from_its_tensors_works(m):
+    problem = DerivedDtypeProblem(m.problem(), m.x)
+    assert_same(
+        h.problem_gradient_samples(problem, m.values(), "score_function", 6, seed=2),
+        h.problem_gradient_samples(m.problem(), m.values(), "score_function", 6, seed=2),
+    )

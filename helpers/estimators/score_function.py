@@ -121,7 +121,8 @@ def _average_update(state, step, values, state_gradient):
     """The step's values join the average after use: the baseline never sees its own draw."""
     decay = state["decay"]
     average = decay * state["average"] + (1 - decay) * tf.stop_gradient(values)[:, None]
-    return {**state, "average": average}
+    # the loop keeps the state's shape: one run's (1, 1) must not become (None, 1)
+    return {**state, "average": tf.ensure_shape(average, state["average"].shape)}
 
 
 # optimise(..., moving_average=decay): a per-run exponential moving average of past
