@@ -1,15 +1,14 @@
 """The exact objective L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps) and its gradient.
 
-The sum over s is enumerated (all K**n joint configurations, refused beyond
-problem.MAX_CONFIGURATIONS) in chunks of CHUNK_VALUES values, so memory stays bounded;
-one latent is summed in one pass while it fits in ONE_LATENT_CHUNK_VALUES. Autodiff
-of this sum, accumulated chunk by chunk, is the exact gradient. E_eps f is closed
-form for f = square and Gauss-Hermite quadrature otherwise: GAUSS_HERMITE_NODES = 64
-nodes are exact for polynomials of degree <= 127, and for smooth f the error falls
-geometrically (f = cos: machine precision up to sigma = 8, where 32 nodes are off by
-1e-3). Quadrature is *not* accurate for f with kinks or jumps (|z|, a step), nor when
-f varies on scales much smaller than sigma (cos(10 z) at sigma = 1); a second rule
-with CHECK_NODES nodes detects both, with a QuadratureWarning when the two disagree.
+The sum over s enumerates all K**n joint configurations (refused beyond
+problem.MAX_CONFIGURATIONS) in chunks, so memory stays bounded; autodiff of this sum,
+accumulated chunk by chunk, is the exact gradient. E_eps f is closed form for
+f = square and Gauss-Hermite quadrature otherwise: GAUSS_HERMITE_NODES = 64 nodes are
+exact for polynomials of degree <= 127, and for smooth f the error falls geometrically
+(f = cos: machine precision up to sigma = 8, where 32 nodes are off by 1e-3). It is
+*not* accurate for f with kinks or jumps (|z|, a step), nor when f varies on scales
+much smaller than sigma (cos(10 z) at sigma = 1): a second rule with CHECK_NODES nodes
+detects both, with a QuadratureWarning when the two disagree.
 """
 
 import functools
@@ -19,7 +18,7 @@ from . import checks
 from ._tf import tf
 from .model import as_model
 from .model_math import (
-    CHUNK_VALUES,  # noqa: F401  (notebook 07 prints h.exact.CHUNK_VALUES)
+    CHUNK_VALUES,
     GAUSS_HERMITE_NODES,
     chunked,
     loss_from,
@@ -76,11 +75,8 @@ def _warn_if_inaccurate(value, params, x, f, latents):
 @trace_cache
 def _traced_value_and_gradient(f, latents, in_chunks):
     # One traced function per f, number of latents and chunking, reused across calls and models.
-    @tf.function(reduce_retracing=True)
-    def value_and_gradient(params, x):
-        return value_and_gradient_from(params, x, f, latents, in_chunks)
-
-    return value_and_gradient
+    step = functools.partial(value_and_gradient_from, f=f, latents=latents, in_chunks=in_chunks)
+    return tf.function(step, reduce_retracing=True)
 
 
 @trace_cache

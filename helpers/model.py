@@ -5,26 +5,17 @@
     mu_s = sigmoid(x_s . A + B),        log sigma_s = x_s . C + D
     z = mu_s + sigma_s * eps,           eps ~ N(0, 1)
 
-theta = (logits, A, B, C, D); n = `latents`, 1 in the original notebook's model,
-whose logits have shape (K,) and one-hot vectors shape (..., K); for n > 1 the
-logits have shape (n, K) and one-hot vectors shape (..., n, K). The functions
-below take a parameter mapping `params` whose tensors may carry leading batch
-axes (one per replicate, say): they broadcast against the leading axes of
-`one_hot`, so one traced pass can evaluate many parameter copies at once.
-`Model` holds the tf.Variables; `helpers.model_problem` presents it to the
-estimators (`helpers.problem.Problem`).
+theta = (logits, A, B, C, D); n = `latents`, 1 in the original notebook's model: its
+logits have shape (K,), for n > 1 shape (n, K). `Model` holds the tf.Variables; the
+mathematics is in helpers.model_math, the model as an estimators' problem in
+helpers.model_problem.
 """
 
 import numpy as np
 
 from . import checks
 from ._tf import tf
-from .model_math import (
-    conditionals,
-    conditionals_all,  # noqa: F401  (notebooks 02 and 07 call h.model.conditionals_all)
-    probs,
-    square,
-)
+from .model_math import conditionals, conditionals_all, probs, square
 from .model_problem import ModelProblem
 from .tracing import traceable
 
@@ -133,16 +124,13 @@ def as_model(value):
 def make_model(dim=10, buckets=5, seed=0, dtype="float64", latents=1):
     """A model with dim context features and `latents` choices of buckets categories.
 
-    Drawn from numpy's Generator seeded with `seed`, at scales that keep the K
-    components distinct, and sigma small enough to tell them apart, for any dim and K:
-    logits ~ N(0, 1); A[:dim] ~ N(0, 1/dim), so x . A stays O(1) instead of saturating
-    the sigmoid; A[dim:] ~ N(0, 2^2), so the means mu_s spread over (0, 1);
-    B ~ N(0, 0.5^2); C is 0.5 times a draw like A's but with A[dim:] ~ N(0, 1);
-    D ~ N(-2, 0.3^2), so sigma is typically 0.05 to 0.3; the context x ~ N(0, 1).
-    For n = latents > 1, logits has shape (n, K) and the n K one-hot entries of A and
-    C are drawn at their n = 1 scale over sqrt(n): x_s . A adds one entry per latent,
-    so mu_s stays spread over (0, 1) whatever n (and sigma keeps its range).
-    latents=1 draws exactly the original model's numbers.
+    Drawn from numpy's Generator seeded with `seed`, at scales that keep the K components
+    distinct for any dim and K: logits ~ N(0, 1); A[:dim] ~ N(0, 1/dim), so x . A stays
+    O(1) instead of saturating the sigmoid; A[dim:] ~ N(0, 2^2), so the means mu_s spread
+    over (0, 1); B ~ N(0, 0.5^2); C is 0.5 times a draw like A's with A[dim:] ~ N(0, 1);
+    D ~ N(-2, 0.3^2), so sigma is typically 0.05 to 0.3; x ~ N(0, 1). For n > 1 latents
+    the n K one-hot entries of A and C are drawn at their n = 1 scale over sqrt(n), so
+    mu_s stays spread over (0, 1) whatever n; latents=1 draws the original model's numbers.
     """
     dim = checks.integer(dim, "dim", 1)
     buckets = checks.integer(buckets, "buckets", 2)
@@ -163,12 +151,11 @@ def make_model(dim=10, buckets=5, seed=0, dtype="float64", latents=1):
         "C": 0.5 * np.concatenate([context_weights(), spread * rng.normal(size=width)]),
         "D": -2.0 + 0.3 * rng.normal(),
     }
-    x = rng.normal(size=dim)
     params = {
         name: tf.Variable(np.asarray(value), dtype=dtype, name=name)
         for name, value in initial.items()
     }
-    return Model(tf.constant(x, dtype=dtype), params)
+    return Model(tf.constant(rng.normal(size=dim), dtype=dtype), params)
 
 
 def sample(model, n, seed=0):
@@ -177,11 +164,9 @@ def sample(model, n, seed=0):
     n = checks.integer(n, "n", 1)
     params = model.values()  # checked: finite, with the model's shapes
     seed_s, seed_z = tf.random.experimental.stateless_split(checks.seed(seed), num=2)
-    logits = tf.reshape(params["logits"], [1, model.latents * model.buckets])
-    logits = tf.reshape(tf.broadcast_to(logits, [n, logits.shape[1]]), [-1, model.buckets])
-    s = tf.random.stateless_categorical(logits, 1, seed=seed_s)[:, 0]
-    if model.latents > 1:
-        s = tf.reshape(s, [n, model.latents])
+    logits = tf.broadcast_to(params["logits"], [n, *model.event_shape])  # one row per draw
+    s = tf.random.stateless_categorical(tf.reshape(logits, [-1, model.buckets]), 1, seed=seed_s)
+    s = tf.reshape(s, [n, model.latents] if model.latents > 1 else [n])
     one_hot = tf.one_hot(s, model.buckets, dtype=model.dtype)
     mu, sigma = conditionals(params, model.x, one_hot, model.latents)
     eps = tf.random.stateless_normal([n], seed=seed_z, dtype=model.dtype)

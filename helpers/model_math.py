@@ -5,9 +5,10 @@
 `conditionals` gives (mu, sigma) for one-hot or relaxed s; `conditionals_all` and
 `conditionals_one_changed` for every configuration, or every single-latent change,
 without materialising their one-hots. `loss_from` is the exact objective
-L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps), enumerated in chunks.
-These functions take tensors, not a Model, so helpers.model, helpers.model_problem
-and helpers.exact all build on this module without an import circle.
+L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps), enumerated in chunks. `params`
+tensors may carry leading batch axes (one per replicate, say) that broadcast against
+those of s: one traced pass evaluates many parameter copies. These functions take
+tensors, not a Model, so helpers.model, model_problem and exact all build on them.
 """
 
 import functools
@@ -20,8 +21,7 @@ from .problem import configurations, gather_configurations
 
 GAUSS_HERMITE_NODES = 64
 # Values (configurations x quadrature nodes) per chunk of the enumeration; one latent
-# is summed in one pass up to a larger chunk (its gradient is dense over K, so every
-# chunk adds K values: few large chunks are fastest).
+# has larger chunks (its gradient is dense over K: few large chunks are fastest).
 CHUNK_VALUES = 2**16
 ONE_LATENT_CHUNK_VALUES = 2**20
 
@@ -56,12 +56,12 @@ def conditionals(params, x, one_hot, latents=1):
     dim = tf.shape(x)[-1]
     mu_shared, log_sigma_shared = _context_terms(params, x)
     if latents == 1:
-        mu_pre = mu_shared + tf.reduce_sum(one_hot * params["A"][..., dim:], axis=-1)
-        log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * params["C"][..., dim:], axis=-1)
-        return tf.sigmoid(mu_pre), tf.exp(log_sigma)
-    a, c = (_per_latent(params[name], dim, latents) for name in "AC")
-    mu_pre = mu_shared + tf.reduce_sum(one_hot * a, axis=[-2, -1])
-    log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * c, axis=[-2, -1])
+        a, c, axes = params["A"][..., dim:], params["C"][..., dim:], -1
+    else:
+        a, c = (_per_latent(params[name], dim, latents) for name in "AC")
+        axes = [-2, -1]
+    mu_pre = mu_shared + tf.reduce_sum(one_hot * a, axis=axes)
+    log_sigma = log_sigma_shared + tf.reduce_sum(one_hot * c, axis=axes)
     return tf.sigmoid(mu_pre), tf.exp(log_sigma)
 
 
@@ -75,12 +75,11 @@ def conditionals_all(params, x, latents=1, index=None):
     dim = tf.shape(x)[-1]
     mu_shared, log_sigma_shared = _context_terms(params, x)
     if latents == 1 and index is None:
-        mu = tf.sigmoid(mu_shared[..., None] + params["A"][..., dim:])
-        sigma = tf.exp(log_sigma_shared[..., None] + params["C"][..., dim:])
-        return mu, sigma
-    if index is None:
-        index = configurations(latents, tf.shape(params["logits"])[-1])
-    a, c = (gather_configurations(_per_latent(params[n], dim, latents), index) for n in "AC")
+        a, c = params["A"][..., dim:], params["C"][..., dim:]
+    else:
+        if index is None:
+            index = configurations(latents, tf.shape(params["logits"])[-1])
+        a, c = (gather_configurations(_per_latent(params[n], dim, latents), index) for n in "AC")
     return tf.sigmoid(mu_shared[..., None] + a), tf.exp(log_sigma_shared[..., None] + c)
 
 
@@ -120,8 +119,7 @@ def expected_f(mu, sigma, f=square, nodes=GAUSS_HERMITE_NODES):
 
 
 def chunked(latents, buckets, f, nodes=GAUSS_HERMITE_NODES):
-    """Whether the enumeration runs in chunks: always for n > 1; for one latent only
-    when its K categories hold more than ONE_LATENT_CHUNK_VALUES values."""
+    """Whether to enumerate in chunks: for n > 1, or K values past ONE_LATENT_CHUNK_VALUES."""
     return latents > 1 or buckets * (1 if f is square else nodes) > ONE_LATENT_CHUNK_VALUES
 
 

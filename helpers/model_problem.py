@@ -1,9 +1,7 @@
 """The series' model as a problem for the estimators (helpers.problem.Problem).
 
-g_theta(s, eps) = f(mu_s + sigma_s eps): s selects (mu_s, sigma_s) through
-x_s = [x, onehot(s_1), ..., onehot(s_n)], eps ~ N(0, 1) is the continuous
-noise. For n = 1 the one-hots are (..., K), the model's own shape, and the
-logits get a latent axis of size 1.
+g_theta(s, eps) = f(mu_s + sigma_s eps), eps ~ N(0, 1) the continuous noise. For
+n = 1 the one-hots are (..., K), the model's own shape: the logits get a latent axis.
 """
 
 from collections.abc import Callable
@@ -82,14 +80,13 @@ class ModelProblem:
     def optimal_baseline(self, params, pathwise_z):
         """The constant b minimising tr Cov of (f - b) grad log q: E[f |g|^2] / E[|g|^2].
 
-        Per replicate's theta, by enumerating s and Gauss-Hermite quadrature over eps,
-        kept out of the gradient so the estimator stays unbiased whatever its accuracy.
-        |g|^2 is closed form: g = e_s - p for the logits (n > 1: sum_i 1 - 2 p_i(s_i)
-        + |p_i|^2); scoring z adds (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for
-        (A, B) and (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), |x_s|^2 = |x|^2 + n.
-        BASELINE_NODES = 16 nodes are exact up to degree 31 (f = z^2 gives 6) and
-        accurate for smooth f, at a quarter of the exact loss's cost. params carry
-        leading axes (R, 1); returns (R, 1).
+        Per replicate's theta (params with leading axes (R, 1); returns (R, 1)), by
+        enumerating s and BASELINE_NODES = 16 Gauss-Hermite nodes over eps (exact up to
+        degree 31, f = z^2 gives 6; a quarter of the exact loss's cost), kept out of the
+        gradient so the estimator stays unbiased whatever its accuracy. |g|^2 is closed
+        form: g = e_s - p for the logits (n > 1: sum_i 1 - 2 p_i(s_i) + |p_i|^2); scoring z
+        adds (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for (A, B) and
+        (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), |x_s|^2 = |x|^2 + n.
         """
         x, f = self.x, self.f
         params = {name: tf.stop_gradient(value) for name, value in params.items()}
