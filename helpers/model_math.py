@@ -132,20 +132,22 @@ def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chun
     if not (latents > 1 if in_chunks is None else in_chunks):
         mu, sigma = conditionals_all(params, x)
         return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f, nodes), axis=-1)
-    count, size = _chunking(params, f, nodes, latents)
-
-    def body(start, total):
-        return start + size, total + _chunk_loss(params, x, f, nodes, latents, start, size)
-
+    terms = functools.partial(_chunk_loss, params, x, f, nodes, latents)
     zero = tf.zeros_like(params["B"])  # B has exactly the leading batch axes
-    return tf.while_loop(lambda start, _: start < count, body, [tf.constant(0, tf.int64), zero])[1]
+    return _sum_over_chunks(terms, zero, params, f, nodes, latents)
 
 
-def _chunking(params, f, nodes, latents):
-    """K**n and the configurations per chunk (a tensor, int64)."""
+def _sum_over_chunks(terms, zero, params, f, nodes, latents):
+    """The sum of terms(start, size), tensors nested like `zero`, over chunks of the
+    K**n configurations: one tf.while_loop, so memory holds one chunk at a time."""
     count = tf.cast(tf.shape(params["logits"])[-1], tf.int64) ** latents
     values = CHUNK_VALUES if latents > 1 else ONE_LATENT_CHUNK_VALUES
-    return count, tf.constant(max(1, values // (1 if f is square else nodes)), tf.int64)
+    size = tf.constant(max(1, values // (1 if f is square else nodes)), tf.int64)
+
+    def body(start, total):
+        return start + size, tf.nest.map_structure(tf.add, total, terms(start, size))
+
+    return tf.while_loop(lambda start, _: start < count, body, [tf.constant(0, tf.int64), zero])[1]
 
 
 def _chunk_loss(params, x, f, nodes, latents, start, size):
@@ -166,17 +168,12 @@ def value_and_gradient_from(params, x, f=square, latents=1, in_chunks=None):
             tape.watch(params)
             value = loss_from(params, x, f)
         return value, tape.gradient(value, params)
-    count, size = _chunking(params, f, GAUSS_HERMITE_NODES, latents)
 
-    def body(start, total, grads):
+    def terms(start, size):
         with tf.GradientTape() as tape:
             tape.watch(params)
             value = _chunk_loss(params, x, f, GAUSS_HERMITE_NODES, latents, start, size)
-        chunk_grads = tape.gradient(value, params)
-        grads = {name: grads[name] + chunk_grads[name] for name in grads}
-        return start + size, total + value, grads
+        return value, tape.gradient(value, params)
 
-    zeros = {name: tf.zeros_like(value) for name, value in params.items()}
-    start = [tf.constant(0, tf.int64), tf.zeros_like(params["B"]), zeros]
-    _, value, grads = tf.while_loop(lambda start, *_: start < count, body, start)
-    return value, grads
+    zeros = (tf.zeros_like(params["B"]), {name: tf.zeros_like(v) for name, v in params.items()})
+    return _sum_over_chunks(terms, zeros, params, f, GAUSS_HERMITE_NODES, latents)

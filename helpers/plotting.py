@@ -11,7 +11,6 @@ import numpy as np
 __all__ = ["color", "digit_rows", "label", "median_band", "reference_slope", "use_style"]
 
 STYLES = {
-    # name: (colour, label)
     "exact": ("#000000", "exact"),
     "elementary": ("#0072B2", "elementary (enumerate s)"),
     "gumbel_softmax": ("#E69F00", "Gumbel-softmax"),
