@@ -156,13 +156,12 @@ def join_tensors(structure, tensors):
 # The methods whose value may leave out an axis (or have it of size 1) of an argument it
 # ignores, and what that value's shape is: params' batch axes, then `extra` axes of 1,
 # broadcast with the batch axes of the other arguments (for each, how many trailing axes are
-# not batch axes: s's (n, K); None: not a tensor). scored_objective returns a pair.
+# not batch axes: s's (n, K)). scored_objective returns a pair.
 SHAPES = {  # name: (extra, trailing axes of each other argument)
     "objective": (0, (2, 0)),
     "scored_objective": (0, (2, 0)),
     "objective_all": (2, (0,)),
     "objective_one_changed": (2, (0, 0)),
-    "optimal_baseline": (0, (None,)),
     "exact": (0, ()),
 }
 
@@ -200,9 +199,7 @@ class Checked:
 
         def checked(params, *args):
             parts = [(v, self.ranks[k], extra) for k, v in params.items() if k in self.ranks]
-            parts += [
-                (t, axes, 0) for t, axes in zip(args, trailing, strict=False) if axes is not None
-            ]
+            parts += [(t, axes, 0) for t, axes in zip(args, trailing, strict=True)]
             out = method(params, *args)
             if name == "scored_objective":
                 return tuple(self._fit(name, value, parts) for value in out)

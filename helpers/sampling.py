@@ -142,13 +142,13 @@ class Call:
 def checked_sizes(estimator, problem, params, n_samples, options, prepare=False):
     """(the problem, checked; the options, checked and, if asked, prepared; K; noise values
     per replicate): the one place the estimator's sizes are read."""
-    problem = Checked(problem, params)
-    latents, buckets = problem.latents, int(problem.logits(params).shape[-1])
-    options = estimator.checked_options(options, n_samples, latents, buckets, problem.dtype)
-    if prepare and estimator.prepare:
+    checked = Checked(problem, params)
+    latents, buckets = checked.latents, int(checked.logits(params).shape[-1])
+    options = estimator.checked_options(options, n_samples, latents, buckets, checked.dtype)
+    if prepare and estimator.prepare:  # eager, once per call: the problem as given
         options = estimator.prepare(problem, params, options)
-    per_replicate, _ = estimator.sizes(problem, latents, buckets, n_samples, options)
-    return problem, options, buckets, per_replicate
+    per_replicate, _ = estimator.sizes(checked, latents, buckets, n_samples, options)
+    return checked, options, buckets, per_replicate
 
 
 def checked_call(problem, params, estimator, n_replicates, n_samples, seed, options):
@@ -163,12 +163,12 @@ def checked_call(problem, params, estimator, n_replicates, n_samples, seed, opti
 
 
 def filled(parts, params, n_replicates, dtype):
-    """The output, name -> (R, *shape) array, filled in place from each pass's gradients
-    as they come: memory is the output plus one pass."""
+    """The output, name -> (R, *shape) array, filled in place from each chunk's gradients
+    as they come: memory is the output plus one chunk."""
     out, start = {}, 0
     for part in parts:
         size = int(part[next(iter(params))].shape[0])
-        if size == n_replicates:  # one pass: its arrays are the output
+        if size == n_replicates:  # one chunk: its arrays are the output
             return {name: part[name].numpy() for name in params}
         for name in params:
             if name not in out:
@@ -184,9 +184,9 @@ def problem_gradient_samples(
 ):
     """gradient_samples for any problem (helpers.problem.Problem) at `params`.
 
-    params: dict name -> tensor without a replicate axis. The replicates run in passes
-    of whole noise chunks; each pass is one traced per_replicate_gradients (R watched
-    copies of params, one tape). Returns name -> array (n_replicates, *param.shape).
+    params: dict name -> tensor without a replicate axis. The replicates run chunk by
+    chunk, each one traced per_replicate_gradients (R watched copies of params, one tape).
+    Returns name -> array (n_replicates, *param.shape).
     """
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
