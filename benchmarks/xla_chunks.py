@@ -73,7 +73,7 @@ def problem_gradient_samples(
     n_samples = checks.integer(n_samples, "n_samples", 1)
     call = sampling.checked_call(problem, params, estimator, n_replicates, n_samples, seed, options)
     whole = max(1, sampling.CHUNK_ELEMENTS // call.per_replicate)  # replicates in a whole chunk
-    if call.grouped or n_replicates < whole:
+    if n_replicates < whole:
         args = problem, params, estimator, n_replicates, n_samples, seed
         return HELPERS_PATH(*args, **options)
     run = compiled(estimator, call.structure, call.static)

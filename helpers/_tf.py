@@ -1,19 +1,13 @@
 """Import TensorFlow without the log lines it writes to the process's stderr.
 
-TensorFlow 2.21 prints C++ log lines (CUDA probing, CPU features, oneDNN notes)
-straight to file descriptor 2 while it loads, before its own log level applies.
-In a notebook those lines land in the first cell's output. Setting
-TF_CPP_MIN_LOG_LEVEL=3 and TF_ENABLE_ONEDNN_OPTS=0 removes most of them (oneDNN
-off also makes results reproducible across CPUs); the CUDA-stub line needs the
-descriptor itself pointed at /dev/null for the duration of the import.
-
-TensorFlow's import also loads two optional integrations when their packages
-are installed: tf.lite imports JAX, and Keras's scikit-learn wrappers import
-scikit-learn. The series uses neither (scikit-learn only loads notebook 08's
-data, later), and together they add about 150 MiB to every kernel, as on
-Colab, where both are installed. So they are hidden while TensorFlow loads and
-importable again afterwards; Keras's scikit-learn wrappers stay unavailable in
-a process that imported the helpers first.
+TensorFlow prints C++ log lines (CUDA probing, CPU features, oneDNN notes) to file
+descriptor 2 while it loads, into a notebook's first output. TF_CPP_MIN_LOG_LEVEL=3 and
+TF_ENABLE_ONEDNN_OPTS=0 remove most (oneDNN off also makes results reproducible across
+CPUs); the CUDA-stub line needs descriptor 2 pointed at /dev/null during the import. Two
+optional integrations that TensorFlow loads when installed (JAX for tf.lite, scikit-learn
+for Keras's wrappers), unused here, add about 150 MiB to every kernel (as on Colab): they are
+hidden while TensorFlow loads and importable afterwards (Keras's scikit-learn wrappers stay
+unavailable in a process that imported the helpers first).
 """
 
 import os
@@ -21,7 +15,6 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
 
 _NOT_NEEDED = ("jax", "sklearn")  # optional integrations TensorFlow loads if installed
 
@@ -50,13 +43,9 @@ tf = _import_quietly()
 
 
 class _DropExpectedNotes:
-    """Drop two TensorFlow notes that describe intended behaviour here.
-
-    Each estimator, f and option set is traced once by design (helpers.sampling),
-    and TensorFlow counts those first traces together as "retracing"; and an f
-    whose source AutoGraph cannot read (a lambda typed at a prompt) runs as is,
-    which is right for an f made of TensorFlow ops.
-    """
+    """Drop two TensorFlow notes on intended behaviour: each estimator, f and option set is
+    traced once by design, which TensorFlow counts together as "retracing"; and an f whose
+    source AutoGraph cannot read (a lambda typed at a prompt) runs as is, right for tf ops."""
 
     NOTES = ("triggered tf.function retracing", "AutoGraph could not transform")
 

@@ -50,46 +50,42 @@ def seed(value):
     return tf.constant([value, 0], dtype=tf.int64)
 
 
-def dtype(value):
+def dtype(value, name="dtype"):
     """tf.float32 or tf.float64 from a name, a numpy or a TensorFlow dtype (float: float64)."""
     if value is float:
         return tf.float64
     try:
-        name = tf.as_dtype(value).name
+        found = tf.as_dtype(value).name
     except TypeError:
-        name = str(value)
-    if name not in DTYPES:
-        raise ValueError(f"dtype must be float32 or float64, got {value!r}")
-    return DTYPES[name]
+        found = str(value)
+    if found not in DTYPES:
+        raise ValueError(f"{name} must be float32 or float64, got {value!r}")
+    return DTYPES[found]
 
 
-def real(value, name, dtype=None):
-    """`value` as a finite float that `dtype` (when given) can represent."""
+def real(value, name, dtype=None, positive=False):
+    """`value` as a finite float that `dtype` (when given) can represent; positive: also
+    above 0, and a normal number of `dtype` (a smaller one underflows)."""
     value = _scalar(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    value = float(value)
-    largest = float(np.finfo(dtype.as_numpy_dtype).max) if dtype is not None else np.inf
-    if not np.isfinite(value) or abs(value) > largest:
-        within = f" representable in {dtype.name} (|{name}| <= {largest:.3g})" if dtype else ""
-        raise ValueError(f"{name} must be a finite number{within}, got {value!r}")
-    return value
+    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    number = float(value) if is_number else np.nan
+    info = np.finfo(dtype.as_numpy_dtype) if dtype is not None else None
+    largest, smallest = (float(info.max), float(info.tiny)) if info else (np.inf, 0.0)
+    if np.isfinite(number) and abs(number) <= largest and (number > smallest or not positive):
+        return number
+    bounds = (
+        f"{smallest:.3g} < {name} <= {largest:.3g}" if positive else f"|{name}| <= {largest:.3g}"
+    )
+    within = (
+        f" representable in {dtype.name} ({bounds})" if info and (is_number or positive) else ""
+    )
+    kind = "a positive finite number" if positive else "a finite number"
+    raise ValueError(f"{name} must be {kind}{within}, got {value!r}")
 
 
 def positive_finite(value, name, dtype=None):
     """A float > 0, finite, and a normal number of `dtype` (when given)."""
-    try:
-        number = real(value, name, dtype)
-    except ValueError:
-        number = None
-    smallest = float(np.finfo(dtype.as_numpy_dtype).tiny) if dtype is not None else 0.0
-    if number is None or number <= smallest:
-        within = ""
-        if dtype is not None:
-            largest = np.finfo(dtype.as_numpy_dtype).max
-            within = f" representable in {dtype.name} ({smallest:.3g} < {name} <= {largest:.3g})"
-        raise ValueError(f"{name} must be a positive finite number{within}, got {value!r}")
-    return number
+    return real(value, name, dtype, positive=True)
 
 
 PROBE = [[0.5, -1.0, 2.0], [0.0, 1.5, -0.25]]
@@ -105,7 +101,7 @@ def objective(f, dtype):
     if not callable(f):
         raise ValueError(f"f must be a function from a tensor to a tensor, got {f!r}")
     probe = tf.constant(PROBE, dtype=dtype)
-    _check_output(_call(f, probe, "on a tensor"), probe)
+    _call(f, probe, "on a tensor")
     f = traceable(f)
     _traced_probe(f, dtype)
     return f
@@ -116,13 +112,15 @@ def _traced_probe(f, dtype):
     """f traced into a graph on the probe (once per f and dtype: failures are not cached)."""
     probe = tf.constant(PROBE, dtype=dtype)
     traced = tf.function(f, autograph=False)
-    _check_output(_call(traced, probe, "when traced into a graph, on a tensor"), probe)
+    _call(traced, probe, "when traced into a graph, on a tensor")
 
 
 def _call(f, probe, how):
+    """f(probe), checked to be a tensor of probe's shape and dtype: any failure is a usage
+    error of f, reported as a ValueError with a hint where one helps."""
     try:
-        return f(probe)
-    except Exception as err:  # report any failure as a usage error of f
+        out = f(probe)
+    except Exception as err:
         hint = ""
         message = str(err)
         if "double tensor" in message or "float tensor" in message:
@@ -136,9 +134,6 @@ def _call(f, probe, how):
             f"f failed {how} of shape {tuple(probe.shape)}: {type(err).__name__}: "
             f"{message.splitlines()[0] if message else ''}{hint}"
         ) from err
-
-
-def _check_output(out, probe):
     if not tf.is_tensor(out):
         raise ValueError(
             f"f must return a TensorFlow tensor (built from tf ops so it can be "

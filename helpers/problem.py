@@ -6,52 +6,50 @@ discrete VAE's decoder, say) needs no change to any estimator.
 """
 
 import dataclasses
+import functools
 import math
 from typing import Protocol
 
+import numpy as np
+
+from . import checks
 from ._tf import tf
 
 
 class Problem(Protocol):
     """An objective with n categorical latents, as the estimators see it.
 
-    L(theta) = E_{s, noise}[ g_theta(s, noise) ], where s = (s_1, ..., s_n) are n
-    independent categoricals of K categories each whose logits depend on theta,
-    and `noise` is the problem's own continuous noise (the model's Gaussian eps;
-    a problem without one returns zeros and ignores them).
+    L(theta) = E_{s, noise}[ g_theta(s, noise) ]: s = (s_1, ..., s_n) are n independent
+    categoricals of K categories each whose logits depend on theta, `noise` the problem's
+    own continuous noise (the model's Gaussian eps; a problem without one returns zeros and
+    ignores them). `params` may carry leading batch axes (per replicate, per sample) that
+    broadcast against those of s and noise: one traced pass, many replicates. Shapes and
+    dtypes are checked (`Checked`); a value that leaves out an argument's axes is broadcast.
 
     Required:
-        latents: n, a Python int (static: it selects the traced code)
-        dtype: the float dtype of its values
+        latents: n, an int (static: it selects the traced code); dtype: float32 or float64
         logits(params) -> (..., n, K), the logits of the n categoricals
-        objective(params, s, noise) -> (...), g_theta(s, noise) for s of shape
-            (..., n, K), one-hot or relaxed, and noise of shape (...)
-        noise(seed, shape) -> noise of shape `shape` for a batch of evaluations
-            of that shape (stateless: the same seed gives the same numbers)
+        objective(params, s, noise) -> (...), g_theta(s, noise) for s (..., n, K), one-hot
+            or relaxed, and noise (...)
+        noise(seed, shape) -> noise of shape `shape` (stateless: a seed, the same numbers)
 
     Optional, each a fast or extra path an estimator uses when it is there:
-        objective_all(params, noise) -> (..., N, K**n), the objective at every
-            joint configuration (numbered as in `configurations`) for N noise
-            draws each (noise (..., N, K**n), params with leading axes (...)),
-            without materialising K**n one-hots (the elementary estimator)
-        objective_one_changed(params, s, noise) -> (..., n, K), the objective at
-            s with latent i set to category k, for every (i, k), for a one-hot
-            s (..., n, K) and noise broadcastable to (..., n, K), without
-            materialising the n K changed one-hots (IndeCateR)
-        scored_objective(params, s, noise) -> (values with the continuous sample
-            held fixed, its log density given s) (the score function that
-            scores the continuous part too, pathwise_z=False)
+        objective_all(params, noise) -> (..., N, K**n), the objective at every joint
+            configuration (numbered as in `configurations`) for N noise draws each (noise
+            (..., N, K**n), params with leading axes (...)), without K**n one-hots (elementary)
+        objective_one_changed(params, s, noise) -> (..., n, K), the objective at s with
+            latent i set to category k, for every (i, k), for a one-hot s (..., n, K) and
+            noise broadcastable to (..., n, K), without the n K changed one-hots (IndeCateR)
+        scored_objective(params, s, noise) -> (values with the continuous sample held
+            fixed, its log density given s) (the score function with pathwise_z=False)
         optimal_baseline(params, pathwise_z) -> (..., 1), the score function's
             variance-optimal constant baseline (baseline="optimal")
         exact(params) -> (...), the exact objective, which `optimise` records
 
-    `params` tensors may carry leading batch axes (per replicate, per sample) that
-    broadcast against those of s and noise: one traced pass, many replicates.
-
-    The helpers' own problems (frozen dataclasses) share traced functions: their
-    tensor fields (the model's context x) are the traced function's arguments, their
-    other fields (f, n) select it. Any other object is traced afresh at every call,
-    so a changed attribute is always seen (helpers.tracing states the rule).
+    The helpers' own problems (frozen dataclasses) share traced functions: their tensor
+    fields (the model's context x) are the traced function's arguments, their other fields
+    (f, n) select it. Any other object is traced afresh at every call, so a changed
+    attribute is always seen (helpers.tracing states the rule).
     """
 
     latents: int
@@ -153,3 +151,111 @@ def join_tensors(structure, tensors):
     if not tensors:  # passed as it was
         return structure
     return dataclasses.replace(structure, **tensors)
+
+
+# The methods whose value may leave out an axis (or have it of size 1) of an argument it
+# ignores, and what that value's shape is: params' batch axes, then `extra` axes of 1,
+# broadcast with the batch axes of the other arguments (for each, how many trailing axes are
+# not batch axes: s's (n, K)). scored_objective returns a pair.
+SHAPES = {  # name: (extra, trailing axes of each other argument)
+    "objective": (0, (2, 0)),
+    "scored_objective": (0, (2, 0)),
+    "objective_all": (2, (0,)),
+    "objective_one_changed": (2, (0, 0)),
+    "exact": (0, ()),
+}
+
+
+class Checked:
+    """A problem as the estimators see it: latents an int, dtype a tf.DType (a name or a
+    numpy type is accepted), and the shape and dtype of what its methods return checked
+    when they are traced (no cost per call), since a value broadcast against the other
+    replicates gives wrong gradients. An axis left out or of size 1 (an argument the method
+    ignores) is broadcast. params: without batch axes (the axes they gain are batch axes)."""
+
+    def __init__(self, problem, params):
+        self.inner, self.name = problem, type(problem).__name__
+        self.latents = checks.integer(problem.latents, f"{self.name}.latents", 1)
+        self.dtype = checks.dtype(problem.dtype, f"{self.name}.dtype")
+        self.ranks = {name: len(value.shape) for name, value in params.items()}
+        seed, shape = tf.constant([1, 0], tf.int64), tf.constant([2, 3])
+        # At a call's entry (not in a trace), one small draw twice; the helpers' own
+        # problems draw with stateless ops and skip it (no cost to the notebooks' calls).
+        if tf.executing_eagerly() and not type(problem).__module__.startswith("helpers"):
+            if not np.array_equal(self.noise(seed, shape), self.noise(seed, shape)):
+                raise ValueError(
+                    f"{self.name}.noise(seed, shape) must be stateless (the same seed gives "
+                    "the same numbers, e.g. tf.random.stateless_normal(shape, seed)); it gave "
+                    "different numbers for one seed"
+                )
+
+    def __getattr__(self, name):  # an optional method the problem lacks: AttributeError
+        if name == "scored_objective" and not hasattr(self.inner, name):
+            raise ValueError(
+                "pathwise_z=False scores the continuous sample too, so it needs the problem's "
+                f"scored_objective(params, s, noise); {self.name} has none: use pathwise_z=True"
+            )
+        method = getattr(self.inner, name)
+        if name not in SHAPES:
+            return method
+        extra, trailing = SHAPES[name]
+
+        def checked(params, *args):
+            parts = [(v, self.ranks[k], extra) for k, v in params.items() if k in self.ranks]
+            parts += [(t, axes, 0) for t, axes in zip(args, trailing, strict=True)]
+            out = method(params, *args)
+            if name == "scored_objective":
+                return tuple(self._fit(name, value, parts) for value in out)
+            return self._fit(name, out, parts)
+
+        return checked
+
+    def _error(self, what, out, expected, broadcast=""):
+        got = f"{out.shape} {out.dtype.name}" if tf.is_tensor(out) else type(out).__name__
+        return ValueError(
+            f"{self.name}.{what} must return a {self.dtype.name} tensor of shape {expected} "
+            f"(None: any size){broadcast}, got {got}"
+        )
+
+    def _fit(self, what, out, parts):
+        """out, broadcast to the shape the batch axes of `parts` broadcast to: each (tensor,
+        its trailing axes that are not batch axes, axes of 1 to append)."""
+        batch = [t.shape[: len(t.shape) - d].concatenate([1] * e) for t, d, e in parts]
+        expected = functools.reduce(tf.broadcast_static_shape, batch)
+        if tf.is_tensor(out) and out.shape.rank is None:  # nothing known to check
+            return out
+        pairs = (
+            list(zip(list(out.shape)[::-1], list(expected)[::-1], strict=False))
+            if tf.is_tensor(out)
+            else []
+        )
+        fits = tf.is_tensor(out) and out.dtype == self.dtype and out.shape.rank <= expected.rank
+        if not fits or any(d not in (None, 1, e) and e is not None for d, e in pairs):
+            raise self._error(what, out, expected, ", or one that broadcasts to it")
+        if len(pairs) == expected.rank and all(d != 1 or e == 1 for d, e in pairs):
+            return out
+        shapes = [
+            tf.concat([tf.shape(t)[: len(t.shape) - d], tf.ones([e], tf.int32)], 0)
+            for t, d, e in parts
+        ]
+        return tf.broadcast_to(out, functools.reduce(tf.broadcast_dynamic_shape, shapes))
+
+    def _exactly(self, what, out, expected):
+        if tf.is_tensor(out) and out.dtype == self.dtype and out.shape.is_compatible_with(expected):
+            return out
+        raise self._error(what, out, expected)
+
+    def logits(self, params):
+        """(..., n, K): at least the batch axes of params (a problem's own may follow them)."""
+        batch = [len(v.shape) - self.ranks[k] for k, v in params.items() if k in self.ranks]
+        out = self.inner.logits(params)
+        rank = max(out.shape.rank or 0, max(batch) + 2) if tf.is_tensor(out) else 2
+        return self._exactly(
+            "logits", out, tf.TensorShape([None] * (rank - 2) + [self.latents, None])
+        )
+
+    def noise(self, seed, shape):
+        shape = tf.convert_to_tensor(shape)
+        known = tf.get_static_value(shape, partial=True)
+        expected = tf.TensorShape([None] * shape.shape[0] if known is None else known)
+        return self._exactly("noise", self.inner.noise(seed, shape), expected)

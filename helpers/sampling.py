@@ -20,13 +20,12 @@ from . import checks
 from ._tf import tf
 from .estimators import resolve
 from .model import as_model, square
-from .problem import join_tensors, split_tensors
+from .problem import Checked, join_tensors, split_tensors
 from .tracing import trace_cache
 
-# Replicates run in chunks of about CHUNK_ELEMENTS noise values, so one pass's working set
-# stays small (cache-friendly, bounded memory) and time grows linearly in R. Chunk 0 uses
-# the seed itself, chunk c > 0 the seed folded with c. A pass holds several whole chunks
-# where an estimator's working set is smaller than its noise (`passes`): same numbers.
+# Replicates run in chunks of about CHUNK_ELEMENTS noise values, one traced pass each, so a
+# pass's working set stays small (cache-friendly, bounded memory) and time grows linearly
+# in R. Chunk 0 uses the seed itself, chunk c > 0 the seed folded with c.
 CHUNK_ELEMENTS = 2**18
 # What one call may ask for, checked before anything is allocated. The output is filled
 # chunk by chunk, so memory is about the output plus one chunk: 1 GiB of output fits beside
@@ -65,69 +64,32 @@ def chunk_noise(estimator, problem, seed, size, n_samples, buckets, options):
     return estimator.noise(problem, seed, size, n_samples, buckets, **extra)
 
 
-def chunk_seed(seed, index):
-    """Chunk `index`'s seed: the call's seed for chunk 0, folded with the index after."""
-    return seed if index == 0 else tf.random.experimental.stateless_fold_in(seed, index)
-
-
 def chunks(n_replicates, values_per_replicate, seed):
-    """(replicates in the chunk, its seed) for each chunk, in order."""
+    """(replicates in the chunk, its seed) for each chunk, in order: the call's seed for
+    chunk 0, folded with the chunk's index after."""
     size = max(1, CHUNK_ELEMENTS // values_per_replicate)
     for index, start in enumerate(range(0, n_replicates, size)):
-        yield min(size, n_replicates - start), chunk_seed(seed, index)
-
-
-def passes(n_replicates, values_per_replicate, working_per_replicate):
-    """(first chunk, chunks, replicates per chunk) of each traced pass, in order.
-
-    The chunks are those of `chunks`, so the grouping does not change the numbers; a pass
-    takes as many whole chunks as keep its working set near CHUNK_ELEMENTS (one chunk
-    where the working set equals the noise, as for most estimators).
-    """
-    size = max(1, CHUNK_ELEMENTS // values_per_replicate)
-    full, rest = divmod(n_replicates, size)
-    group = max(1, CHUNK_ELEMENTS // (size * working_per_replicate))
-    for first in range(0, full, group):
-        yield first, min(group, full - first), size
-    if rest:
-        yield full, 1, rest
+        folded = seed if index == 0 else tf.random.experimental.stateless_fold_in(seed, index)
+        yield min(size, n_replicates - start), folded
 
 
 @trace_cache
-def _traced(estimator, structure, static_options, grouped=False):
-    """One traced pass per (estimator, kind of problem, static options), reused across calls.
-
-    Not grouped: one noise chunk, drawn from `seed`, the chunk's own seed. Grouped: chunks
-    first, ..., first + count - 1 of the call's `seed`, each seeded as `chunks` seeds it.
-    """
+def _traced(estimator, structure, static_options):
+    """One traced pass per (estimator, kind of problem, static options), reused across calls:
+    one noise chunk of `size` replicates, drawn from `seed`, the chunk's own seed."""
     static = dict(static_options)
 
     @tf.function(reduce_retracing=True)
-    def gradients(params, tensors, seed, first, count, size, n_samples, dynamic):
-        problem = join_tensors(structure, tensors)
+    def gradients(params, tensors, seed, size, n_samples, dynamic):
+        problem = Checked(join_tensors(structure, tensors), params)
         options = {**static, **dynamic}
         buckets = tf.shape(problem.logits(params))[-1]
-
-        def noise_from(seed):
-            return chunk_noise(estimator, problem, seed, size, n_samples, buckets, options)
-
-        def draw(index):  # chunk `index`'s noise; fold_in gives int32, the seed int64
-            folded = tf.random.experimental.stateless_fold_in(seed, index)
-            return tf.cond(index == 0, lambda: noise_from(seed), lambda: noise_from(folded))
-
-        if grouped:
-            spec = {k: tf.TensorSpec(None, v.dtype) for k, v in noise_from(seed).items()}
-            stacked = tf.map_fn(draw, tf.range(first, first + count), fn_output_signature=spec)
-            noise = {  # (count, size, ...) -> (count size, ...)
-                k: tf.reshape(v, tf.concat([[-1], tf.shape(v)[2:]], 0)) for k, v in stacked.items()
-            }
-        else:
-            noise = noise_from(seed)
+        noise = chunk_noise(estimator, problem, seed, size, n_samples, buckets, options)
 
         def surrogates(copies):
             return estimator.surrogate(problem, copies, noise, **options)
 
-        return per_replicate_gradients(surrogates, params, count * size)
+        return per_replicate_gradients(surrogates, params, size)
 
     return gradients
 
@@ -166,53 +128,47 @@ def check_size(n_arrays_values, per_replicate, dtype, what="gradient estimates")
 
 @dataclass(frozen=True)
 class Call:
-    """One checked call of problem_gradient_samples: what each of its passes takes."""
+    """One checked call of problem_gradient_samples: what each of its chunks' passes takes."""
 
-    estimator: object
+    problem: Checked  # the problem, its dtype and latents normalised
     structure: object  # the problem without its tensors: selects the traced pass
     tensors: dict  # the problem's tensors, an argument of the traced pass
     static: tuple  # the options that select the traced pass
     dynamic: dict  # the options passed to it as tensors
     seed: tf.Tensor
     per_replicate: int  # noise values one replicate draws: sizes the chunks
-    working: int  # values one replicate's pass holds: groups chunks into passes
-
-    @property
-    def grouped(self):
-        """Whether a pass may hold several chunks (where the working set is the smaller)."""
-        return self.working < self.per_replicate
 
 
 def checked_sizes(estimator, problem, params, n_samples, options, prepare=False):
-    """(the options, checked and, if asked, prepared; K; noise values per replicate;
-    working values per replicate): the one place the estimator's sizes are read."""
-    latents, buckets = problem.latents, int(problem.logits(params).shape[-1])
-    options = estimator.checked_options(options, n_samples, latents, buckets, problem.dtype)
-    if prepare and estimator.prepare:
+    """(the problem, checked; the options, checked and, if asked, prepared; K; noise values
+    per replicate): the one place the estimator's sizes are read."""
+    checked = Checked(problem, params)
+    latents, buckets = checked.latents, int(checked.logits(params).shape[-1])
+    options = estimator.checked_options(options, n_samples, latents, buckets, checked.dtype)
+    if prepare and estimator.prepare:  # eager, once per call: the problem as given
         options = estimator.prepare(problem, params, options)
-    per_replicate, working = estimator.sizes(problem, latents, buckets, n_samples, options)
-    return options, buckets, per_replicate, working
+    per_replicate, _ = estimator.sizes(checked, latents, buckets, n_samples, options)
+    return checked, options, buckets, per_replicate
 
 
 def checked_call(problem, params, estimator, n_replicates, n_samples, seed, options):
-    """The Call, after checking the options and that the output fits in memory."""
+    """The Call, after checking the problem, the options and that the output fits in memory."""
     checked = checked_sizes(estimator, problem, params, n_samples, options, prepare=True)
-    options, _, per_replicate, working = checked
-    static, dynamic = split_options(options, problem.dtype)
-    structure, tensors = split_tensors(problem)
+    checked, options, _, per_replicate = checked
+    static, dynamic = split_options(options, checked.dtype)
     coordinates = sum(int(np.prod(value.shape)) for value in params.values())
-    check_size(n_replicates * coordinates, per_replicate, problem.dtype)
+    check_size(n_replicates * coordinates, per_replicate, checked.dtype)
     seed = checks.seed(seed)
-    return Call(estimator, structure, tensors, static, dynamic, seed, per_replicate, working)
+    return Call(checked, *split_tensors(problem), static, dynamic, seed, per_replicate)
 
 
 def filled(parts, params, n_replicates, dtype):
-    """The output, name -> (R, *shape) array, filled in place from each pass's gradients
-    as they come: memory is the output plus one pass."""
+    """The output, name -> (R, *shape) array, filled in place from each chunk's gradients
+    as they come: memory is the output plus one chunk."""
     out, start = {}, 0
     for part in parts:
         size = int(part[next(iter(params))].shape[0])
-        if size == n_replicates:  # one pass: its arrays are the output
+        if size == n_replicates:  # one chunk: its arrays are the output
             return {name: part[name].numpy() for name in params}
         for name in params:
             if name not in out:
@@ -228,24 +184,21 @@ def problem_gradient_samples(
 ):
     """gradient_samples for any problem (helpers.problem.Problem) at `params`.
 
-    params: dict name -> tensor without a replicate axis. The replicates run in passes
-    of whole noise chunks; each pass is one traced per_replicate_gradients (R watched
-    copies of params, one tape). Returns name -> array (n_replicates, *param.shape).
+    params: dict name -> tensor without a replicate axis. The replicates run chunk by
+    chunk, each one traced per_replicate_gradients (R watched copies of params, one tape).
+    Returns name -> array (n_replicates, *param.shape).
     """
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
     call = checked_call(problem, params, estimator, n_replicates, n_samples, seed, options)
-    traced = _traced(estimator, call.structure, call.static, grouped=call.grouped)
+    traced = _traced(estimator, call.structure, call.static)
     samples = tf.constant(n_samples)
-
-    def gradients(first, count, size):  # one pass; a grouped pass folds its chunks' seeds
-        seed = call.seed if call.grouped else chunk_seed(call.seed, first)
-        sizes = map(tf.constant, (first, count, size))
-        return traced(params, call.tensors, seed, *sizes, samples, call.dynamic)
-
-    parts = (gradients(*p) for p in passes(n_replicates, call.per_replicate, call.working))
-    return filled(parts, params, n_replicates, problem.dtype)
+    parts = (
+        traced(params, call.tensors, seed, tf.constant(size), samples, call.dynamic)
+        for size, seed in chunks(n_replicates, call.per_replicate, call.seed)
+    )
+    return filled(parts, params, n_replicates, call.problem.dtype)
 
 
 def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=square, **options):
@@ -277,7 +230,7 @@ def noise_for(model, estimator, n_replicates, n_samples=1, seed=0, **options):
     n_samples = checks.integer(n_samples, "n_samples", 1)
     problem = model.problem()
     checked = checked_sizes(estimator, problem, model.params, n_samples, options)
-    options, buckets, per_replicate, _ = checked
+    problem, options, buckets, per_replicate = checked
     check_size(n_replicates * per_replicate, per_replicate, problem.dtype, "noise values")
     parts = [
         chunk_noise(estimator, problem, seed, size, n_samples, buckets, options)

@@ -206,23 +206,6 @@ def test_chunked_gradients_are_independent_and_filled_in_order(small_chunks):
         assert not np.array_equal(value[10:20], whole[name][10:20])
 
 
-def test_passes_group_chunks_only_where_the_working_set_is_smaller():
-    def plan(model, name, **options):
-        problem, params = model.problem(), model.values()
-        estimator = h.estimators.resolve(name)
-        call = h.sampling.checked_call(problem, params, estimator, 10**5, 1, 0, options)
-        return list(h.sampling.passes(10**5, call.per_replicate, call.working))
-
-    # Gumbel-Rao holds all its n_gumbel conditional draws at once: one chunk per pass.
-    gumbel_rao = plan(h.make_model(dim=2, buckets=3), "gumbel_rao", n_gumbel=10)
-    assert {count for _, count, _ in gumbel_rao} == {1}
-    # IndeCateR's fast path holds n K values per draw, not its (n K)**2 noise count:
-    # its passes take several chunks, the chunks themselves unchanged.
-    indecater = plan(h.make_model(dim=2, buckets=3, latents=2), "indecater")
-    assert max(count for _, count, _ in indecater) > 1
-    assert sum(count * size for _, count, size in indecater) == 10**5
-
-
 def _at_its_minimum(shape, seed, minval=0, maxval=None, dtype=tf.float32, **_):
     """stateless_uniform as if its generator returned its minimum in every draw."""
     maxval = 1 if maxval is None else maxval

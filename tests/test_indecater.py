@@ -220,17 +220,3 @@ def test_it_takes_the_problems_fast_path_when_there_is_one():
     as_is = h.problem_gradient_samples(problem, params, "indecater", 3)
     fast = h.problem_gradient_samples(doubled, params, "indecater", 3)
     np.testing.assert_allclose(fast["logits"], 2 * as_is["logits"], rtol=1e-12)
-
-
-def test_grouping_chunks_into_passes_changes_no_number():
-    # With the model's fast path, IndeCateR's passes hold several noise chunks at once;
-    # each chunk keeps its own seed, so the estimates equal those of one chunk per pass.
-    model = h.make_model(latents=4)  # chunks of 655 replicates, about 20 per pass
-    grouped = h.gradient_samples(model, "indecater", 3_000, seed=4)
-    indecater = h.ESTIMATORS["indecater"]
-    noise_sized = dataclasses.replace(
-        indecater, sizes=lambda *size: (indecater.sizes(*size)[0],) * 2
-    )
-    one_chunk_per_pass = h.gradient_samples(model, noise_sized, 3_000, seed=4)
-    for name in grouped:
-        np.testing.assert_allclose(grouped[name], one_chunk_per_pass[name], rtol=1e-12, atol=1e-15)
