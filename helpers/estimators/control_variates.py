@@ -9,6 +9,8 @@ relaxed sample, and learns phi = (eta, log tau, rho), its *state*, by descending
 the variance: E[grad] does not depend on phi, so that is descending E|grad|^2.
 """
 
+import warnings
+
 import numpy as np
 
 from .. import checks
@@ -51,9 +53,27 @@ def rebar(problem, params, noise, tau, eta=1.0):
     return tf.reduce_mean(surrogate, axis=1)
 
 
+def checked_eta(eta, dtype=None):
+    """eta as a float of dtype; a warning where |eta| > sqrt(largest float): the control
+    variate eta g(y) then overflows for an objective whose values or gradients reach
+    largest / |eta| (below sqrt(largest) = 1.8e19 in float32, 1.3e154 in float64)."""
+    eta = checks.real(eta, "eta", dtype)
+    largest = float(np.finfo((dtype or tf.float64).as_numpy_dtype).max)
+    if abs(eta) > np.sqrt(largest):
+        warnings.warn(
+            f"eta={eta:.3g} multiplies the objective in the control variate: its values and "
+            f"gradients overflow {(dtype or tf.float64).name} (largest {largest:.3g}) wherever "
+            f"the objective's exceed {largest / abs(eta):.3g}, giving inf or nan estimates; "
+            f"|eta| <= {np.sqrt(largest):.3g} keeps every objective up to that size finite",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return eta
+
+
 def _check_rebar_options(options, n_samples, latents, buckets, dtype=None):
     tau = checks.positive_finite(options["tau"], "tau", dtype)
-    return {**options, "tau": tau, "eta": checks.real(options["eta"], "eta", dtype)}
+    return {**options, "tau": tau, "eta": checked_eta(options["eta"], dtype)}
 
 
 def three_per_sample(buckets, n_samples, latents=1, **_):
@@ -141,7 +161,7 @@ def _check_relax_options(options, n_samples, latents, buckets, dtype=None):
     state, tau, eta = options["state"], options["tau"], options["eta"]
     if state is None:
         tau = checks.positive_finite(1.0 if tau is None else tau, "tau", dtype)
-        eta = checks.real(1.0 if eta is None else eta, "eta", dtype)
+        eta = checked_eta(1.0 if eta is None else eta, dtype)
         return {"state": relax_state(buckets, tau=tau, eta=eta)}
     if tau is not None or eta is not None:
         raise ValueError("a RELAX state carries its own eta and log_tau: pass state or tau/eta")
