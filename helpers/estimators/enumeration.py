@@ -10,7 +10,7 @@ import math
 
 from .._tf import tf
 from ..problem import configurations, joint_probs
-from .draws import gumbel_max, no_noise, uniform, with_sample_axis
+from .draws import gumbel_max, uniform, with_sample_axis
 from .registry import Estimator, register
 
 
@@ -39,14 +39,11 @@ def elementary(problem, params, noise):
     )
 
 
-def per_configuration_sizes(problem, latents, buckets, n_samples, options):
-    """K**n normals per sample: noise and working set alike."""
-    return (n_samples * buckets**latents,) * 2
-
-
+# K**n evaluations, and as many normals, per sample: noise and working set alike.
 register(Estimator("elementary", elementary, noise_per_configuration,
                    lambda buckets, n_samples, latents=1, **_: buckets**latents * n_samples,
-                   enumerates=True, sizes=per_configuration_sizes))  # fmt: skip
+                   enumerates=True, sizes=lambda problem, latents, buckets, n_samples, options: (
+                       (n_samples * buckets**latents,) * 2)))  # fmt: skip
 
 
 def exact(problem, params, noise):
@@ -54,7 +51,9 @@ def exact(problem, params, noise):
     return problem.exact(params)
 
 
-register(Estimator("exact", exact, no_noise, lambda buckets, n_samples, latents=1, **_: math.inf))
+# Nothing to draw, infinitely many evaluations: an oracle.
+register(Estimator("exact", exact, lambda problem, seed, *sizes: {},
+                   lambda buckets, n_samples, latents=1, **_: math.inf))  # fmt: skip
 
 
 def indecater_noise(problem, seed, n_replicates, n_samples, buckets):
