@@ -1,26 +1,16 @@
 """Gradient estimators, each written once as a surrogate loss against a problem.
 
-A surrogate takes a problem (helpers.problem.Problem: the logits of n
-categorical latents and an objective), parameters with a leading replicate axis
-R, a batch of noise and its options, and returns R scalars: the gradient of
-scalar r with respect to replicate r's parameters is replicate r's estimate.
-`sampling.gradient_samples` and `optimise` run any registered estimator; no
-estimator knows which model it differentiates. Each family is one file that
-writes and registers its estimators: enumeration.py, relaxations.py,
-score_function.py, control_variates.py; the draws they share are in draws.py.
+A surrogate takes a problem (helpers.problem.Problem), parameters with a leading replicate
+axis R, noise and options, and returns R scalars: the gradient of scalar r with respect to
+replicate r's parameters is replicate r's estimate. No estimator knows which model it
+differentiates. Each family file writes and registers its estimators; draws.py has the
+draws they share.
 """
-
-from .control_variates import rebar, relax
 
 # Each family registers its estimators on import; the names imported here are those the
 # notebooks, tests and benchmarks reach as h.estimators.X.
-from .draws import (
-    conditional_gumbel,
-    gumbel,
-    gumbel_max,
-    relaxed_one_hot,
-    with_sample_axis,
-)
+from .control_variates import rebar, relax
+from .draws import conditional_gumbel, gumbel, gumbel_max, relaxed_one_hot, with_sample_axis
 from .enumeration import (
     elementary,
     exact,
@@ -46,8 +36,6 @@ for _name in ("elementary", "gumbel_softmax", "score_function", "sum_and_sample"
               "unordered_set", "rebar", "gumbel_rao", "indecater", "relax", "exact"):  # fmt: skip
     ESTIMATORS[_name] = ESTIMATORS.pop(_name)
 
-# The public names: the registry, the records, the surrogates, and what notebooks, tests and
-# benchmarks call on their own (the draws, the noise makers, the pieces of a surrogate).
 __all__ = ["ESTIMATORS", "Estimator", "ControlVariate", "register", "resolve",
            "elementary", "exact", "indecater", "gumbel_softmax", "gumbel_rao", "score_function",
            "sum_and_sample", "unordered_set", "rebar", "relax", "MOVING_AVERAGE",

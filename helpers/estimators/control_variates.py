@@ -9,6 +9,9 @@ relaxed sample, and learns phi = (eta, log tau, rho), its *state*, by descending
 the variance: E[grad] does not depend on phi, so that is descending E|grad|^2.
 """
 
+import functools
+import warnings
+
 import numpy as np
 
 from .. import checks
@@ -18,11 +21,9 @@ from .draws import conditional_gumbel, gumbel, with_sample_axis, with_uniforms
 from .registry import ControlVariate, Estimator, register
 from .score_function import score_term
 
-
-def uniform_twice(problem, seed, n_replicates, n_samples, buckets):
-    """uniform_per_category's u and eps (the same numbers for the same seed), and
-    v (R, N, 1, K): fresh uniforms for the conditional Gumbel z~ given s."""
-    return with_uniforms(tf.shape, problem, seed, n_replicates, n_samples, buckets)
+# (problem, seed, R, N, K) -> uniform_per_category's u and eps (the same numbers for the
+# same seed), and v (R, N, 1, K): fresh uniforms for the conditional Gumbel z~ given s.
+uniform_twice = functools.partial(with_uniforms, tf.shape)
 
 
 def rebar_draws(problem, params, noise):
@@ -51,9 +52,27 @@ def rebar(problem, params, noise, tau, eta=1.0):
     return tf.reduce_mean(surrogate, axis=1)
 
 
+def checked_eta(eta, dtype=None):
+    """eta as a float of dtype, with a warning where |eta| > sqrt(largest float) (1.8e19 in
+    float32, 1.3e154 in float64): eta g(y) then overflows wherever the objective's values
+    or gradients reach largest / |eta|, below sqrt(largest)."""
+    eta, kind = checks.real(eta, "eta", dtype), dtype or tf.float64
+    largest = float(np.finfo(kind.as_numpy_dtype).max)
+    if abs(eta) > np.sqrt(largest):
+        warnings.warn(
+            f"eta={eta:.3g} multiplies the objective in the control variate: its values and "
+            f"gradients overflow {kind.name} (largest {largest:.3g}) wherever the objective's "
+            f"exceed {largest / abs(eta):.3g}, giving inf or nan estimates; |eta| <= "
+            f"{np.sqrt(largest):.3g} keeps every objective up to that size finite",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return eta
+
+
 def _check_rebar_options(options, n_samples, latents, buckets, dtype=None):
     tau = checks.positive_finite(options["tau"], "tau", dtype)
-    return {**options, "tau": tau, "eta": checks.real(options["eta"], "eta", dtype)}
+    return {**options, "tau": tau, "eta": checked_eta(options["eta"], dtype)}
 
 
 def three_per_sample(buckets, n_samples, latents=1, **_):
@@ -141,7 +160,7 @@ def _check_relax_options(options, n_samples, latents, buckets, dtype=None):
     state, tau, eta = options["state"], options["tau"], options["eta"]
     if state is None:
         tau = checks.positive_finite(1.0 if tau is None else tau, "tau", dtype)
-        eta = checks.real(1.0 if eta is None else eta, "eta", dtype)
+        eta = checked_eta(1.0 if eta is None else eta, dtype)
         return {"state": relax_state(buckets, tau=tau, eta=eta)}
     if tau is not None or eta is not None:
         raise ValueError("a RELAX state carries its own eta and log_tau: pass state or tau/eta")
@@ -161,14 +180,11 @@ def _per_draw(value, draws):
 
 
 def variance_step(problem, params, noise, state, names):
-    """(per-replicate RELAX gradients, mean |g|^2 of one draw, its gradient in the state).
-
-    params (R, ...), noise with N draws per replicate. Each draw's own estimate g_rn is
-    computed (the draws as R N replicates of one sample); replicate r's gradient is their
-    mean, and m_r = mean_n |g_rn|^2 over `names` estimates E|g|^2 of one draw, whose
-    gradient in phi is the variance's (E g does not depend on phi). Returns (gradients,
-    m (R,), d sum_r m_r / d state): a per-replicate state (eta (R,)) gets its own m_r's.
-    """
+    """(per-replicate RELAX gradients, m (R,), d sum_r m_r / d state) for params (R, ...)
+    and noise of N draws per replicate. Each draw's estimate g_rn is computed (the draws as
+    R N replicates of one sample); replicate r's gradient is their mean, and m_r = mean_n
+    |g_rn|^2 over `names` estimates E|g|^2, whose gradient in phi is the variance's (E g
+    does not depend on phi). A per-replicate state (eta (R,)) gets its own m_r's."""
     draws = tf.shape(noise["u"])[1]
     copies = {name: tf.repeat(value, draws, axis=0) for name, value in params.items()}
     noise = {name: _per_draw(value, draws) for name, value in noise.items()}

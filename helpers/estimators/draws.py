@@ -11,8 +11,7 @@ from .._tf import tf
 
 
 def uniform(seed, shape, dtype):
-    """Uniforms strictly inside (0, 1): at least the smallest normal float (the one floor),
-    and the upper end of stateless_uniform's [min, max) is already excluded."""
+    """Uniforms in [smallest normal float, 1): stateless_uniform's [min, max) excludes 1."""
     tiny = np.finfo(dtype.as_numpy_dtype).tiny
     return tf.random.stateless_uniform(shape, seed=seed, minval=tiny, maxval=1, dtype=dtype)
 
@@ -31,11 +30,6 @@ def with_uniforms(shape_of, problem, seed, n_replicates, n_samples, buckets):
     extra = tf.random.experimental.stateless_fold_in(seed, 2)
     noise["v"] = uniform(extra, shape_of(noise["u"]), problem.dtype)
     return noise
-
-
-def no_noise(problem, seed, n_replicates, n_samples, buckets):
-    """Nothing to draw: for an oracle."""
-    return {}
 
 
 def with_sample_axis(params):

@@ -10,7 +10,7 @@ import math
 
 from .._tf import tf
 from ..problem import configurations, joint_probs
-from .draws import gumbel_max, no_noise, uniform, with_sample_axis
+from .draws import gumbel_max, uniform, with_sample_axis
 from .registry import Estimator, register
 
 
@@ -39,14 +39,11 @@ def elementary(problem, params, noise):
     )
 
 
-def per_configuration_sizes(problem, latents, buckets, n_samples, options):
-    """K**n normals per sample: noise and working set alike."""
-    return (n_samples * buckets**latents,) * 2
-
-
+# K**n evaluations, and as many normals, per sample: noise and working set alike.
 register(Estimator("elementary", elementary, noise_per_configuration,
                    lambda buckets, n_samples, latents=1, **_: buckets**latents * n_samples,
-                   enumerates=True, sizes=per_configuration_sizes))  # fmt: skip
+                   enumerates=True, sizes=lambda problem, latents, buckets, n_samples, options: (
+                       (n_samples * buckets**latents,) * 2)))  # fmt: skip
 
 
 def exact(problem, params, noise):
@@ -54,7 +51,9 @@ def exact(problem, params, noise):
     return problem.exact(params)
 
 
-register(Estimator("exact", exact, no_noise, lambda buckets, n_samples, latents=1, **_: math.inf))
+# Nothing to draw, infinitely many evaluations: an oracle.
+register(Estimator("exact", exact, lambda problem, seed, *sizes: {},
+                   lambda buckets, n_samples, latents=1, **_: math.inf))  # fmt: skip
 
 
 def indecater_noise(problem, seed, n_replicates, n_samples, buckets):
@@ -104,12 +103,16 @@ def indecater(problem, params, noise):
 
 
 def indecater_sizes(problem, latents, buckets, n_samples, options):
-    """n K evaluations per sample, each of a one-hot of n K values, size the chunks; with the
-    problem's fast path no one-hot is materialised, so a pass holds n K values per sample."""
-    per_replicate = n_samples * (latents * buckets) ** 2
-    if hasattr(problem, "objective_one_changed"):
-        return per_replicate, n_samples * latents * buckets
-    return per_replicate, per_replicate
+    """Chunks sized for the n K one-hots of n K values per sample, whichever path runs, so
+    both give the same numbers. The problem's fast path makes no one-hot: a pass holds
+    n K values per sample, and one estimate is refused only where those do not fit."""
+    from ..sampling import CHUNK_ELEMENTS  # here: sampling imports this package
+
+    per_replicate, needed = n_samples * (latents * buckets) ** 2, n_samples * latents * buckets
+    if not hasattr(problem, "objective_one_changed"):
+        return per_replicate, per_replicate
+    # above CHUNK_ELEMENTS, a chunk is one replicate whatever the count: the same chunks
+    return min(per_replicate, max(CHUNK_ELEMENTS, needed)), needed
 
 
 register(Estimator("indecater", indecater, indecater_noise,

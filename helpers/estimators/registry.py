@@ -1,7 +1,6 @@
 """The Estimator record, the control-variate record, and the registry of estimators by name.
 
-Each family file (enumeration.py, relaxations.py, score_function.py,
-control_variates.py) builds its Estimator records and registers them here.
+Each family file builds its Estimator records and registers them here.
 """
 
 from collections.abc import Callable
@@ -34,10 +33,8 @@ class Estimator:
     control: "ControlVariate" = field(default_factory=lambda: NO_STATE)  # optimise's state
 
     def checked_options(self, options, n_samples, latents, buckets, dtype=None):
-        """The options merged with the defaults and checked, for a problem of this size.
-
-        dtype, when given, is the problem's: numbers must be representable in it.
-        """
+        """The options merged with the defaults and checked for a problem of this size and
+        dtype (when given: numbers must be representable in it)."""
         if self.max_latents is not None and latents > self.max_latents:
             raise ValueError(
                 f"estimator {self.name!r} handles at most {self.max_latents} categorical "
@@ -69,9 +66,9 @@ def per_category_sizes(problem, latents, buckets, n_samples, options):
 
 @dataclass(frozen=True, eq=False)
 class ControlVariate:
-    """What optimise carries between steps for a baseline or a learned control variate,
-    optax-style. A baseline that depends on the draws alone (constant, optimal,
-    leave-one-out) is an option of its surrogate and carries nothing: NO_STATE.
+    """What optimise carries between steps for a learned or moving control variate,
+    optax-style. A baseline that depends on the draws alone is an option of its surrogate
+    and carries nothing: NO_STATE.
 
     init(problem, params, options) -> state, a dict of tensors, once per call
     value(state, step) -> the options the surrogate reads at this step
@@ -89,8 +86,6 @@ class ControlVariate:
 
 
 NO_STATE = ControlVariate()
-
-
 ESTIMATORS = {}
 
 

@@ -69,12 +69,9 @@ def _check_gumbel_rao_options(options, n_samples, latents, buckets, dtype=None):
     return {**options, "tau": tau, "n_gumbel": checks.integer(options["n_gumbel"], "n_gumbel", 1)}
 
 
-def _gumbel_rao_sizes(problem, latents, buckets, n_samples, options):
-    """u, v and the M conditional Gumbels: K (2 + M) values per sample."""
-    return (n_samples * buckets * (2 + options.get("n_gumbel", 1)),) * 2
-
-
+# Sizes: u, v and the M conditional Gumbels, K (2 + M) values per sample.
 register(Estimator("gumbel_rao", gumbel_rao, uniform_and_conditionals, per_sample,
                    options={"tau": 1.0, "n_gumbel": 1}, check=_check_gumbel_rao_options,
                    max_latents=1, noise_options=("n_gumbel",),
-                   sizes=_gumbel_rao_sizes))  # fmt: skip
+                   sizes=lambda problem, latents, buckets, n_samples, options: (
+                       (n_samples * buckets * (2 + options.get("n_gumbel", 1)),) * 2)))  # fmt: skip

@@ -104,17 +104,9 @@ def _prepare_score_options(problem, params, options):
     return {**options, "baseline": "constant", "value": value}
 
 
-def _average_init(problem, params, options):
-    """No average yet (zero, bias-corrected as in Adam) for each run, and the decay."""
-    runs = tf.shape(problem.logits(params))[0]
-    decay = tf.constant(options["decay"], problem.dtype)
-    return {"average": tf.zeros([runs, 1], dtype=problem.dtype), "decay": decay}
-
-
-def _average_value(state, step):
-    """The bias-corrected average as the constant baseline; none at step 0."""
-    correction = 1 - state["decay"] ** tf.cast(step, state["decay"].dtype)
-    return {"value": tf.math.divide_no_nan(state["average"], correction)}
+register(Estimator("score_function", score_function, uniform_per_category, per_sample,
+                   options={"baseline": "none", "value": None, "pathwise_z": True},
+                   check=_check_score_options, prepare=_prepare_score_options))  # fmt: skip
 
 
 def _average_update(state, step, values, state_gradient):
@@ -125,26 +117,29 @@ def _average_update(state, step, values, state_gradient):
     return {**state, "average": tf.ensure_shape(average, state["average"].shape)}
 
 
-# optimise(..., moving_average=decay): a per-run exponential moving average of past
-# values as the constant baseline of an estimator with a baseline `value`.
-MOVING_AVERAGE = ControlVariate(init=_average_init, value=_average_value, update=_average_update)
+# optimise(..., moving_average=decay): a per-run exponential moving average of past values
+# as the constant baseline of an estimator with a baseline `value`. It starts at zero, and
+# is bias-corrected as in Adam (no baseline at step 0).
+MOVING_AVERAGE = ControlVariate(
+    init=lambda problem, params, options: {
+        "average": tf.zeros([tf.shape(problem.logits(params))[0], 1], dtype=problem.dtype),
+        "decay": tf.constant(options["decay"], problem.dtype),
+    },
+    value=lambda state, step: {
+        "value": tf.math.divide_no_nan(
+            state["average"], 1 - state["decay"] ** tf.cast(step, state["decay"].dtype)
+        )
+    },
+    update=_average_update,
+)
 
-register(Estimator("score_function", score_function, uniform_per_category, per_sample,
-                   options={"baseline": "none", "value": None, "pathwise_z": True},
-                   check=_check_score_options, prepare=_prepare_score_options))  # fmt: skip
 
-
-def _one_latent_log_p(problem, params):
-    """log p of the one categorical latent, (R, 1, K), from params with a sample axis."""
-    return tf.nn.log_softmax(problem.logits(params), axis=-1)[..., 0, :]
-
-
-def _category_objective(problem, params, eps):
-    """g(c, eps_c) for every category c: (R, K), params (R, 1, ...), eps (R, K). All K in
-    one pass; an estimator that counts fewer evaluations multiplies the rest by zero."""
-    buckets = tf.shape(eps)[-1]
-    one_hots = tf.eye(buckets, dtype=eps.dtype)[:, None, :]  # (K, 1, K): s for each category
-    return problem.objective(params, one_hots, eps)
+def _objective_at(problem, params, categories, noise):
+    """g(c, eps_c) at the categories (R, M) of the one latent, each with its eps_category:
+    (R, M). Only these M one-hots are made per replicate, not one for each of the K."""
+    eps = tf.gather(noise["eps_category"], categories, batch_dims=1)
+    s = tf.one_hot(categories, tf.shape(noise["u"])[-1], dtype=eps.dtype)[..., None, :]
+    return problem.objective(params, s, eps)
 
 
 def noise_with_categories(problem, seed, n_replicates, n_samples, buckets):
@@ -165,15 +160,14 @@ def sum_and_sample(problem, params, noise, top, baseline):
     baseline b multiplies grad log q_C(s) = grad log p_s - grad log w (zero mean under q_C).
     """
     params = with_sample_axis(params)
-    log_p = _one_latent_log_p(problem, params)  # (R, 1, K)
+    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)[..., 0, :]  # (R, 1, K)
     p = tf.exp(log_p)
-    rank = tf.argsort(tf.argsort(-tf.stop_gradient(p), axis=-1), axis=-1)  # 0 = most probable
-    in_top = rank < tf.cast(top, rank.dtype)
-    zeros = tf.zeros_like(p)
-    enumerated = tf.where(in_top, p, zeros)  # p_c on T, 0 elsewhere: (R, 1, K)
-    values = _category_objective(problem, params, noise["eps_category"])  # (R, K)
-    exact_part = tf.reduce_sum(enumerated[:, 0] * values, axis=-1)
-    w = tf.reduce_sum(tf.where(in_top, zeros, p), axis=-1)  # complement's mass (R, 1)
+    order = tf.argsort(-tf.stop_gradient(p), axis=-1)  # the most probable first
+    in_top = tf.argsort(order, axis=-1) < tf.cast(top, tf.int32)  # rank < top: (R, 1, K)
+    enumerated = order[:, 0, : tf.cast(top, tf.int32)]  # T: (R, top)
+    values = _objective_at(problem, params, enumerated, noise)
+    exact_part = tf.reduce_sum(tf.gather(p[:, 0], enumerated, batch_dims=1) * values, axis=-1)
+    w = tf.reduce_sum(tf.where(in_top, tf.zeros_like(p), p), axis=-1)  # C's mass (R, 1)
     # Draws from q_C by Gumbel-max on the complement (any category when C is empty, w = 0).
     masked = tf.where(in_top, tf.constant(-np.inf, p.dtype), log_p)
     s = gumbel_max(tf.stop_gradient(masked)[:, :, None, :], noise["u"])  # (R, N, 1, K)
@@ -197,34 +191,40 @@ def _check_sum_and_sample_options(options, n_samples, latents, buckets, dtype=No
     return {**options, "top": top}
 
 
-def _sum_and_sample_evaluations(buckets, n_samples, top=0, **_):
-    """top enumerated + n_samples drawn; at top = K nothing is left to draw."""
-    return buckets if top >= buckets else top + n_samples
-
-
+# Evaluations: top enumerated + n_samples drawn (at top = K nothing is left to draw).
+# Sizes: the N draws' uniforms and the top enumerated one-hots, K (N + top) values.
 register(Estimator("sum_and_sample", sum_and_sample, noise_with_categories,
-                   _sum_and_sample_evaluations, options={"top": 1, "baseline": "none"},
-                   check=_check_sum_and_sample_options, max_latents=1))  # fmt: skip
+                   lambda buckets, n_samples, top=0, **_: (
+                       buckets if top >= buckets else top + n_samples),
+                   options={"top": 1, "baseline": "none"}, check=_check_sum_and_sample_options,
+                   max_latents=1, sizes=lambda problem, latents, buckets, n_samples, options: (
+                       (buckets * (n_samples + options["top"]),) * 2)))  # fmt: skip
 
 
 def set_weights(log_p, members, orderings):
     """Weights of the unordered set estimator (Kool et al. 2020) for sets S = members.
 
     log_p (R, K), members (R, k) indices, orderings (k!, k) all permutations of 0..k-1.
-    With t(o) = prod_i p_{o_i} / (1 - sum_{j<i} p_{o_j}) the probability of drawing S
-    in the order o: p(S) = sum_o t(o), A_s = sum_{o: o_1 = s} t(o),
-    B_{s s'} = sum_{o: o_1 = s, o_2 = s'} t(o). Returns
-      weight (R, k):     p(s) R(S, s) = A_s / p(S)
-      leave (R, k, k):   p(s') R^{D\\s}(S, s') = B_{s s'} (1 - p_s) / A_s for s' != s,
-                         p_s on the diagonal (the baseline of s, Kool et al. eq. 17).
+    t(o) = prod_i p_{o_i} / (1 - sum_{j<i} p_{o_j}) is the probability of drawing S in the
+    order o: p(S) = sum_o t(o), A_s = sum_{o: o_1 = s} t(o), B_{s s'} = sum_{o: o_1 = s,
+    o_2 = s'} t(o). Returns weight (R, k) = p(s) R(S, s) = A_s / p(S), and leave (R, k, k)
+    = p(s') R^{D\\s}(S, s') = B_{s s'} (1 - p_s) / A_s for s' != s, p_s on the diagonal
+    (the baseline of s, Kool et al. eq. 17). Each 1 - (mass drawn) is the log of the mass
+    left, never a difference: exact even where one p_s rounds to 1.
     """
     k = len(orderings[0])
-    p_set = tf.exp(tf.gather(log_p, members, batch_dims=1))  # (R, k)
+    log_set = tf.gather(log_p, members, batch_dims=1)  # (R, k)
+    chosen = tf.one_hot(members, tf.shape(log_p)[-1]) > 0  # (R, k, K)
+    never = tf.constant(-np.inf, log_p.dtype)
+    log_rest = tf.reduce_logsumexp(tf.where(tf.reduce_any(chosen, 1), never, log_p), -1)
+    log_not_s = tf.reduce_logsumexp(tf.where(chosen, never, log_p[:, None]), -1)  # (R, k)
     order = tf.constant(orderings, dtype=tf.int32)  # (O, k)
-    p_ordered = tf.gather(p_set, order, axis=-1)  # (R, O, k)
-    before = tf.math.cumsum(p_ordered, axis=-1, exclusive=True)
-    log_t = tf.reduce_sum(tf.math.log(p_ordered) - tf.math.log1p(-before), axis=-1)  # (R, O)
-    t = tf.exp(log_t)
+    log_ordered = tf.gather(log_set, order, axis=-1)  # (R, O, k)
+    rest = tf.broadcast_to(log_rest[:, None, None], tf.shape(log_ordered[..., :1]))
+    # log(1 - sum_{j<i} p_{o_j}) = log(rest + sum_{j>=i} p_{o_j}), a reversed cumulative sum
+    log_left = tf.math.cumulative_logsumexp(tf.concat([log_ordered, rest], -1), -1, reverse=True)
+    log_t = tf.reduce_sum(log_ordered - log_left[..., :k], axis=-1)  # (R, O)
+    t = tf.exp(log_t - tf.reduce_max(log_t, -1, keepdims=True))  # t / max t: no underflow
     first = tf.one_hot(order[:, 0], k, dtype=t.dtype)  # (O, k)
     a = tf.linalg.matvec(first, t, transpose_a=True)  # (R, k)
     if k > 1:
@@ -232,9 +232,9 @@ def set_weights(log_p, members, orderings):
         b = tf.einsum("ro,ost->rst", t, pair)  # (R, k, k)
     else:
         b = tf.zeros_like(a)[..., None]
-    p_of_set = tf.reduce_sum(t, axis=-1, keepdims=True)
-    leave = b * ((1 - p_set) / a)[..., None] + tf.linalg.diag(p_set)
-    return a / p_of_set, leave
+    leave = b * tf.math.divide_no_nan(tf.exp(log_not_s), a)[..., None]
+    leave += tf.linalg.diag(tf.exp(log_set))
+    return a / tf.reduce_sum(t, axis=-1, keepdims=True), leave
 
 
 def unordered_set(problem, params, noise, orderings):
@@ -245,12 +245,9 @@ def unordered_set(problem, params, noise, orderings):
     pathwise part sum_{s in S} p(s) R(S, s) grad g_s, the same weights held constant.
     """
     params = with_sample_axis(params)
-    log_p = _one_latent_log_p(problem, params)[:, 0]  # (R, K)
-    k = len(orderings[0])
-    members = gumbel_top_k(tf.stop_gradient(log_p), noise["u"][:, 0, 0], k)  # (R, k)
-    values = tf.gather(
-        _category_objective(problem, params, noise["eps_category"]), members, batch_dims=1
-    )
+    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)[:, 0, 0]  # (R, K)
+    members = gumbel_top_k(tf.stop_gradient(log_p), noise["u"][:, 0, 0], len(orderings[0]))
+    values = _objective_at(problem, params, members, noise)  # (R, k)
     weight, leave = (
         tf.stop_gradient(v) for v in set_weights(tf.stop_gradient(log_p), members, orderings)
     )
@@ -277,11 +274,8 @@ def _check_unordered_set_options(options, n_samples, latents, buckets, dtype=Non
     return {**options, "orderings": tuple(itertools.permutations(range(n_samples)))}
 
 
-def _unordered_set_sizes(problem, latents, buckets, n_samples, options):
-    """The k! orderings of each set are the working set, not the noise: chunk by them."""
-    return (n_samples * (buckets + 2 * math.factorial(n_samples)),) * 2
-
-
+# Sizes: the k! orderings of each set are the working set, not the noise: chunk by them.
 register(Estimator("unordered_set", unordered_set, noise_with_categories, per_sample,
                    check=_check_unordered_set_options, max_latents=1,
-                   sizes=_unordered_set_sizes))  # fmt: skip
+                   sizes=lambda problem, latents, buckets, n_samples, options: (
+                       (n_samples * (buckets + 2 * math.factorial(n_samples)),) * 2)))  # fmt: skip
