@@ -28,11 +28,13 @@ from .vae_model import (  # noqa: F401  (h.vae.X reaches the model's names too)
     dense,
     encode,
     exact_scores,
+    images,
     init_weights,
     kl_to_uniform,
     load_digits,
     log_likelihood,
     negative_elbo,
+    reconstruction,
 )
 
 __all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "Run", "checked_estimator", "encode",
@@ -104,11 +106,6 @@ class Run:
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
 
 
-def temperatures(tau, anneal_to, steps):
-    """Each step's temperature: tau lowered geometrically to anneal_to over the steps."""
-    return tau * (anneal_to / tau) ** (np.arange(steps) / max(steps - 1, 1))
-
-
 def minibatches(n_images, batch_size, steps, seed):
     """(steps, batch_size) image indices: shuffled epochs, the same for every estimator."""
     rng = np.random.default_rng([seed, 1])
@@ -126,47 +123,35 @@ def train(estimator, train_x, test_x, arch=Architecture(), n_samples=1, steps=15
     The same seed gives every estimator the same initial weights and minibatches; its
     own noise is drawn from the seed and the step. anneal_to: lower an estimator's tau
     geometrically from options["tau"] to anneal_to over the run (as Jang et al. 2017).
+    (The arguments run estimator, data, arch, as notebook 08 calls them; the model's
+    helpers take the model first.)
     """
     dtype = checks.dtype(dtype)
     steps = checks.integer(steps, "steps", 1)
     batch_size = checks.integer(batch_size, "batch_size", 1)
     evaluate_every = checks.integer(evaluate_every, "evaluate_every", 1)
-    learning_rate = checks.positive_finite(learning_rate, "learning_rate")
-    train_x, test_x = _images(train_x, arch, "train_x"), _images(test_x, arch, "test_x")
+    eval_samples = checks.integer(eval_samples, "eval_samples", 1)
+    rate = tf.constant(checks.positive_finite(learning_rate, "learning_rate", dtype), dtype)
+    train_x, test_x = images(train_x, arch.pixels, "train_x"), images(test_x, arch.pixels, "test_x")
     estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
-    if anneal_to is not None:  # the temperature of each step
-        if "tau" not in options:
-            raise ValueError(
-                f"anneal_to needs an estimator with a temperature tau, not {estimator.name!r}"
-            )
-        taus = temperatures(options["tau"], checks.positive_finite(anneal_to, "anneal_to"), steps)
+    taus = _temperatures(estimator, options, anneal_to, steps, dtype)
     static, dynamic = split_options(options, dtype)
     step = _traced_step(estimator, arch.latents, static)
-    weights = init_weights(arch, seed, train_x.mean(axis=0), dtype)
-    moments = zero_moments(weights)
-    data, test = tf.constant(train_x, dtype=dtype), tf.constant(test_x, dtype=dtype)
-    batches = minibatches(len(train_x), batch_size, steps, seed)
+    initial = init_weights(arch, seed, train_x.mean(axis=0), dtype)
+    batches = (tf.constant(train_x, dtype), minibatches(len(train_x), batch_size, steps, seed))
     fixed = checks.seed(seed), tf.constant(n_samples)  # the step's seed and n_samples
 
-    def evaluate():
-        scores = negative_elbo(weights, test, arch.latents, eval_samples, EVALUATION_SEED)
+    def evaluate(weights):
+        scores = negative_elbo(weights, test_x, arch.latents, eval_samples, EVALUATION_SEED)
         return float(tf.reduce_mean(scores))
 
-    rate = tf.constant(learning_rate, dtype)
-    done, losses, seconds, elapsed, kept = [0], [evaluate()], [0.0], 0.0, [weights]
-    for t in range(steps):
-        if anneal_to is not None:
-            dynamic["tau"] = tf.constant(taus[t], dtype)
-        start = time.perf_counter()
-        batch = tf.constant(t, tf.int64), tf.gather(data, batches[t])  # the step, its images
-        weights, moments = step(weights, moments, *batch, *fixed, dynamic, rate)
-        weights["dec_b2"].numpy()  # wait for the step (a GPU runs ahead) before reading the clock
-        elapsed += time.perf_counter() - start
-        if t == 0:
+    done, losses, seconds, kept = [0], [evaluate(initial)], [0.0], [initial]
+    for t, weights, elapsed in _steps(step, initial, batches, taus, fixed, dynamic, rate):
+        if t == 1:
             first = elapsed  # the first step traces: step_seconds leaves it out
-        if (t + 1) % evaluate_every == 0 or t + 1 == steps:
-            done.append(t + 1)
-            losses.append(evaluate())
+        if t % evaluate_every == 0 or t == steps:
+            done.append(t)
+            losses.append(evaluate(weights))
             seconds.append(elapsed)
             kept.append(weights)
     step_seconds = (elapsed - first) / (steps - 1) if steps > 1 else float("nan")
@@ -175,14 +160,32 @@ def train(estimator, train_x, test_x, arch=Architecture(), n_samples=1, steps=15
     return Run(weights, *curves, float(step_seconds), int(evaluations), kept)
 
 
-def _images(x, arch, name):
-    """x as a float array (N, pixels) of zeros and ones, or a ValueError."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[1] != arch.pixels or len(x) == 0:
-        raise ValueError(f"{name} must have shape (N, {arch.pixels}) with N >= 1, got {x.shape}")
-    if not np.all((x == 0) | (x == 1)):
-        raise ValueError(f"{name} must be binary (0 or 1 in every pixel): the decoder is Bernoulli")
-    return x
+def _temperatures(estimator, options, anneal_to, steps, dtype):
+    """Each step's tau, lowered geometrically from options["tau"] to anneal_to (as Jang et
+    al. 2017), or None without annealing."""
+    if anneal_to is None:
+        return None
+    if "tau" not in options:
+        raise ValueError(
+            f"anneal_to needs an estimator with a temperature tau, not {estimator.name!r}"
+        )
+    tau, anneal_to = options["tau"], checks.positive_finite(anneal_to, "anneal_to", dtype)
+    return tau * (anneal_to / tau) ** (np.arange(steps) / max(steps - 1, 1))
+
+
+def _steps(step, weights, batches, taus, fixed, dynamic, rate):
+    """Take the training steps; after each, yield (steps done, weights, seconds of training)."""
+    data, indices = batches
+    moments, elapsed = zero_moments(weights), 0.0
+    for t, batch in enumerate(indices):
+        if taus is not None:
+            dynamic["tau"] = tf.constant(taus[t], rate.dtype)
+        start = time.perf_counter()
+        batch = tf.constant(t, tf.int64), tf.gather(data, batch)  # the step, its images
+        weights, moments = step(weights, moments, *batch, *fixed, dynamic, rate)
+        weights["dec_b2"].numpy()  # wait for the step (a GPU runs ahead) before reading the clock
+        elapsed += time.perf_counter() - start
+        yield t + 1, weights, elapsed
 
 
 # --- Gradient samples of the weights: R copies of the weights asked for, the rest shared.
@@ -247,7 +250,7 @@ def gradient_samples(
     static, dynamic = split_options(options, dtype)
     copied = tuple(name for name in weights if name.startswith(prefixes))
     run = _traced_gradients(estimator, arch.latents, static, copied)
-    x = tf.constant(_images(x, arch, "x"), dtype=dtype)
+    x = tf.constant(images(x, arch.pixels), dtype=dtype)
     grads = run(
         weights, x, checks.seed(seed), tf.constant(n_replicates), tf.constant(n_samples), dynamic
     )
@@ -272,7 +275,7 @@ def exact_gradient(weights, x, arch, which="encoder"):
     bias test at many replicates needs."""
     prefixes = _prefixes(which)
     weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
-    x = tf.constant(_images(x, arch, "x"), dtype=tf.float64)
+    x = tf.constant(images(x, arch.pixels), dtype=tf.float64)
     wanted = {k: v for k, v in weights.items() if k.startswith(prefixes)}
     total = {k: 0.0 for k in wanted}
     codes = arch.buckets**arch.latents
@@ -280,7 +283,7 @@ def exact_gradient(weights, x, arch, which="encoder"):
         with tf.GradientTape() as tape:
             tape.watch(wanted)
             problem, params = _batched({**weights, **wanted}, x, arch.latents)
-            loss = problem.reconstruction(params, start, min(EXACT_CHUNK, codes - start))
+            loss = reconstruction(problem, params, start, min(EXACT_CHUNK, codes - start))
             if start == 0:
                 loss += kl_to_uniform(params["logits"])
             loss = tf.reduce_mean(loss)
