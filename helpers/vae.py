@@ -5,7 +5,8 @@ Training: any registered estimator that handles n latents, batched and traced; t
 decoder's weights get their gradient pathwise. `gradient_samples` runs the engine of
 helpers.sampling on R copies of the encoder's weights (with which="all", of the
 decoder's too), the other weights shared. The data, networks and scores are in
-helpers.vae_model, imported here so that `h.vae.X` reaches all of them.
+helpers.vae_model; `h.vae.X` reaches them too. Unlike the model's helpers (the model
+first), these take the estimator, the weights, the images, then the architecture.
 """
 
 import time
@@ -13,34 +14,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks
+from . import checks, vae_model
 from ._tf import tf
 from .adam import adam, zero_moments
 from .estimators import resolve
 from .sampling import chunk_noise, per_replicate_gradients, split_options
 from .tracing import trace_cache
-from .vae_model import (  # noqa: F401  (h.vae.X reaches the model's names too)
-    HELD_OUT,
-    THRESHOLD,
-    Architecture,
-    DecoderProblem,
-    _batched,
-    dense,
-    encode,
-    exact_scores,
-    images,
-    init_weights,
-    kl_to_uniform,
-    load_digits,
-    log_likelihood,
-    negative_elbo,
-    reconstruction,
-)
+from .vae_model import *  # noqa: F403  (h.vae.X reaches the model's names too)
+from .vae_model import _batched
 
-__all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "Run", "checked_estimator", "encode",
-           "encoder_gradient_samples", "exact_encoder_gradient", "exact_gradient", "exact_scores",
-           "gradient_samples", "init_weights", "kl_to_uniform", "load_digits", "log_likelihood",
-           "negative_elbo", "train"]  # fmt: skip
+__all__ = [*vae_model.__all__, "Run", "checked_estimator", "encoder_gradient_samples",
+           "exact_encoder_gradient", "exact_gradient", "gradient_samples", "train"]  # fmt: skip
 
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
 
@@ -69,7 +53,7 @@ def surrogate_loss(estimator, problem, params, seed, n_samples, options):
     logits = params["logits"]
     images, buckets = tf.shape(logits)[0], tf.shape(logits)[-1]
     noise = chunk_noise(estimator, problem, seed, images, n_samples, buckets, options)
-    return estimator.surrogate(problem, params, noise, **options) + kl_to_uniform(logits)
+    return estimator.surrogate(problem, params, noise, **options) + vae_model.kl_to_uniform(logits)
 
 
 @trace_cache
@@ -86,8 +70,7 @@ def _traced_step(estimator, latents, static_options):
                 estimator, problem, params, step_seed, n_samples, {**static, **dynamic}
             )
             loss = tf.reduce_mean(losses)
-        weights, moments = adam(weights, tape.gradient(loss, weights), moments, t, learning_rate)
-        return weights, moments
+        return adam(weights, tape.gradient(loss, weights), moments, t, learning_rate)
 
     return step
 
@@ -115,16 +98,14 @@ def minibatches(n_images, batch_size, steps, seed):
 
 
 # arch=Architecture(): a frozen dataclass, so one shared default is safe
-def train(estimator, train_x, test_x, arch=Architecture(), n_samples=1, steps=150,  # noqa: B008
-          batch_size=32, learning_rate=3e-3, seed=0, evaluate_every=25, anneal_to=None,
-          eval_samples=16, dtype=tf.float32, **options):  # fmt: skip
+def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B008
+          n_samples=1, steps=150, batch_size=32, learning_rate=3e-3, seed=0, evaluate_every=25,
+          anneal_to=None, eval_samples=16, dtype=tf.float32, **options):  # fmt: skip
     """Train the VAE with one estimator from the initialisation of `seed`.
 
     The same seed gives every estimator the same initial weights and minibatches; its
     own noise is drawn from the seed and the step. anneal_to: lower an estimator's tau
     geometrically from options["tau"] to anneal_to over the run (as Jang et al. 2017).
-    (The arguments run estimator, data, arch, as notebook 08 calls them; the model's
-    helpers take the model first.)
     """
     dtype = checks.dtype(dtype)
     steps = checks.integer(steps, "steps", 1)
@@ -132,17 +113,20 @@ def train(estimator, train_x, test_x, arch=Architecture(), n_samples=1, steps=15
     evaluate_every = checks.integer(evaluate_every, "evaluate_every", 1)
     eval_samples = checks.integer(eval_samples, "eval_samples", 1)
     rate = tf.constant(checks.positive_finite(learning_rate, "learning_rate", dtype), dtype)
-    train_x, test_x = images(train_x, arch.pixels, "train_x"), images(test_x, arch.pixels, "test_x")
+    train_x = vae_model.images(train_x, arch.pixels, "train_x")
+    test_x = vae_model.images(test_x, arch.pixels, "test_x")
     estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
     taus = _temperatures(estimator, options, anneal_to, steps, dtype)
     static, dynamic = split_options(options, dtype)
     step = _traced_step(estimator, arch.latents, static)
-    initial = init_weights(arch, seed, train_x.mean(axis=0), dtype)
+    initial = vae_model.init_weights(arch, seed, train_x.mean(axis=0), dtype)
     batches = (tf.constant(train_x, dtype), minibatches(len(train_x), batch_size, steps, seed))
     fixed = checks.seed(seed), tf.constant(n_samples)  # the step's seed and n_samples
 
     def evaluate(weights):
-        scores = negative_elbo(weights, test_x, arch.latents, eval_samples, EVALUATION_SEED)
+        scores = vae_model.negative_elbo(
+            weights, test_x, arch.latents, eval_samples, EVALUATION_SEED
+        )
         return float(tf.reduce_mean(scores))
 
     done, losses, seconds, kept = [0], [evaluate(initial)], [0.0], [initial]
@@ -161,8 +145,7 @@ def train(estimator, train_x, test_x, arch=Architecture(), n_samples=1, steps=15
 
 
 def _temperatures(estimator, options, anneal_to, steps, dtype):
-    """Each step's tau, lowered geometrically from options["tau"] to anneal_to (as Jang et
-    al. 2017), or None without annealing."""
+    """Each step's tau, from options["tau"] geometrically to anneal_to; None without."""
     if anneal_to is None:
         return None
     if "tau" not in options:
@@ -203,7 +186,7 @@ def _replicated(weights, x, n_replicates, latents):
     """The problem and its params for R replicates of the images x (B, pixels): row r B + b
     is replicate r's image b. The encoder's weights carry the replicate axis, and so do
     the decoder's where they are copied (then each row gets its replicate's decoder)."""
-    logits = encode(weights, x[None], latents)  # (R, B, n, K)
+    logits = vae_model.encode(weights, x[None], latents)  # (R, B, n, K)
     xs = tf.broadcast_to(x, tf.concat([[n_replicates], tf.shape(x)], 0))
     params = {
         "logits": tf.reshape(logits, tf.concat([[-1], tf.shape(logits)[2:]], 0)),
@@ -212,7 +195,7 @@ def _replicated(weights, x, n_replicates, latents):
     decoder = {k: v for k, v in weights.items() if k.startswith("dec_")}
     if decoder["dec_w1"].shape.rank == 3:
         decoder = {k: tf.repeat(v, tf.shape(x)[0], axis=0) for k, v in decoder.items()}
-    return DecoderProblem(latents, **decoder), params
+    return vae_model.DecoderProblem(latents, **decoder), params
 
 
 @trace_cache
@@ -250,7 +233,7 @@ def gradient_samples(
     static, dynamic = split_options(options, dtype)
     copied = tuple(name for name in weights if name.startswith(prefixes))
     run = _traced_gradients(estimator, arch.latents, static, copied)
-    x = tf.constant(images(x, arch.pixels), dtype=dtype)
+    x = tf.constant(vae_model.images(x, arch.pixels), dtype=dtype)
     grads = run(
         weights, x, checks.seed(seed), tf.constant(n_replicates), tf.constant(n_samples), dynamic
     )
@@ -275,7 +258,7 @@ def exact_gradient(weights, x, arch, which="encoder"):
     bias test at many replicates needs."""
     prefixes = _prefixes(which)
     weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
-    x = tf.constant(images(x, arch.pixels), dtype=tf.float64)
+    x = tf.constant(vae_model.images(x, arch.pixels), dtype=tf.float64)
     wanted = {k: v for k, v in weights.items() if k.startswith(prefixes)}
     total = {k: 0.0 for k in wanted}
     codes = arch.buckets**arch.latents
@@ -283,9 +266,9 @@ def exact_gradient(weights, x, arch, which="encoder"):
         with tf.GradientTape() as tape:
             tape.watch(wanted)
             problem, params = _batched({**weights, **wanted}, x, arch.latents)
-            loss = reconstruction(problem, params, start, min(EXACT_CHUNK, codes - start))
+            loss = vae_model.reconstruction(problem, params, start, min(EXACT_CHUNK, codes - start))
             if start == 0:
-                loss += kl_to_uniform(params["logits"])
+                loss += vae_model.kl_to_uniform(params["logits"])
             loss = tf.reduce_mean(loss)
         for k, g in tape.gradient(loss, wanted).items():
             total[k] += g.numpy()

@@ -1,16 +1,13 @@
 """The categorical VAE of notebook 08: data, networks and scores (helpers.vae trains it).
 
-Data: the 1,797 8x8 digits inside scikit-learn (no download), binarised at half
-intensity. An encoder MLP q(s | x) gives n categoricals of K categories, a decoder MLP
-p(x | s) 64 Bernoulli pixels from their one-hot (or relaxed) codes; the prior is uniform.
-
-    -ELBO(x) = E_q[-log p(x | s)] + KL(q(s | x) || uniform)
-
-The KL is exact (n K terms); the first term is what the estimators differentiate. The
-decoder is a problem (helpers.problem.Problem) whose params, the encoder's logits and the
-images, lead with the batch axis, which the estimators treat as their replicate axis:
-one surrogate per image, and the encoder's gradient is the chain rule through the
-logits. The decoder's weights are the problem's fields, shared by every image.
+Data: scikit-learn's 1,797 8x8 digits (no download), binarised at half intensity. An
+encoder MLP q(s | x) gives n categoricals of K categories, a decoder MLP p(x | s) 64
+Bernoulli pixels from their one-hot (or relaxed) codes; the prior is uniform.
+-ELBO(x) = E_q[-log p(x | s)] + KL(q(s | x) || uniform): the KL is exact (n K terms), the
+first term is what the estimators differentiate. The decoder is a problem
+(helpers.problem.Problem) whose params, the encoder's logits and the images, lead with
+the batch axis, the estimators' replicate axis: one surrogate per image, the encoder's
+gradient the chain rule through the logits. The decoder's weights are shared fields.
 """
 
 import functools
@@ -23,6 +20,10 @@ from ._tf import tf
 from .estimators.draws import gumbel_max, uniform
 from .problem import check_enumerable, configurations, joint_probs
 from .tracing import trace_cache
+
+__all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "THRESHOLD", "encode", "exact_scores",
+           "init_weights", "kl_to_uniform", "load_digits", "log_likelihood",
+           "negative_elbo"]  # fmt: skip
 
 # Pixel intensities run 0..16; a pixel is on when it is at least half that. A fixed
 # threshold (not stochastic binarisation) keeps the held-out ELBO a fixed target, so
@@ -54,10 +55,8 @@ class Architecture:
     pixels: int = 64
 
     def __post_init__(self):
-        checks.integer(self.latents, "latents", 1)
-        checks.integer(self.buckets, "buckets", 2)
-        checks.integer(self.hidden, "hidden", 1)
-        checks.integer(self.pixels, "pixels", 1)
+        for name, minimum in (("latents", 1), ("buckets", 2), ("hidden", 1), ("pixels", 1)):
+            checks.integer(getattr(self, name), name, minimum)
 
 
 def init_weights(arch, seed=0, pixel_mean=None, dtype=tf.float32):
@@ -72,10 +71,7 @@ def init_weights(arch, seed=0, pixel_mean=None, dtype=tf.float32):
         return rng.uniform(-limit, limit, (fan_in, fan_out)), np.zeros(fan_out)
 
     weights = {}
-    for part, (fan_in, fan_out) in {
-        "enc": (arch.pixels, codes),
-        "dec": (codes, arch.pixels),
-    }.items():
+    for part, fan_in, fan_out in (("enc", arch.pixels, codes), ("dec", codes, arch.pixels)):
         weights[f"{part}_w1"], weights[f"{part}_b1"] = layer(fan_in, arch.hidden)
         weights[f"{part}_w2"], weights[f"{part}_b2"] = layer(arch.hidden, fan_out)
     if pixel_mean is not None:
@@ -84,16 +80,11 @@ def init_weights(arch, seed=0, pixel_mean=None, dtype=tf.float32):
     return {name: tf.constant(value, dtype=dtype) for name, value in weights.items()}
 
 
-def dense(x, w, b):
-    """x @ w + b for x with any leading axes."""
-    return tf.tensordot(x, w, axes=1) + b
-
-
 def two_layers(x, w1, b1, w2, b2):
     """tanh(x w1 + b1) w2 + b2, both networks' one hidden layer. Weights (in, out) take x
     with any leading axes; R copies (R, in, out) take x (R or 1, m, in): copy r maps x[r]."""
     if w1.shape.rank == 2:
-        return dense(tf.tanh(dense(x, w1, b1)), w2, b2)
+        return tf.tensordot(tf.tanh(tf.tensordot(x, w1, axes=1) + b1), w2, axes=1) + b2
     hidden = tf.tanh(tf.matmul(x, w1) + b1[:, None])
     return tf.matmul(hidden, w2) + b2[:, None]
 
@@ -149,9 +140,8 @@ class DecoderProblem:
         return tf.reshape(two_layers(rows, *weights), tf.concat([tf.shape(flat)[:-1], [-1]], 0))
 
     def objective(self, params, s, noise):
-        logits = self.pixel_logits(s)
-        x = params["x"]
-        return tf.reduce_sum(tf.nn.softplus(logits) - x * logits, axis=-1)  # -log Bernoulli
+        logits = self.pixel_logits(s)  # -log p(x | s), a sum of -log Bernoulli over pixels
+        return tf.reduce_sum(tf.nn.softplus(logits) - params["x"] * logits, axis=-1)
 
     def exact(self, params):
         """The exact -ELBO (B,): E_q[-log p(x | s)] over all K**n codes, plus the KL."""
