@@ -66,9 +66,8 @@ def _traced_step(estimator, latents, static_options):
             tape.watch(weights)
             problem, params = _batched(weights, x, latents)
             step_seed = tf.random.experimental.stateless_fold_in(seed, t)
-            losses = surrogate_loss(
-                estimator, problem, params, step_seed, n_samples, {**static, **dynamic}
-            )
+            options = {**static, **dynamic}
+            losses = surrogate_loss(estimator, problem, params, step_seed, n_samples, options)
             loss = tf.reduce_mean(losses)
         return adam(weights, tape.gradient(loss, weights), moments, t, learning_rate)
 
@@ -234,9 +233,8 @@ def gradient_samples(
     copied = tuple(name for name in weights if name.startswith(prefixes))
     run = _traced_gradients(estimator, arch.latents, static, copied)
     x = tf.constant(vae_model.images(x, arch.pixels), dtype=dtype)
-    grads = run(
-        weights, x, checks.seed(seed), tf.constant(n_replicates), tf.constant(n_samples), dynamic
-    )
+    counts = tf.constant(n_replicates), tf.constant(n_samples)
+    grads = run(weights, x, checks.seed(seed), *counts, dynamic)
     return {k: v.numpy() for k, v in grads.items()}
 
 
