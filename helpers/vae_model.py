@@ -165,7 +165,10 @@ def reconstruction(problem, params, start, size):
     logits = params["logits"]
     check_enumerable(problem.latents, logits.shape[-1], "the exact ELBO")
     index, _, log_px = decoded_codes(problem, params["x"], logits.shape[-1], start, size)
-    return -tf.reduce_sum(joint_probs(logits, problem.latents, index) * log_px, axis=-1)
+    q = joint_probs(logits, problem.latents, index)
+    if problem.latents == 1:  # joint_probs gives all K categories: keep this chunk's
+        q = q[..., start : None if size is None else start + size]
+    return -tf.reduce_sum(q * log_px, axis=-1)
 
 
 def _batched(weights, x, latents):

@@ -108,3 +108,14 @@ def test_log_likelihood_far_below_exps_range_is_finite_and_exact(dtype, bias, rt
     )
     exact = 2 * np.log(3) - logsumexp(numpy_log_px(w, x, codes), axis=1)
     np.testing.assert_allclose(vae.exact_scores(model, x, TINY.latents)[1], exact, rtol=1e-12)
+
+
+def test_exact_gradient_of_one_latent_in_chunks_is_the_gradient_in_one_pass(monkeypatch):
+    # One latent: its codes are its K categories, chunked like any others (this failed
+    # with a shape error when K was more than a chunk).
+    arch = vae.Architecture(latents=1, buckets=5, hidden=4, pixels=4)
+    model = vae.init_weights(arch, seed=1, dtype=tf.float64)
+    whole = vae.exact_gradient(model, IMAGES, arch, which="all")
+    monkeypatch.setattr(vae, "EXACT_CHUNK", 2)  # 5 codes in 3 chunks
+    for name, value in vae.exact_gradient(model, IMAGES, arch, which="all").items():
+        np.testing.assert_allclose(value, whole[name], rtol=1e-12, atol=1e-15)
