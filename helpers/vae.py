@@ -5,7 +5,8 @@ Training: any registered estimator that handles n latents, batched and traced; t
 decoder's weights get their gradient pathwise. `gradient_samples` runs the engine of
 helpers.sampling on R copies of the encoder's weights (with which="all", of the
 decoder's too), the other weights shared. The data, networks and scores are in
-helpers.vae_model, imported here so that `h.vae.X` reaches all of them.
+helpers.vae_model; `h.vae.X` reaches them too. Unlike the model's helpers (the model
+first), these take the estimator, the weights, the images, then the architecture.
 """
 
 import time
@@ -13,32 +14,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks
+from . import checks, vae_model
 from ._tf import tf
 from .adam import adam, zero_moments
 from .estimators import resolve
 from .sampling import chunk_noise, per_replicate_gradients, split_options
 from .tracing import trace_cache
-from .vae_model import (  # noqa: F401  (h.vae.X reaches the model's names too)
-    HELD_OUT,
-    THRESHOLD,
-    Architecture,
-    DecoderProblem,
-    _batched,
-    dense,
-    encode,
-    exact_scores,
-    init_weights,
-    kl_to_uniform,
-    load_digits,
-    log_likelihood,
-    negative_elbo,
-)
+from .vae_model import *  # noqa: F403  (h.vae.X reaches the model's names too)
+from .vae_model import _batched
 
-__all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "Run", "checked_estimator", "encode",
-           "encoder_gradient_samples", "exact_encoder_gradient", "exact_gradient", "exact_scores",
-           "gradient_samples", "init_weights", "kl_to_uniform", "load_digits", "log_likelihood",
-           "negative_elbo", "train"]  # fmt: skip
+__all__ = [*vae_model.__all__, "Run", "checked_estimator", "encoder_gradient_samples",
+           "exact_encoder_gradient", "exact_gradient", "gradient_samples", "train"]  # fmt: skip
 
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
 
@@ -67,7 +53,7 @@ def surrogate_loss(estimator, problem, params, seed, n_samples, options):
     logits = params["logits"]
     images, buckets = tf.shape(logits)[0], tf.shape(logits)[-1]
     noise = chunk_noise(estimator, problem, seed, images, n_samples, buckets, options)
-    return estimator.surrogate(problem, params, noise, **options) + kl_to_uniform(logits)
+    return estimator.surrogate(problem, params, noise, **options) + vae_model.kl_to_uniform(logits)
 
 
 @trace_cache
@@ -80,12 +66,10 @@ def _traced_step(estimator, latents, static_options):
             tape.watch(weights)
             problem, params = _batched(weights, x, latents)
             step_seed = tf.random.experimental.stateless_fold_in(seed, t)
-            losses = surrogate_loss(
-                estimator, problem, params, step_seed, n_samples, {**static, **dynamic}
-            )
+            options = {**static, **dynamic}
+            losses = surrogate_loss(estimator, problem, params, step_seed, n_samples, options)
             loss = tf.reduce_mean(losses)
-        weights, moments = adam(weights, tape.gradient(loss, weights), moments, t, learning_rate)
-        return weights, moments
+        return adam(weights, tape.gradient(loss, weights), moments, t, learning_rate)
 
     return step
 
@@ -104,11 +88,6 @@ class Run:
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
 
 
-def temperatures(tau, anneal_to, steps):
-    """Each step's temperature: tau lowered geometrically to anneal_to over the steps."""
-    return tau * (anneal_to / tau) ** (np.arange(steps) / max(steps - 1, 1))
-
-
 def minibatches(n_images, batch_size, steps, seed):
     """(steps, batch_size) image indices: shuffled epochs, the same for every estimator."""
     rng = np.random.default_rng([seed, 1])
@@ -118,9 +97,9 @@ def minibatches(n_images, batch_size, steps, seed):
 
 
 # arch=Architecture(): a frozen dataclass, so one shared default is safe
-def train(estimator, train_x, test_x, arch=Architecture(), n_samples=1, steps=150,  # noqa: B008
-          batch_size=32, learning_rate=3e-3, seed=0, evaluate_every=25, anneal_to=None,
-          eval_samples=16, dtype=tf.float32, **options):  # fmt: skip
+def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B008
+          n_samples=1, steps=150, batch_size=32, learning_rate=3e-3, seed=0, evaluate_every=25,
+          anneal_to=None, eval_samples=16, dtype=tf.float32, **options):  # fmt: skip
     """Train the VAE with one estimator from the initialisation of `seed`.
 
     The same seed gives every estimator the same initial weights and minibatches; its
@@ -131,42 +110,31 @@ def train(estimator, train_x, test_x, arch=Architecture(), n_samples=1, steps=15
     steps = checks.integer(steps, "steps", 1)
     batch_size = checks.integer(batch_size, "batch_size", 1)
     evaluate_every = checks.integer(evaluate_every, "evaluate_every", 1)
-    learning_rate = checks.positive_finite(learning_rate, "learning_rate")
-    train_x, test_x = _images(train_x, arch, "train_x"), _images(test_x, arch, "test_x")
+    eval_samples = checks.integer(eval_samples, "eval_samples", 1)
+    rate = tf.constant(checks.positive_finite(learning_rate, "learning_rate", dtype), dtype)
+    train_x = vae_model.images(train_x, arch.pixels, "train_x")
+    test_x = vae_model.images(test_x, arch.pixels, "test_x")
     estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
-    if anneal_to is not None:  # the temperature of each step
-        if "tau" not in options:
-            raise ValueError(
-                f"anneal_to needs an estimator with a temperature tau, not {estimator.name!r}"
-            )
-        taus = temperatures(options["tau"], checks.positive_finite(anneal_to, "anneal_to"), steps)
+    taus = _temperatures(estimator, options, anneal_to, steps, dtype)
     static, dynamic = split_options(options, dtype)
     step = _traced_step(estimator, arch.latents, static)
-    weights = init_weights(arch, seed, train_x.mean(axis=0), dtype)
-    moments = zero_moments(weights)
-    data, test = tf.constant(train_x, dtype=dtype), tf.constant(test_x, dtype=dtype)
-    batches = minibatches(len(train_x), batch_size, steps, seed)
+    initial = vae_model.init_weights(arch, seed, train_x.mean(axis=0), dtype)
+    batches = (tf.constant(train_x, dtype), minibatches(len(train_x), batch_size, steps, seed))
     fixed = checks.seed(seed), tf.constant(n_samples)  # the step's seed and n_samples
 
-    def evaluate():
-        scores = negative_elbo(weights, test, arch.latents, eval_samples, EVALUATION_SEED)
+    def evaluate(weights):
+        scores = vae_model.negative_elbo(
+            weights, test_x, arch.latents, eval_samples, EVALUATION_SEED
+        )
         return float(tf.reduce_mean(scores))
 
-    rate = tf.constant(learning_rate, dtype)
-    done, losses, seconds, elapsed, kept = [0], [evaluate()], [0.0], 0.0, [weights]
-    for t in range(steps):
-        if anneal_to is not None:
-            dynamic["tau"] = tf.constant(taus[t], dtype)
-        start = time.perf_counter()
-        batch = tf.constant(t, tf.int64), tf.gather(data, batches[t])  # the step, its images
-        weights, moments = step(weights, moments, *batch, *fixed, dynamic, rate)
-        weights["dec_b2"].numpy()  # wait for the step (a GPU runs ahead) before reading the clock
-        elapsed += time.perf_counter() - start
-        if t == 0:
+    done, losses, seconds, kept = [0], [evaluate(initial)], [0.0], [initial]
+    for t, weights, elapsed in _steps(step, initial, batches, taus, fixed, dynamic, rate):
+        if t == 1:
             first = elapsed  # the first step traces: step_seconds leaves it out
-        if (t + 1) % evaluate_every == 0 or t + 1 == steps:
-            done.append(t + 1)
-            losses.append(evaluate())
+        if t % evaluate_every == 0 or t == steps:
+            done.append(t)
+            losses.append(evaluate(weights))
             seconds.append(elapsed)
             kept.append(weights)
     step_seconds = (elapsed - first) / (steps - 1) if steps > 1 else float("nan")
@@ -175,14 +143,31 @@ def train(estimator, train_x, test_x, arch=Architecture(), n_samples=1, steps=15
     return Run(weights, *curves, float(step_seconds), int(evaluations), kept)
 
 
-def _images(x, arch, name):
-    """x as a float array (N, pixels) of zeros and ones, or a ValueError."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[1] != arch.pixels or len(x) == 0:
-        raise ValueError(f"{name} must have shape (N, {arch.pixels}) with N >= 1, got {x.shape}")
-    if not np.all((x == 0) | (x == 1)):
-        raise ValueError(f"{name} must be binary (0 or 1 in every pixel): the decoder is Bernoulli")
-    return x
+def _temperatures(estimator, options, anneal_to, steps, dtype):
+    """Each step's tau, from options["tau"] geometrically to anneal_to; None without."""
+    if anneal_to is None:
+        return None
+    if "tau" not in options:
+        raise ValueError(
+            f"anneal_to needs an estimator with a temperature tau, not {estimator.name!r}"
+        )
+    tau, anneal_to = options["tau"], checks.positive_finite(anneal_to, "anneal_to", dtype)
+    return tau * (anneal_to / tau) ** (np.arange(steps) / max(steps - 1, 1))
+
+
+def _steps(step, weights, batches, taus, fixed, dynamic, rate):
+    """Take the training steps; after each, yield (steps done, weights, seconds of training)."""
+    data, indices = batches
+    moments, elapsed = zero_moments(weights), 0.0
+    for t, batch in enumerate(indices):
+        if taus is not None:
+            dynamic["tau"] = tf.constant(taus[t], rate.dtype)
+        start = time.perf_counter()
+        batch = tf.constant(t, tf.int64), tf.gather(data, batch)  # the step, its images
+        weights, moments = step(weights, moments, *batch, *fixed, dynamic, rate)
+        weights["dec_b2"].numpy()  # wait for the step (a GPU runs ahead) before reading the clock
+        elapsed += time.perf_counter() - start
+        yield t + 1, weights, elapsed
 
 
 # --- Gradient samples of the weights: R copies of the weights asked for, the rest shared.
@@ -200,7 +185,7 @@ def _replicated(weights, x, n_replicates, latents):
     """The problem and its params for R replicates of the images x (B, pixels): row r B + b
     is replicate r's image b. The encoder's weights carry the replicate axis, and so do
     the decoder's where they are copied (then each row gets its replicate's decoder)."""
-    logits = encode(weights, x[None], latents)  # (R, B, n, K)
+    logits = vae_model.encode(weights, x[None], latents)  # (R, B, n, K)
     xs = tf.broadcast_to(x, tf.concat([[n_replicates], tf.shape(x)], 0))
     params = {
         "logits": tf.reshape(logits, tf.concat([[-1], tf.shape(logits)[2:]], 0)),
@@ -209,7 +194,7 @@ def _replicated(weights, x, n_replicates, latents):
     decoder = {k: v for k, v in weights.items() if k.startswith("dec_")}
     if decoder["dec_w1"].shape.rank == 3:
         decoder = {k: tf.repeat(v, tf.shape(x)[0], axis=0) for k, v in decoder.items()}
-    return DecoderProblem(latents, **decoder), params
+    return vae_model.DecoderProblem(latents, **decoder), params
 
 
 @trace_cache
@@ -247,10 +232,9 @@ def gradient_samples(
     static, dynamic = split_options(options, dtype)
     copied = tuple(name for name in weights if name.startswith(prefixes))
     run = _traced_gradients(estimator, arch.latents, static, copied)
-    x = tf.constant(_images(x, arch, "x"), dtype=dtype)
-    grads = run(
-        weights, x, checks.seed(seed), tf.constant(n_replicates), tf.constant(n_samples), dynamic
-    )
+    x = tf.constant(vae_model.images(x, arch.pixels), dtype=dtype)
+    counts = tf.constant(n_replicates), tf.constant(n_samples)
+    grads = run(weights, x, checks.seed(seed), *counts, dynamic)
     return {k: v.numpy() for k, v in grads.items()}
 
 
@@ -272,7 +256,7 @@ def exact_gradient(weights, x, arch, which="encoder"):
     bias test at many replicates needs."""
     prefixes = _prefixes(which)
     weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
-    x = tf.constant(_images(x, arch, "x"), dtype=tf.float64)
+    x = tf.constant(vae_model.images(x, arch.pixels), dtype=tf.float64)
     wanted = {k: v for k, v in weights.items() if k.startswith(prefixes)}
     total = {k: 0.0 for k in wanted}
     codes = arch.buckets**arch.latents
@@ -280,9 +264,9 @@ def exact_gradient(weights, x, arch, which="encoder"):
         with tf.GradientTape() as tape:
             tape.watch(wanted)
             problem, params = _batched({**weights, **wanted}, x, arch.latents)
-            loss = problem.reconstruction(params, start, min(EXACT_CHUNK, codes - start))
+            loss = vae_model.reconstruction(problem, params, start, min(EXACT_CHUNK, codes - start))
             if start == 0:
-                loss += kl_to_uniform(params["logits"])
+                loss += vae_model.kl_to_uniform(params["logits"])
             loss = tf.reduce_mean(loss)
         for k, g in tape.gradient(loss, wanted).items():
             total[k] += g.numpy()

@@ -1,16 +1,13 @@
 """The categorical VAE of notebook 08: data, networks and scores (helpers.vae trains it).
 
-Data: the 1,797 8x8 digits inside scikit-learn (no download), binarised at half
-intensity. An encoder MLP q(s | x) gives n categoricals of K categories, a decoder MLP
-p(x | s) 64 Bernoulli pixels from their one-hot (or relaxed) codes; the prior is uniform.
-
-    -ELBO(x) = E_q[-log p(x | s)] + KL(q(s | x) || uniform)
-
-The KL is exact (n K terms); the first term is what the estimators differentiate. The
-decoder is a problem (helpers.problem.Problem) whose params, the encoder's logits and the
-images, lead with the batch axis, which the estimators treat as their replicate axis:
-one surrogate per image, and the encoder's gradient is the chain rule through the
-logits. The decoder's weights are the problem's fields, shared by every image.
+Data: scikit-learn's 1,797 8x8 digits (no download), binarised at half intensity. An
+encoder MLP q(s | x) gives n categoricals of K categories, a decoder MLP p(x | s) 64
+Bernoulli pixels from their one-hot (or relaxed) codes; the prior is uniform.
+-ELBO(x) = E_q[-log p(x | s)] + KL(q(s | x) || uniform): the KL is exact (n K terms), the
+first term is what the estimators differentiate. The decoder is a problem
+(helpers.problem.Problem) whose params, the encoder's logits and the images, lead with
+the batch axis, the estimators' replicate axis: one surrogate per image, the encoder's
+gradient the chain rule through the logits. The decoder's weights are shared fields.
 """
 
 import functools
@@ -20,9 +17,13 @@ import numpy as np
 
 from . import checks
 from ._tf import tf
-from .estimators import gumbel_max
+from .estimators.draws import gumbel_max, uniform
 from .problem import check_enumerable, configurations, joint_probs
 from .tracing import trace_cache
+
+__all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "THRESHOLD", "encode", "exact_scores",
+           "init_weights", "kl_to_uniform", "load_digits", "log_likelihood",
+           "negative_elbo"]  # fmt: skip
 
 # Pixel intensities run 0..16; a pixel is on when it is at least half that. A fixed
 # threshold (not stochastic binarisation) keeps the held-out ELBO a fixed target, so
@@ -54,10 +55,8 @@ class Architecture:
     pixels: int = 64
 
     def __post_init__(self):
-        checks.integer(self.latents, "latents", 1)
-        checks.integer(self.buckets, "buckets", 2)
-        checks.integer(self.hidden, "hidden", 1)
-        checks.integer(self.pixels, "pixels", 1)
+        for name, minimum in (("latents", 1), ("buckets", 2), ("hidden", 1), ("pixels", 1)):
+            checks.integer(getattr(self, name), name, minimum)
 
 
 def init_weights(arch, seed=0, pixel_mean=None, dtype=tf.float32):
@@ -72,10 +71,7 @@ def init_weights(arch, seed=0, pixel_mean=None, dtype=tf.float32):
         return rng.uniform(-limit, limit, (fan_in, fan_out)), np.zeros(fan_out)
 
     weights = {}
-    for part, (fan_in, fan_out) in {
-        "enc": (arch.pixels, codes),
-        "dec": (codes, arch.pixels),
-    }.items():
+    for part, fan_in, fan_out in (("enc", arch.pixels, codes), ("dec", codes, arch.pixels)):
         weights[f"{part}_w1"], weights[f"{part}_b1"] = layer(fan_in, arch.hidden)
         weights[f"{part}_w2"], weights[f"{part}_b2"] = layer(arch.hidden, fan_out)
     if pixel_mean is not None:
@@ -84,16 +80,11 @@ def init_weights(arch, seed=0, pixel_mean=None, dtype=tf.float32):
     return {name: tf.constant(value, dtype=dtype) for name, value in weights.items()}
 
 
-def dense(x, w, b):
-    """x @ w + b for x with any leading axes."""
-    return tf.tensordot(x, w, axes=1) + b
-
-
 def two_layers(x, w1, b1, w2, b2):
     """tanh(x w1 + b1) w2 + b2, both networks' one hidden layer. Weights (in, out) take x
     with any leading axes; R copies (R, in, out) take x (R or 1, m, in): copy r maps x[r]."""
     if w1.shape.rank == 2:
-        return dense(tf.tanh(dense(x, w1, b1)), w2, b2)
+        return tf.tensordot(tf.tanh(tf.tensordot(x, w1, axes=1) + b1), w2, axes=1) + b2
     hidden = tf.tanh(tf.matmul(x, w1) + b1[:, None])
     return tf.matmul(hidden, w2) + b2[:, None]
 
@@ -149,29 +140,35 @@ class DecoderProblem:
         return tf.reshape(two_layers(rows, *weights), tf.concat([tf.shape(flat)[:-1], [-1]], 0))
 
     def objective(self, params, s, noise):
-        logits = self.pixel_logits(s)
-        x = params["x"]
-        return tf.reduce_sum(tf.nn.softplus(logits) - x * logits, axis=-1)  # -log Bernoulli
+        logits = self.pixel_logits(s)  # -log p(x | s), a sum of -log Bernoulli over pixels
+        return tf.reduce_sum(tf.nn.softplus(logits) - params["x"] * logits, axis=-1)
 
     def exact(self, params):
-        """E_q[-log p(x | s)] + KL by enumerating all K**n codes: the exact -ELBO (...)."""
-        logits = params["logits"]
-        codes = logits.shape[-1] ** self.latents
-        return self.reconstruction(params, 0, codes) + kl_to_uniform(logits)
+        """The exact -ELBO (B,): E_q[-log p(x | s)] over all K**n codes, plus the KL."""
+        return reconstruction(self, params, 0, None) + kl_to_uniform(params["logits"])
 
-    def reconstruction(self, params, start, size):
-        """sum_c q(c | x) (-log p(x | c)) over the codes c = start, ..., start + size - 1."""
-        logits = params["logits"]
-        buckets = logits.shape[-1]
-        check_enumerable(self.latents, buckets, "the exact ELBO")
-        index = configurations(self.latents, buckets, start, size)
-        q = joint_probs(logits, self.latents, index)  # (..., size)
-        pixel = self.pixel_logits(tf.one_hot(index, buckets, dtype=self.dtype))  # (size, pixels)
-        # -log p(x | s) = sum_d softplus(l_d) - x_d l_d, as a matrix product: no (..., C, D)
-        values = tf.reduce_sum(tf.nn.softplus(pixel), -1) - tf.tensordot(
-            params["x"], pixel, [[-1], [-1]]
-        )
-        return tf.reduce_sum(q * values, axis=-1)
+
+def decoded_codes(problem, x, buckets, start, size):
+    """The codes c = start, ..., start + size - 1 (all K**n for size None) as indices (C, n)
+    and one-hots (C, n, K), and log p(x | c) (B, C) for images x (B, pixels): the one
+    enumeration behind the exact scores and gradient. The decoder runs once per code,
+    and -log p(x | c) = sum_d softplus(l_d) - x_d l_d is a matrix product: no (B, C, D)."""
+    index = configurations(problem.latents, buckets, start, size)
+    codes = tf.one_hot(index, buckets, dtype=problem.dtype)
+    pixel = problem.pixel_logits(codes)  # (C, D)
+    log_px = tf.matmul(x, pixel, transpose_b=True) - tf.reduce_sum(tf.nn.softplus(pixel), -1)
+    return index, codes, log_px
+
+
+def reconstruction(problem, params, start, size):
+    """sum_c q(c | x) (-log p(x | c)) per image (B,) over the codes of decoded_codes."""
+    logits = params["logits"]
+    check_enumerable(problem.latents, logits.shape[-1], "the exact ELBO")
+    index, _, log_px = decoded_codes(problem, params["x"], logits.shape[-1], start, size)
+    q = joint_probs(logits, problem.latents, index)
+    if problem.latents == 1:  # joint_probs gives all K categories: keep this chunk's
+        q = q[..., start : None if size is None else start + size]
+    return -tf.reduce_sum(q * log_px, axis=-1)
 
 
 def _batched(weights, x, latents):
@@ -180,46 +177,66 @@ def _batched(weights, x, latents):
     return problem, {"logits": encode(weights, x, latents), "x": x}
 
 
+def images(x, pixels, name="x"):
+    """x as a float array (N, pixels) of zeros and ones, or a ValueError."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != pixels or len(x) == 0:
+        raise ValueError(f"{name} must have shape (N, {pixels}) with N >= 1, got {x.shape}")
+    if not np.all((x == 0) | (x == 1)):  # NaN too
+        raise ValueError(f"{name} must be binary (0 or 1 in every pixel): the decoder is Bernoulli")
+    return x
+
+
+def _checked(weights, x, latents, dtype=None):
+    """Images x as a tensor (of the weights' dtype by default), and the weights' n and K,
+    or a ValueError: the weights know only n K, so latents must divide it."""
+    latents = checks.integer(latents, "latents", 1)
+    outputs = int(weights["enc_b2"].shape[-1])
+    if outputs % latents or outputs // latents < 2:
+        raise ValueError(
+            f"latents must divide the encoder's {outputs} outputs into n latents of K >= 2 "
+            f"categories (n K = {outputs}), got {latents}"
+        )
+    x = images(x, int(weights["enc_w1"].shape[-2]))
+    return tf.constant(x, dtype or weights["dec_w1"].dtype), latents, outputs // latents
+
+
 def negative_elbo(weights, x, latents, n_samples=16, seed=0):
     """-ELBO per image (B,): the reconstruction term by n_samples draws from q, KL exact."""
     n_samples = checks.integer(n_samples, "n_samples", 1)
-    x = tf.convert_to_tensor(x, weights["dec_w1"].dtype)
-    logits, _, recon = _sampled(weights, x, latents, n_samples, checks.seed(seed))
+    x, latents, buckets = _checked(weights, x, latents)
+    u = uniform(checks.seed(seed), [x.shape[0], n_samples, latents, buckets], x.dtype)
+    logits, _, recon = _sampled(weights, x, latents, u)
     return tf.reduce_mean(recon, axis=1) + kl_to_uniform(logits)
 
 
-def _sampled(weights, x, latents, n_samples, seed):
-    """q's logits (B, n, K), n_samples exact draws from q per image as one-hots
-    s (B, S, n, K), and -log p(x | s) (B, S)."""
+def _sampled(weights, x, latents, u):
+    """q's logits (B, n, K); draws from q per image by the Gumbel-max of uniforms u
+    (B, S, n, K), as one-hots s (B, S, n, K); and -log p(x | s) (B, S)."""
     problem, params = _batched(weights, x, latents)
-    logits = params["logits"]
-    shape = tf.concat([tf.shape(logits)[:1], [n_samples], tf.shape(logits)[1:]], 0)
-    tiny = np.finfo(logits.dtype.as_numpy_dtype).tiny
-    u = tf.random.stateless_uniform(shape, seed=seed, minval=tiny, maxval=1, dtype=logits.dtype)
-    s = gumbel_max(logits[:, None], u)
-    return logits, s, problem.objective({"x": x[:, None]}, s, None)
+    s = gumbel_max(params["logits"][:, None], u)
+    return params["logits"], s, problem.objective({"x": x[:, None]}, s, None)
 
 
 def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
     """log p(x) per image by importance sampling with q(s | x) as the proposal.
 
     log (1/S) sum_m p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q: a lower bound in
-    expectation (Burda et al. 2016) that tightens as S grows; S = n_samples.
+    expectation (Burda et al. 2016) that tightens as S grows; S = n_samples. The draws
+    for all images come from the seed at once (B S n K uniforms); the decoder then runs
+    on `chunk` images at a time (memory chunk x S passes), so the chunk bounds the
+    memory and leaves the numbers as they are.
     """
     n_samples = checks.integer(n_samples, "n_samples", 1)
     chunk = checks.integer(chunk, "chunk", 1)
-    x = tf.convert_to_tensor(x, weights["dec_w1"].dtype)
-    seed, out = checks.seed(seed), []
-    for start in range(0, int(x.shape[0]), chunk):  # bounded memory: chunk x S decoder passes
-        images = x[start : start + chunk]
-        chunk_seed = tf.random.experimental.stateless_fold_in(seed, start)
-        logits, s, recon = _sampled(weights, images, latents, n_samples, chunk_seed)
-        log_q = tf.nn.log_softmax(logits, axis=-1)
-        log_ratio = -recon
-        buckets = tf.cast(tf.shape(log_q)[-1], log_q.dtype)
-        log_ratio += -latents * tf.math.log(buckets) - tf.reduce_sum(
-            s * log_q[:, None], axis=[-2, -1]
-        )
+    x, latents, buckets = _checked(weights, x, latents)
+    u = uniform(checks.seed(seed), [x.shape[0], n_samples, latents, buckets], x.dtype)
+    out = []
+    for start in range(0, x.shape[0], chunk):
+        part = slice(start, start + chunk)
+        logits, s, recon = _sampled(weights, x[part], latents, u[part])
+        log_q = tf.reduce_sum(s * tf.nn.log_softmax(logits)[:, None], axis=[-2, -1])
+        log_ratio = -recon - latents * np.log(buckets) - log_q  # log p(x, s) / q(s | x)
         out.append(tf.reduce_logsumexp(log_ratio, axis=1) - np.log(n_samples))
     return tf.concat(out, 0)
 
@@ -231,9 +248,8 @@ def exact_scores(weights, x, latents, chunk=2048):
     so two models can be compared on the same images without Monte Carlo error.
     """
     chunk = checks.integer(chunk, "chunk", 1)
+    x, latents, buckets = _checked(weights, x, latents, tf.float64)
     weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
-    x = tf.convert_to_tensor(x, tf.float64)
-    buckets = int(weights["enc_b2"].shape[-1]) // latents
     check_enumerable(latents, buckets, "the exact ELBO and likelihood")
     neg_elbo, log_px = _traced_exact(latents, buckets)(weights, x, buckets**latents, chunk)
     return neg_elbo.numpy(), (latents * np.log(buckets) - log_px).numpy()
@@ -248,21 +264,14 @@ def _traced_exact(latents, buckets):  # K is static: a retraced graph may not kn
 def _exact_chunks(weights, x, total, chunk, latents, buckets):
     # sum_c q(c|x) (-log p(x|c)) + KL and logsumexp_c log p(x|c), accumulated over code chunks
     problem, params = _batched(weights, x, latents)
-    logits = params["logits"]
+    log_q_flat = tf.reshape(tf.nn.log_softmax(params["logits"]), [-1, latents * buckets])
     recon = tf.zeros(tf.shape(x)[:1], tf.float64)
     log_px = tf.fill(tf.shape(x)[:1], tf.constant(-np.inf, tf.float64))
     for start in tf.range(0, total, chunk):
-        index = configurations(latents, buckets, start, tf.minimum(chunk, total - start))
-        codes = tf.one_hot(index, buckets, dtype=tf.float64)  # (C, n, K)
-        pixel = problem.pixel_logits(codes)  # (C, D)
-        log_px_s = tf.matmul(x, pixel, transpose_b=True) - tf.reduce_sum(
-            tf.nn.softplus(pixel), -1
-        )  # (B, C): log p(x | s)
-        log_q = tf.matmul(  # (B, C): log q(s | x), a matrix product rather than a gather
-            tf.reshape(tf.nn.log_softmax(logits), [-1, latents * buckets]),
-            tf.reshape(codes, [-1, latents * buckets]),
-            transpose_b=True,
-        )
+        size = tf.minimum(chunk, total - start)
+        _, codes, log_px_s = decoded_codes(problem, x, buckets, start, size)  # (B, C)
+        # log q(s | x) (B, C) as a matrix product rather than a gather
+        log_q = tf.matmul(log_q_flat, tf.reshape(codes, [-1, latents * buckets]), transpose_b=True)
         recon -= tf.reduce_sum(tf.exp(log_q) * log_px_s, -1)
         log_px = tf.reduce_logsumexp(tf.stack([log_px, tf.reduce_logsumexp(log_px_s, -1)]), 0)
-    return recon + kl_to_uniform(logits), log_px
+    return recon + kl_to_uniform(params["logits"]), log_px

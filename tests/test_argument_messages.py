@@ -223,7 +223,7 @@ CASES = {
     "train n_samples": (lambda: train(n_samples=0), integer("n_samples", 1, 0)),
     "train learning_rate": (
         lambda: train(learning_rate=0.0),
-        r"^learning_rate must be a positive finite number, got 0.0$",
+        in_float32("learning_rate"),  # the training dtype's range
     ),
     "train tau": (
         lambda: train(estimator="gumbel_softmax", tau=1e39),  # the VAE trains in float32
@@ -236,7 +236,7 @@ CASES = {
     ),
     "train anneal_to": (
         lambda: train(estimator="gumbel_softmax", anneal_to=0.0),
-        r"^anneal_to must be a positive finite number, got 0.0$",
+        in_float32("anneal_to"),
     ),
 }
 
