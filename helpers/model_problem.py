@@ -135,6 +135,10 @@ class ModelProblem:
         def in_chunks():
             return tf.while_loop(lambda start, *_: start < count, body, loop)
 
-        # One chunk is summed outside a loop: in a graph that keeps the one-pass sum's bits.
-        _, numerator, denominator = tf.cond(count <= size, lambda: body(*loop), in_chunks)
+        # One chunk is summed outside a loop, which keeps the one-pass sum's bits.
+        buckets = marginal.shape[-1]  # None in a graph traced for any K
+        if buckets is not None and buckets**n * BASELINE_NODES <= ONE_LATENT_CHUNK_VALUES:
+            _, numerator, denominator = body(*loop)
+        else:
+            _, numerator, denominator = tf.cond(count <= size, lambda: body(*loop), in_chunks)
         return numerator / denominator
