@@ -12,9 +12,11 @@ def adam(params, grads, moments, step, learning_rate, names=None):
     moments = (first, second), dicts like grads; step counts from 0. Returns the new
     parameters (the others unchanged) and the new moments."""
     (b1, b2), (first, second) = ADAM_BETAS, moments
+    names = list(grads if names is None else names)
+    learning_rate = tf.cast(learning_rate, params[names[0]].dtype)  # a Python float works too
     t = tf.cast(step + 1, learning_rate.dtype)
     new, first, second = dict(params), dict(first), dict(second)
-    for name in grads if names is None else names:
+    for name in names:
         first[name] = b1 * first[name] + (1 - b1) * grads[name]
         second[name] = b2 * second[name] + (1 - b2) * tf.square(grads[name])
         m_hat = first[name] / (1 - b1**t)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ._tf import tf
 from .model_math import (
+    ONE_LATENT_CHUNK_VALUES,
     conditionals,
     conditionals_all,
     conditionals_one_changed,
@@ -80,33 +81,62 @@ class ModelProblem:
     def optimal_baseline(self, params, pathwise_z):
         """The constant b minimising tr Cov of (f - b) grad log q: E[f |g|^2] / E[|g|^2].
 
-        Per replicate's theta (params with leading axes (R, 1); returns (R, 1)), by
-        enumerating s and BASELINE_NODES = 16 Gauss-Hermite nodes over eps (exact up to
-        degree 31, f = z^2 gives 6; a quarter of the exact loss's cost), kept out of the
-        gradient so the estimator stays unbiased whatever its accuracy. |g|^2 is closed
-        form: g = e_s - p for the logits (n > 1: sum_i 1 - 2 p_i(s_i) + |p_i|^2); scoring z
-        adds (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for (A, B) and
-        (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), |x_s|^2 = |x|^2 + n.
+        Per replicate's theta, by enumerating s and Gauss-Hermite quadrature over eps,
+        kept out of the gradient so the estimator stays unbiased whatever its accuracy.
+        |g|^2 is closed form: g = e_s - p for the logits (n > 1: sum_i 1 - 2 p_i(s_i)
+        + |p_i|^2); scoring z adds (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for
+        (A, B) and (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), |x_s|^2 = |x|^2 + n.
+        BASELINE_NODES = 16 nodes are exact up to degree 31 (f = z^2 gives 6) and
+        accurate for smooth f, at a quarter of the exact loss's cost. params carry
+        leading axes (R, 1); returns (R, 1). Summed in chunks of configurations whose
+        nodes hold ONE_LATENT_CHUNK_VALUES values, so memory stays bounded for any K**n.
         """
-        x, f = self.x, self.f
+        x, f, n = self.x, self.f, self.latents
         params = {name: tf.stop_gradient(value) for name, value in params.items()}
-        mu, sigma = conditionals_all(params, x, self.latents)  # (R, 1, C)
-        if self.latents == 1:
-            p = probs(params)  # (R, 1, K)
-            norm = 1 - 2 * p + tf.reduce_sum(p * p, axis=-1, keepdims=True)
+        marginal = probs(params)  # (R, 1, K), or (R, 1, n, K)
+        if n == 1:
+            mu_all, sigma_all = conditionals_all(params, x)  # (R, 1, K)
+            norm_all = 1 - 2 * marginal + tf.reduce_sum(marginal * marginal, -1, keepdims=True)
         else:
-            marginal = probs(params)  # (R, 1, n, K)
-            index = configurations(self.latents, tf.shape(marginal)[-1])
-            p = joint_probs(params["logits"], self.latents, index)  # (R, 1, C)
             squares = tf.reduce_sum(marginal * marginal, axis=[-2, -1])[..., None]
-            norm = self.latents + squares - 2 * gather_configurations(marginal, index)
         nodes, weights = (tf.constant(v, dtype=x.dtype) for v in gauss_hermite(BASELINE_NODES))
-        f_values = f(mu[..., None] + sigma[..., None] * nodes)  # (R, 1, C, Q)
-        norm = norm[..., None]
-        if not pathwise_z:
-            xs = tf.reduce_sum(x * x) + (self.latents + 1)  # |x_s|^2 + 1
-            slope = (mu * (1 - mu) / sigma)[..., None]
-            norm = norm + xs * (tf.square(nodes * slope) + tf.square(nodes * nodes - 1))
-        numerator = tf.reduce_sum(p * tf.reduce_sum(weights * f_values * norm, axis=-1), axis=-1)
-        denominator = tf.reduce_sum(p * tf.reduce_sum(weights * norm, axis=-1), axis=-1)
+        count = tf.cast(tf.shape(marginal)[-1], tf.int64) ** n
+        size = tf.constant(ONE_LATENT_CHUNK_VALUES // BASELINE_NODES, tf.int64)
+
+        def chunk(start):
+            """p, mu, sigma and the logits' |g|^2 of configurations start, ..., start + size - 1."""
+            if n == 1:
+                end = tf.minimum(start + size, count)
+                return (value[..., start:end] for value in (marginal, mu_all, sigma_all, norm_all))
+            index = configurations(
+                n, tf.shape(marginal)[-1], start, tf.minimum(size, count - start)
+            )
+            mu, sigma = conditionals_all(params, x, n, index)  # (R, 1, chunk)
+            norm = n + squares - 2 * gather_configurations(marginal, index)
+            return joint_probs(params["logits"], n, index), mu, sigma, norm
+
+        def body(start, numerator, denominator):  # the chunk's Q nodes are its largest tensors
+            p, mu, sigma, norm = chunk(start)
+            f_values = f(mu[..., None] + sigma[..., None] * nodes)  # (R, 1, chunk, Q)
+            norm = norm[..., None]
+            if not pathwise_z:
+                xs = tf.reduce_sum(x * x) + (n + 1)  # |x_s|^2 + 1
+                slope = (mu * (1 - mu) / sigma)[..., None]
+                norm = norm + xs * (tf.square(nodes * slope) + tf.square(nodes * nodes - 1))
+            numerator += tf.reduce_sum(p * tf.reduce_sum(weights * f_values * norm, -1), -1)
+            denominator += tf.reduce_sum(p * tf.reduce_sum(weights * norm, -1), -1)
+            return start + size, numerator, denominator
+
+        zero = tf.zeros_like(params["B"])  # B has exactly the leading axes (R, 1)
+        loop = (tf.constant(0, tf.int64), zero, zero)
+
+        def in_chunks():
+            return tf.while_loop(lambda start, *_: start < count, body, loop)
+
+        # One chunk is summed outside a loop, which keeps the one-pass sum's bits.
+        buckets = marginal.shape[-1]  # None in a graph traced for any K
+        if buckets is not None and buckets**n * BASELINE_NODES <= ONE_LATENT_CHUNK_VALUES:
+            _, numerator, denominator = body(*loop)
+        else:
+            _, numerator, denominator = tf.cond(count <= size, lambda: body(*loop), in_chunks)
         return numerator / denominator

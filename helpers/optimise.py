@@ -1,12 +1,10 @@
 """Gradient descent with any estimator (notebooks 05 and 06): independent runs in one pass.
 
 Every run starts from the same theta with its own noise; the parameters carry a leading
-run axis, so each step evaluates all runs' surrogates at once (as sampling does) and
-applies Adam to each run, recording every run's exact objective after every step.
-`optimise_problem` takes any problem with an `exact` method, `optimise` a Model and f.
-One loop serves every estimator: it threads the estimator's state from step to step
-(estimators.ControlVariate: none, a moving-average baseline, or RELAX's learned control
-variate), and "exact" is the registered oracle.
+run axis, so each step evaluates all runs' surrogates at once and applies Adam to each
+run, recording every run's exact objective after every step. One loop serves every
+estimator: it threads the estimator's state (estimators.ControlVariate: none, a
+moving-average baseline, or RELAX's learned control variate) from step to step.
 """
 
 import numbers
@@ -24,19 +22,20 @@ from .sampling import MAX_OUTPUT_BYTES, chunk_noise, split_options
 from .tracing import trace_cache
 
 
-def _checked_names(trainable, known=PARAM_NAMES):
-    """trainable as a tuple of parameter names in the order of `known`, or a ValueError."""
-    names = (trainable,) if isinstance(trainable, str) else trainable
+def checked_names(names, argument, known=PARAM_NAMES):
+    """names (one name or a collection; None: all) as a tuple in the order of `known`, or a
+    ValueError."""
+    given = known if names is None else (names,) if isinstance(names, str) else names
     try:
-        names = tuple(names)
+        given = tuple(given)
     except TypeError:
-        names = None
-    if not names or any(name not in known for name in names):
+        given = None
+    if not given or any(name not in known for name in given):
         raise ValueError(
-            f"trainable must be a non-empty collection of parameter names from "
-            f"{', '.join(known)}; got {trainable!r}"
+            f"{argument} must be a non-empty collection of parameter names from "
+            f"{', '.join(known)}; got {names!r}"
         )
-    return tuple(name for name in known if name in names)
+    return tuple(name for name in known if name in given)
 
 
 def distribution_names(problem, params, trainable):
@@ -99,18 +98,16 @@ def optimise(model, estimator, steps=200, learning_rate=0.05, n_samples=1, n_run
     """Adam from the model's theta, n_runs independent runs with their own noise.
 
     estimator: a name or surrogate function, or "exact" for the exact gradient.
-    moving_average: a decay in (0, 1) for "score_function": its constant baseline is
+    moving_average: a decay in (0, 1) for "score_function", whose constant baseline is
     then each run's exponential moving average of past f values.
-    trainable: the parameters Adam updates; the others keep the model's values
-    (("logits",) optimises the discrete choice alone).
-    state_learning_rate: Adam's rate for a learned state ("relax": phi, from the options
-    tau, eta or state; default learning_rate). Each run learns its own phi by
-    descending the variance of its distribution parameters' estimate (distribution_names).
+    trainable: the parameters Adam updates (("logits",): the discrete choice alone).
+    state_learning_rate: Adam's rate (default learning_rate) for a learned state: each run
+    learns its own RELAX phi (options tau, eta or state) by descending the variance of its
+    distribution parameters' estimate (distribution_names).
     Returns {"loss": (steps + 1, n_runs), the exact objective before each step and after
     the last; "seconds": the runs' wall time, tracing excluded}; with a learned state
     also "second_moment" (steps, n_runs), each step's mean |g|^2 of one draw over those
-    parameters (one draw's variance plus |grad L|^2), and "state", name -> (n_runs, ...).
-    The model's parameters are not changed.
+    parameters, and "state", name -> (n_runs, ...). The model is not changed.
     """
     model = as_model(model)
     problem = model.problem(checks.objective(f, model.dtype))
@@ -120,35 +117,22 @@ def optimise(model, estimator, steps=200, learning_rate=0.05, n_samples=1, n_run
     )
 
 
-def _control(spec, options, moving_average, state_learning_rate, dtype):
+def _control(spec, options, moving_average):
     """The control variate whose state the loop threads, its settings, and the options."""
     if moving_average is None:
-        control, settings = spec.control, {}
-    else:
-        averaged = [name for name, known in ESTIMATORS.items() if "value" in known.options]
-        if "value" not in spec.options:
-            names = ", ".join(repr(name) for name in averaged)
-            raise ValueError(f"moving_average is a baseline for estimator {names} only")
-        if not isinstance(moving_average, numbers.Real) or not 0 < moving_average < 1:
-            raise ValueError(f"moving_average must be a decay in (0, 1), got {moving_average!r}")
-        if options.get("baseline", "constant") != "constant":
-            raise ValueError("moving_average sets baseline='constant'; do not pass another one")
-        if options.get("value") is not None:
-            raise ValueError(
-                "moving_average supplies the baseline's value at every step; do not pass value"
-            )
-        control, settings = MOVING_AVERAGE, {"decay": moving_average}
-        options = {**options, "baseline": "constant"}
-    if state_learning_rate is not None:
-        if control.gradients is None:
-            raise ValueError(
-                "state_learning_rate is for an estimator with a learned state ('relax'), "
-                f"not {spec.name!r}"
-            )
-        state_learning_rate = checks.positive_finite(
-            state_learning_rate, "state_learning_rate", dtype
+        return spec.control, {}, options
+    if "value" not in spec.options:
+        names = ", ".join(repr(n) for n, known in ESTIMATORS.items() if "value" in known.options)
+        raise ValueError(f"moving_average is a baseline for estimator {names} only")
+    if not isinstance(moving_average, numbers.Real) or not 0 < moving_average < 1:
+        raise ValueError(f"moving_average must be a decay in (0, 1), got {moving_average!r}")
+    if options.get("baseline", "constant") != "constant":
+        raise ValueError("moving_average sets baseline='constant'; do not pass another one")
+    if options.get("value") is not None:
+        raise ValueError(
+            "moving_average supplies the baseline's value at every step; do not pass value"
         )
-    return control, settings, state_learning_rate, options
+    return MOVING_AVERAGE, {"decay": moving_average}, {**options, "baseline": "constant"}
 
 
 def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, n_samples=1,
@@ -168,9 +152,14 @@ def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, 
             "(helpers.sampling.MAX_OUTPUT_BYTES): ask for fewer steps or runs"
         )
     learning_rate = checks.positive_finite(learning_rate, "learning_rate", problem.dtype)
-    control, settings, state_rate, options = _control(
-        spec, options, moving_average, state_learning_rate, problem.dtype
-    )
+    control, settings, options = _control(spec, options, moving_average)
+    if state_learning_rate is not None and control.gradients is None:
+        raise ValueError(
+            "state_learning_rate is for an estimator with a learned state ('relax'), "
+            f"not {spec.name!r}"
+        )
+    rate = learning_rate if state_learning_rate is None else state_learning_rate
+    settings["rate"] = checks.positive_finite(rate, "state_learning_rate", problem.dtype)
     if not hasattr(problem, "exact"):
         raise ValueError(
             f"optimise records the exact objective after every step, so the problem needs "
@@ -179,13 +168,12 @@ def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, 
     latents, buckets = problem.latents, int(problem.logits(params).shape[-1])
     check_enumerable(latents, buckets, "optimise (it records the exact objective)")
     options = spec.checked_options(options, n_samples, latents, buckets, problem.dtype)
-    trainable = _checked_names(tuple(params) if trainable is None else trainable, tuple(params))
+    trainable = checked_names(trainable, "trainable", tuple(params))
     static, dynamic = split_options(options, problem.dtype)
     names = distribution_names(problem, params, trainable)
     params = {
         name: tf.broadcast_to(value, [n_runs, *value.shape]) for name, value in params.items()
     }
-    settings["rate"] = learning_rate if state_rate is None else state_rate
     state = control.init(problem, params, {**options, **settings})
     run = _traced_run(spec, control, split_tensors(problem)[0], static, trainable, names)
     args = (params, split_tensors(problem)[1], checks.seed(seed), tf.constant(steps))

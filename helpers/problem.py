@@ -14,6 +14,7 @@ import numpy as np
 
 from . import checks
 from ._tf import tf
+from .tracing import stable
 
 
 class Problem(Protocol):
@@ -136,7 +137,7 @@ def split_tensors(problem):
     """(the problem with its tensor fields set to None, which selects a traced function;
     those tensors by name, its arguments). `join_tensors` undoes it; a problem that is not
     a dataclass, or not one of the helpers' own (never shared), is passed as it is."""
-    if not dataclasses.is_dataclass(problem) or not type(problem).__module__.startswith("helpers"):
+    if not dataclasses.is_dataclass(problem) or not stable(type(problem)):
         return problem, {}
     tensors = {
         field.name: getattr(problem, field.name)

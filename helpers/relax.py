@@ -11,6 +11,7 @@ from ._tf import tf
 from .estimators import ESTIMATORS
 from .estimators.control_variates import relax, relax_state, uniform_twice, variance_step
 from .model import as_model, square
+from .optimise import checked_names
 from .problem import join_tensors, split_tensors
 from .sampling import check_size, replicate, split_options
 from .tracing import trace_cache
@@ -45,17 +46,17 @@ def relax_gradients(model, n_replicates, n_samples=1, seed=0, f=square, wrt=None
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
     f = checks.objective(f, model.dtype)
-    names = tuple(model.params) if wrt is None else (wrt,) if isinstance(wrt, str) else wrt
-    if not names or any(name not in model.params for name in names):
-        raise ValueError(f"wrt must name parameters from {', '.join(model.params)}; got {wrt!r}")
+    names = checked_names(wrt, "wrt", tuple(model.params))
     estimator = ESTIMATORS["relax"]
-    options = estimator.checked_options(options, n_samples, model.latents, model.buckets)
+    options = estimator.checked_options(
+        options, n_samples, model.latents, model.buckets, model.dtype
+    )
     coordinates = sum(int(np.prod(value.shape)) for value in model.params.values())
     per_draw = n_replicates * n_samples * coordinates  # every draw's own gradient
     check_size(per_draw, 2 * n_samples * model.buckets, model.dtype, "per-draw gradients")
     _, dynamic = split_options(options, model.dtype)
     structure, tensors = split_tensors(model.problem(f))
-    run = _traced_variance(structure, tuple(n for n in model.params if n in names))
+    run = _traced_variance(structure, names)
     grads, squares, state_grads = run(
         model.values(),
         tensors,

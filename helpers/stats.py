@@ -12,27 +12,6 @@ import warnings
 import numpy as np
 from scipy import stats as scipy_stats
 
-__all__ = [
-    "ZeroSpreadWarning",
-    "bias",
-    "bonferroni_z",
-    "by_block",
-    "clearly_below",
-    "decomposition",
-    "effective_categories",
-    "mean",
-    "mse",
-    "n_coordinates",
-    "norm",
-    "relative_error",
-    "standard_error",
-    "summary",
-    "total",
-    "unbiasedness",
-    "variance",
-    "z_scores",
-]
-
 
 class ZeroSpreadWarning(UserWarning):
     """A coordinate has no spread over the replicates, so its z-score is infinite."""
@@ -55,8 +34,10 @@ def _replicates(grads, minimum=1):
     return count
 
 
-def _checked_reference(grads, reference):
-    """A ValueError unless reference has every name of grads, finite, with one estimate's shape."""
+def _checked_reference(grads, reference, minimum=1):
+    """R (see _replicates), or a ValueError unless reference has every name of grads, finite,
+    with one estimate's shape."""
+    count = _replicates(grads, minimum)
     for name, value in grads.items():
         if name not in reference:
             raise ValueError(f"reference has no entry {name!r}; it needs every name of grads")
@@ -67,6 +48,7 @@ def _checked_reference(grads, reference):
             )
         if not np.all(np.isfinite(reference[name])):
             raise ValueError(f"reference[{name!r}] has non-finite entries; it must be finite")
+    return count
 
 
 def mean(grads):
@@ -95,7 +77,6 @@ def bias(grads, reference):
 
 def mse(grads, reference):
     """Mean squared error of one estimate against the reference, per coordinate."""
-    _replicates(grads)
     _checked_reference(grads, reference)
     return {
         name: np.mean(np.square(value - reference[name]), axis=0) for name, value in grads.items()
@@ -105,14 +86,11 @@ def mse(grads, reference):
 def z_scores(grads, reference):
     """(mean - reference) / standard error, per coordinate."""
     errors = standard_error(grads)
-    scores = {}
-    for name, value in bias(grads, reference).items():
-        # A coordinate with no spread is either exactly right (0) or surely biased (inf).
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scores[name] = np.where(
-                errors[name] > 0, value / errors[name], np.where(value == 0, 0.0, np.inf)
-            )
-    return scores
+    with np.errstate(divide="ignore", invalid="ignore"):  # a NaN estimate gives NaN
+        return {  # no spread: exactly right (0) or surely biased (inf)
+            name: np.where(errors[name] == 0, np.where(value == 0, 0, np.inf), value / errors[name])
+            for name, value in bias(grads, reference).items()
+        }
 
 
 def total(per_coordinate):
@@ -131,12 +109,9 @@ def n_coordinates(grads):
 
 
 def bonferroni_z(n_tests, alpha=1e-3):
-    """The |z| bound that n_tests two-sided tests share at family-wise level alpha.
-
-    If every coordinate's mean estimate is unbiased and close to normal (CLT
-    over R replicates), all n_tests |z| stay below this bound with probability
-    at least 1 - alpha.
-    """
+    """The |z| bound that n_tests two-sided tests share at family-wise level alpha: if every
+    mean estimate is unbiased and close to normal (CLT over R replicates), all n_tests |z|
+    stay below it with probability at least 1 - alpha."""
     if isinstance(n_tests, bool) or not isinstance(n_tests, int | np.integer) or n_tests < 1:
         raise ValueError(f"n_tests must be an integer >= 1, got {n_tests!r}")
     if not 0 < alpha < 1:
@@ -150,11 +125,8 @@ def unbiasedness(grads, reference, alpha=1e-3):
     A coordinate with the same estimate in every replicate that differs from the
     reference gets z = inf and a ZeroSpreadWarning (see the warning's message).
     """
-    spread = standard_error(grads)
-    untestable = []
-    for name, value in bias(grads, reference).items():
-        stuck = (np.ravel(spread[name]) == 0) & (np.ravel(value) != 0)
-        untestable += [f"{name}[{i}]" for i in np.flatnonzero(stuck)]
+    scores = z_scores(grads, reference)
+    untestable = [f"{name}[{i}]" for name, z in scores.items() for i in np.flatnonzero(np.isinf(z))]
     if untestable:
         warnings.warn(
             f"{len(untestable)} coordinate(s) ({', '.join(untestable[:3])}) have the same value "
@@ -164,7 +136,7 @@ def unbiasedness(grads, reference, alpha=1e-3):
             ZeroSpreadWarning,
             stacklevel=2,
         )
-    scores = np.concatenate([np.ravel(value) for value in z_scores(grads, reference).values()])
+    scores = np.concatenate([np.ravel(value) for value in scores.values()])
     worst = float(np.max(np.abs(scores)))  # NaN anywhere (a NaN estimate) stays NaN: no pass
     return worst, bonferroni_z(n_coordinates(grads), alpha)
 
@@ -210,8 +182,7 @@ def decomposition(grads, reference):
     below the noise. Standard errors: normal approximation for the squared
     bias, CLT over the per-replicate squared norms for the variance.
     """
-    n = _replicates(grads, minimum=2)
-    _checked_reference(grads, reference)
+    n = _checked_reference(grads, reference, minimum=2)
     flat = np.hstack([np.reshape(value, (n, -1)) for value in grads.values()])
     ref = np.concatenate([np.ravel(reference[name]) for name in grads])
     centred = flat - flat.mean(axis=0)
@@ -231,10 +202,9 @@ def decomposition(grads, reference):
     }
 
 
-def summary(grads, reference):
-    """Totals over all coordinates: squared bias, variance, MSE (one estimate each)."""
-    return {
-        "squared_bias": total({k: np.square(v) for k, v in bias(grads, reference).items()}),
-        "variance": total(variance(grads)),
-        "mse": total(mse(grads, reference)),
-    }
+# Public: every function and class defined above without a leading underscore.
+__all__ = sorted(
+    name
+    for name, value in list(globals().items())
+    if not name.startswith("_") and getattr(value, "__module__", None) == __name__
+)

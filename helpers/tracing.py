@@ -1,15 +1,14 @@
 """When two calls may share a traced function: only when the trace cannot be stale.
 
-A trace keeps the Python values the objective f read when it was traced, so it is
-shared only when f is a plain function (or a functools.partial of one) and
-everything it reads is in its key, compared by value at every call: numbers,
-strings, arrays and tensors, tuples, lists and dicts of them, other such functions,
-and TensorFlow, NumPy, math and the helpers (by identity; a tf.Variable too, since a
-graph reads its current value). Change a global number f reads and the helpers
-retrace; re-create the same lambda and the trace is shared. Anything else f can
-reach (a bound method, an object, a module or problem class of yours) makes f
-unshareable: each call traces afresh, slower but never handing one function's
-numbers to another. The caches hold `CACHE_SIZE` traces; `release_traces()` empties them.
+A trace keeps the Python values the objective f read when it was traced, so it is shared
+only when f is a plain function (or a functools.partial of one) and everything it reads
+is in its key, compared by value at every call: numbers, strings, arrays and tensors,
+tuples, lists and dicts of them (up to `MAX_ITEMS` items: comparing more costs more
+than a trace), other such functions, and TensorFlow, NumPy, math and the helpers (by
+identity; a tf.Variable too, since a graph reads its current value). Anything else f
+reads (a bound method, an object, a module or problem class of yours) makes f
+unshareable: each call traces afresh, slower but never handing one function's numbers
+to another. The caches hold `CACHE_SIZE` traces; `release_traces()` empties them.
 """
 
 import dataclasses
@@ -22,6 +21,7 @@ import numpy as np
 from ._tf import tf
 
 CACHE_SIZE = 32  # traced functions kept per cache, least recently used dropped first
+MAX_ITEMS = 10_000  # the longest tuple, list or dict compared by value
 _DEPTH = 4  # how deep captured functions are followed
 _CACHES = []  # every trace cache of the helpers, for release_traces
 _STABLE_MODULES = ("builtins", "tensorflow", "numpy", "math", "helpers")
@@ -45,8 +45,9 @@ def trace_cache(function):
     return lookup
 
 
-def _stable(value):
-    """Whether value comes from a module whose definitions do not change (by identity)."""
+def stable(value):
+    """Whether value is, or is defined in, a module whose definitions do not change, so it
+    is keyed by identity: TensorFlow, NumPy, math, builtins or the helpers themselves."""
     owner = getattr(value, "__self__", None)  # a bound method reads its object's state
     if owner is not None and not isinstance(owner, types.ModuleType):
         return False
@@ -61,7 +62,7 @@ def _now(value):
     """value with every objective's key taken now (a global f reads may have changed)."""
     if isinstance(value, Traceable):
         return traceable(value.f)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type) and _stable(type(value)):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and stable(type(value)):
         fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
         wrapped = {name: _now(v) for name, v in fields.items() if isinstance(v, Traceable)}
         return dataclasses.replace(value, **wrapped) if wrapped else value
@@ -75,19 +76,18 @@ def shareable(value):
     if isinstance(value, tuple | list):
         return all(shareable(item) for item in value)
     if isinstance(value, types.FunctionType | types.MethodType | functools.partial):
-        return _stable(value)  # a raw function of yours is not keyed by what it reads
+        return stable(value)  # a raw function of yours is not keyed by what it reads
     if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a problem
         fields = (getattr(value, field.name) for field in dataclasses.fields(value))
-        return _stable(type(value)) and all(shareable(field) for field in fields)
-    return _stable(type(value))
+        return stable(type(value)) and all(shareable(field) for field in fields)
+    return stable(type(value))
 
 
 def release_traces():
     """Drop every traced function the helpers keep; returns how many there were.
 
-    Later calls trace again when they need to (the numbers do not change). The
-    memory of the dropped graphs goes back to the process's allocator, so the
-    next experiment reuses it instead of adding to the peak.
+    Later calls trace again when they need to (the numbers do not change), and the
+    dropped graphs' memory is reused by the next experiment instead of adding to the peak.
     """
     count = sum(cache.cache_info().currsize for cache in _CACHES)
     for cache in _CACHES:
@@ -121,13 +121,9 @@ class Traceable:
 
 
 def traceable(f):
-    """f wrapped so that equal keys mean equal computations (see the module docstring).
-
-    The helpers' own functions (h.square, whose closed form the exact loss
-    recognises) and TensorFlow's are returned as they are: they never change.
-    """
-    module = getattr(f, "__module__", None) or ""
-    if isinstance(f, Traceable) or module.startswith(("helpers", "tensorflow")):
+    """f wrapped so that equal keys mean equal computations (see the module docstring); a
+    stable f (h.square, whose closed form the exact loss recognises) is returned as it is."""
+    if isinstance(f, Traceable) or stable(f):
         return f
     try:
         return Traceable(f, _fingerprint(f, _DEPTH))
@@ -156,30 +152,27 @@ def _fingerprint(value, depth):
         return (type(value), value)
     if isinstance(value, np.generic):
         return (type(value), _fingerprint(value.item(), depth))
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray):  # its bytes hash fast at any size
         return ("array", value.dtype.str, value.shape, hash(value.tobytes()))
     if isinstance(value, tf.Variable):  # a graph reads a variable's value when it runs
         return ("variable", id(value))
     if tf.is_tensor(value) and hasattr(value, "numpy"):
         return ("tensor", _fingerprint(value.numpy(), depth))
+    if isinstance(value, tuple | list | dict) and len(value) > MAX_ITEMS:
+        raise _Unkeyable(f"{type(value).__name__} of {len(value)} items")
     if isinstance(value, tuple | list):
         return (type(value), tuple(_fingerprint(v, depth) for v in value))
     if isinstance(value, dict):
         return ("dict", tuple(sorted((repr(k), _fingerprint(v, depth)) for k, v in value.items())))
-    if isinstance(value, types.ModuleType | type) or (callable(value) and _stable(value)):
-        if _stable(value):  # TensorFlow, NumPy, math, the helpers: they do not change
-            return ("stable", id(value))
-    elif depth > 0 and isinstance(value, types.FunctionType):
-        return _function_fingerprint(value, depth - 1)
-    elif depth > 0 and isinstance(value, functools.partial):
+    if (isinstance(value, types.ModuleType | type) or callable(value)) and stable(value):
+        return ("stable", id(value))
+    if depth > 0 and isinstance(value, types.FunctionType):
+        names = _global_names(value.__code__) & set(value.__globals__)
+        cells = [cell.cell_contents for cell in value.__closure__ or ()]
+        read = (cells, {name: value.__globals__[name] for name in names}, value.__defaults__)
+        read = _fingerprint((*read, value.__kwdefaults__), depth - 1)
+        return ("function", value.__code__, read)
+    if depth > 0 and isinstance(value, functools.partial):
         arguments = _fingerprint((value.args, dict(value.keywords)), depth)
         return ("partial", _fingerprint(value.func, depth - 1), arguments)
     raise _Unkeyable(type(value).__name__)  # objects, bound methods, your modules: unkeyable
-
-
-def _function_fingerprint(f, depth):
-    cells = tuple(_fingerprint(cell.cell_contents, depth) for cell in f.__closure__ or ())
-    names = sorted(name for name in _global_names(f.__code__) if name in f.__globals__)
-    globals_ = tuple((name, _fingerprint(f.__globals__[name], depth)) for name in names)
-    defaults = _fingerprint(f.__defaults__, depth), _fingerprint(f.__kwdefaults__, depth)
-    return ("function", f.__code__, cells, globals_, defaults)

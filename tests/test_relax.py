@@ -217,7 +217,7 @@ def test_bad_input_elsewhere():
         h.gradient_samples(h.make_model(dim=2, buckets=3, seed=0, latents=2), "relax", 3)
     with pytest.raises(ValueError, match="f must return a tensor of its input's shape and dtype"):
         h.relax_gradients(model, 3, f=lambda z: tf.cast(z, tf.float32))  # a float64 model
-    with pytest.raises(ValueError, match="wrt must name"):
+    with pytest.raises(ValueError, match="wrt must be a non-empty collection of parameter names"):
         h.relax_gradients(model, 3, wrt=("logits", "E"))
     message = r"^state_learning_rate is for an estimator with a learned state \('relax'\), not "
     with pytest.raises(ValueError, match=message):

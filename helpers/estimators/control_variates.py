@@ -105,22 +105,36 @@ def relax_state(buckets, tau=1.0, eta=1.0, hidden=HIDDEN, scale=0.0, seed=0):
     }
 
 
-def checked_state(state, buckets):
-    """state as a dict of float64 arrays with RELAX's names and shapes, or a ValueError."""
+def checked_state(state, buckets, dtype=None):
+    """state as a dict of float64 arrays with RELAX's names and shapes, finite in `dtype`
+    (the problem's, when given) with tau = exp(log_tau) a normal number of it, or a ValueError."""
     if not isinstance(state, dict) or set(state) != set(STATE_NAMES):
         got = sorted(state) if isinstance(state, dict) else type(state).__name__
         raise ValueError(f"a RELAX state is a dict with keys {', '.join(STATE_NAMES)}; got {got}")
     state = {name: np.asarray(state[name], dtype=np.float64) for name in STATE_NAMES}
-    hidden = state["b1"].shape[-1] if state["b1"].ndim == 1 else -1
-    expected = {"eta": (), "log_tau": (), "W1": (buckets, hidden), "b1": (hidden,), "w2": (hidden,)}
-    for name, shape in expected.items():
-        if state[name].shape != shape:
+    if state["eta"].ndim:  # one state per run, as optimise returns
+        raise ValueError(
+            f"a RELAX state is one run's phi (eta of shape ()), got eta of shape "
+            f"{state['eta'].shape}: for run r of optimise's state pass "
+            "{name: value[r] for name, value in state.items()}"
+        )
+    if state["b1"].ndim != 1:
+        raise ValueError(f"RELAX state 'b1' must be a vector (hidden,), got {state['b1'].shape}")
+    hidden = len(state["b1"])
+    expected = {"log_tau": (), "W1": (buckets, hidden), "w2": (hidden,)}
+    largest = np.finfo(dtype.as_numpy_dtype).max if dtype is not None else np.inf
+    for name, value in state.items():
+        if value.shape != expected.get(name, value.shape):
             raise ValueError(
-                f"RELAX state {name!r} must have shape {shape} for K = {buckets} and "
-                f"{hidden} hidden units, got {state[name].shape}"
+                f"RELAX state {name!r} must have shape {expected[name]} for K = {buckets} and "
+                f"{hidden} hidden units (the length of b1), got {value.shape}"
             )
-        if not np.all(np.isfinite(state[name])):
-            raise ValueError(f"RELAX state {name!r} must be finite")
+        if not np.all(np.abs(value) <= largest):  # NaN fails too
+            within = f" and representable in {dtype.name}" if dtype is not None else ""
+            raise ValueError(f"RELAX state {name!r} must be finite{within}")
+    with np.errstate(over="ignore"):  # exp(800) = inf is refused as such
+        tau = float(np.exp(state["log_tau"]))
+    checks.positive_finite(tau, "the RELAX state's tau = exp(log_tau)", dtype)
     return state
 
 
@@ -164,7 +178,7 @@ def _check_relax_options(options, n_samples, latents, buckets, dtype=None):
         return {"state": relax_state(buckets, tau=tau, eta=eta)}
     if tau is not None or eta is not None:
         raise ValueError("a RELAX state carries its own eta and log_tau: pass state or tau/eta")
-    return {"state": checked_state(state, buckets)}
+    return {"state": checked_state(state, buckets, dtype)}
 
 
 def second_moments(grads, names):
