@@ -140,24 +140,24 @@ class Call:
 
 
 def checked_sizes(estimator, problem, params, n_samples, options, prepare=False):
-    """(the problem, checked; the options, checked and, if asked, prepared; K; noise values
-    per replicate): the one place the estimator's sizes are read."""
+    """(the problem, checked; the options, checked and, if asked, prepared; K; values per
+    replicate; values one estimate needs): the one place the estimator's sizes are read."""
     checked = Checked(problem, params)
     latents, buckets = checked.latents, int(checked.logits(params).shape[-1])
     options = estimator.checked_options(options, n_samples, latents, buckets, checked.dtype)
     if prepare and estimator.prepare:  # eager, once per call: the problem as given
         options = estimator.prepare(problem, params, options)
-    per_replicate, _ = estimator.sizes(checked, latents, buckets, n_samples, options)
-    return checked, options, buckets, per_replicate
+    per_replicate, needed = estimator.sizes(checked, latents, buckets, n_samples, options)
+    return checked, options, buckets, per_replicate, needed
 
 
 def checked_call(problem, params, estimator, n_replicates, n_samples, seed, options):
     """The Call, after checking the problem, the options and that the output fits in memory."""
     checked = checked_sizes(estimator, problem, params, n_samples, options, prepare=True)
-    checked, options, _, per_replicate = checked
+    checked, options, _, per_replicate, needed = checked
     static, dynamic = split_options(options, checked.dtype)
     coordinates = sum(int(np.prod(value.shape)) for value in params.values())
-    check_size(n_replicates * coordinates, per_replicate, checked.dtype)
+    check_size(n_replicates * coordinates, needed, checked.dtype)
     seed = checks.seed(seed)
     return Call(checked, *split_tensors(problem), static, dynamic, seed, per_replicate)
 
@@ -230,8 +230,8 @@ def noise_for(model, estimator, n_replicates, n_samples=1, seed=0, **options):
     n_samples = checks.integer(n_samples, "n_samples", 1)
     problem = model.problem()
     checked = checked_sizes(estimator, problem, model.params, n_samples, options)
-    problem, options, buckets, per_replicate = checked
-    check_size(n_replicates * per_replicate, per_replicate, problem.dtype, "noise values")
+    problem, options, buckets, per_replicate, needed = checked
+    check_size(n_replicates * per_replicate, needed, problem.dtype, "noise values")
     parts = [
         chunk_noise(estimator, problem, seed, size, n_samples, buckets, options)
         for size, seed in chunks(n_replicates, per_replicate, checks.seed(seed))

@@ -104,15 +104,12 @@ def indecater(problem, params, noise):
 
 def indecater_sizes(problem, latents, buckets, n_samples, options):
     """Chunks sized for the n K one-hots of n K values per sample, whichever path runs, so
-    both give the same numbers. The problem's fast path makes no one-hot: a pass holds
-    n K values per sample, and one estimate is refused only where those do not fit."""
-    from ..sampling import CHUNK_ELEMENTS  # here: sampling imports this package
-
-    per_replicate, needed = n_samples * (latents * buckets) ** 2, n_samples * latents * buckets
+    both give the same numbers. The problem's fast path makes no one-hot: one estimate
+    needs only n K values per sample, and is refused only where those do not fit."""
+    per_replicate = n_samples * (latents * buckets) ** 2
     if not hasattr(problem, "objective_one_changed"):
         return per_replicate, per_replicate
-    # above CHUNK_ELEMENTS, a chunk is one replicate whatever the count: the same chunks
-    return min(per_replicate, max(CHUNK_ELEMENTS, needed)), needed
+    return per_replicate, n_samples * latents * buckets
 
 
 register(Estimator("indecater", indecater, indecater_noise,

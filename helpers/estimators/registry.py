@@ -27,8 +27,8 @@ class Estimator:
     enumerates: bool = False  # sums over all K**n joint configurations
     max_latents: int = None  # the most latents it handles; None: any number
     noise_options: tuple = ()  # options that `noise` also takes, as keywords
-    # (problem, latents, buckets, n_samples, options) -> (noise values one replicate draws,
-    # values its pass holds at once): the first sizes the chunks, the second groups them
+    # (problem, latents, buckets, n_samples, options) -> (values one replicate's pass holds:
+    # sizes the chunks; values one estimate needs: refused above MAX_VALUES_PER_REPLICATE)
     sizes: Callable = field(default_factory=lambda: per_category_sizes)  # default: n K each
     control: "ControlVariate" = field(default_factory=lambda: NO_STATE)  # optimise's state
 
