@@ -139,7 +139,8 @@ def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chun
 
 def _sum_over_chunks(terms, zero, params, f, nodes, latents):
     """The sum of terms(start, size), tensors nested like `zero`, over chunks of the
-    K**n configurations: one tf.while_loop, so memory holds one chunk at a time."""
+    K**n configurations: one tf.while_loop, one iteration at a time (TensorFlow would run up
+    to 10 at once), so memory holds one chunk at a time."""
     count = tf.cast(tf.shape(params["logits"])[-1], tf.int64) ** latents
     values = CHUNK_VALUES if latents > 1 else ONE_LATENT_CHUNK_VALUES
     size = tf.constant(max(1, values // (1 if f is square else nodes)), tf.int64)
@@ -147,7 +148,10 @@ def _sum_over_chunks(terms, zero, params, f, nodes, latents):
     def body(start, total):
         return start + size, tf.nest.map_structure(tf.add, total, terms(start, size))
 
-    return tf.while_loop(lambda start, _: start < count, body, [tf.constant(0, tf.int64), zero])[1]
+    start = tf.constant(0, tf.int64)
+    return tf.while_loop(
+        lambda start, _: start < count, body, [start, zero], parallel_iterations=1
+    )[1]
 
 
 def _chunk_loss(params, x, f, nodes, latents, start, size):

@@ -131,7 +131,7 @@ class ModelProblem:
         loop = (tf.constant(0, tf.int64), zero, zero)
 
         def in_chunks():
-            return tf.while_loop(lambda start, *_: start < count, body, loop)
+            return tf.while_loop(lambda start, *_: start < count, body, loop, parallel_iterations=1)
 
         # One chunk is summed outside a loop, which keeps the one-pass sum's bits.
         buckets = marginal.shape[-1]  # None in a graph traced for any K

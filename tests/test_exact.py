@@ -68,7 +68,8 @@ def test_one_latent_summed_in_chunks_agrees_with_one_pass(monkeypatch, f):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak memory: Linux only")
 def test_the_exact_gradient_at_the_limit_of_categories_fits_in_memory():
     # K = 2**20 with quadrature: 64 nodes per category would take 512 MiB per tensor in one
-    # pass (2.1 GiB at the peak); in chunks the peak stays a few times one K-vector.
+    # pass (2.1 GiB at the peak); in chunks, one at a time, the peak is about 300 MiB.
+    # Chunks run in parallel (TensorFlow's default of 10 loop iterations) peak at 400-850.
     model = h.make_model(2, 2**20, seed=0)
     peak = h.memory.peak_bytes(lambda: h.exact_gradient(model, tf.cos))
-    assert peak < 768 * 2**20
+    assert peak < 512 * 2**20
