@@ -119,10 +119,11 @@ def check_size(n_arrays_values, per_replicate, dtype, what="gradient estimates")
         )
     if per_replicate > MAX_VALUES_PER_REPLICATE:
         raise ValueError(
-            f"one estimate needs {per_replicate:,} noise values (n_samples times the draws per "
-            f"sample); the limit is {MAX_VALUES_PER_REPLICATE:,} "
-            "(helpers.sampling.MAX_VALUES_PER_REPLICATE): use fewer samples per estimate and "
-            "average several estimates instead"
+            f"one estimate needs {per_replicate:,} noise values and one-hots (its samples' "
+            "draws, and any codes it enumerates); the limit is "
+            f"{MAX_VALUES_PER_REPLICATE:,} (helpers.sampling.MAX_VALUES_PER_REPLICATE): use "
+            "fewer samples per estimate, or a smaller top or n_gumbel where the estimator has "
+            "one, and average several estimates instead"
         )
 
 

@@ -47,6 +47,21 @@ def checked_estimator(estimator, arch, n_samples, dtype, options):
     return estimator, options
 
 
+def checked_weights(weights, arch):
+    """The weights, or a ValueError unless they have every name and shape that arch's
+    init_weights gives: weights of another architecture would run, with arch's n and K,
+    to wrong numbers (a partial sum of the codes, options checked against another K)."""
+    for name, wanted in vae_model.init_weights(arch).items():
+        if name not in weights:
+            raise ValueError(f"weights lacks {name!r}, which {arch} needs")
+        if tuple(weights[name].shape) != tuple(wanted.shape):
+            raise ValueError(
+                f"weights[{name!r}] has shape {tuple(weights[name].shape)}, but {arch} needs "
+                f"{tuple(wanted.shape)}: pass the architecture the weights were made for"
+            )
+    return weights
+
+
 def surrogate_loss(estimator, problem, params, seed, n_samples, options):
     """One surrogate of the -ELBO per image (B,): the estimator's for the reconstruction
     term (its gradient is the estimate), plus the exact KL."""
@@ -122,11 +137,18 @@ def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B0
     batches = (tf.constant(train_x, dtype), minibatches(len(train_x), batch_size, steps, seed))
     fixed = checks.seed(seed), tf.constant(n_samples)  # the step's seed and n_samples
 
-    def evaluate(weights):
+    def evaluate(weights, t=0):
+        """The mean held-out -ELBO, or a ValueError at the step where it is inf or NaN."""
         scores = vae_model.negative_elbo(
             weights, test_x, arch.latents, eval_samples, EVALUATION_SEED
         )
-        return float(tf.reduce_mean(scores))
+        loss = float(tf.reduce_mean(scores))
+        if not np.isfinite(loss):
+            raise ValueError(
+                f"the held-out -ELBO is non-finite ({loss}) at the checkpoint after step {t} "
+                f"of {steps}: use a smaller learning_rate"
+            )
+        return loss
 
     done, losses, seconds, kept = [0], [evaluate(initial)], [0.0], [initial]
     for t, weights, elapsed in _steps(step, initial, batches, taus, fixed, dynamic, rate):
@@ -134,7 +156,7 @@ def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B0
             first = elapsed  # the first step traces: step_seconds leaves it out
         if t % evaluate_every == 0 or t == steps:
             done.append(t)
-            losses.append(evaluate(weights))
+            losses.append(evaluate(weights, t))
             seconds.append(elapsed)
             kept.append(weights)
     step_seconds = (elapsed - first) / (steps - 1) if steps > 1 else float("nan")
@@ -221,7 +243,7 @@ def gradient_samples(
     with respect to the encoder's weights (which="encoder"; the decoder stays shared) or
     to all weights (which="all"): dict name -> array (R, *shape)."""
     prefixes = _prefixes(which)
-    dtype = weights["dec_w1"].dtype
+    dtype = checked_weights(weights, arch)["dec_w1"].dtype
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
     if which == "all" and estimator.enumerates:
@@ -255,7 +277,7 @@ def exact_gradient(weights, x, arch, which="encoder"):
     whatever the weights' dtype: a float32 sum over K**n codes would lose the digits a
     bias test at many replicates needs."""
     prefixes = _prefixes(which)
-    weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
+    weights = {k: tf.cast(v, tf.float64) for k, v in checked_weights(weights, arch).items()}
     x = tf.constant(vae_model.images(x, arch.pixels), dtype=tf.float64)
     wanted = {k: v for k, v in weights.items() if k.startswith(prefixes)}
     total = {k: 0.0 for k in wanted}
