@@ -3,17 +3,20 @@
 A trace keeps the Python values the objective f read when it was traced, so it is shared
 only when f is a plain function (or a functools.partial of one) and everything it reads
 is in its key, compared by value at every call: numbers, strings, arrays and tensors,
-tuples, lists and dicts of them (up to `MAX_ITEMS` items: comparing more costs more
-than a trace), other such functions, and TensorFlow, NumPy, math and the helpers (by
-identity; a tf.Variable too, since a graph reads its current value). Anything else f
-reads (a bound method, an object, a module or problem class of yours) makes f
-unshareable: each call traces afresh, slower but never handing one function's numbers
-to another. The caches hold `CACHE_SIZE` traces; `release_traces()` empties them.
-"""
+tuples, lists and dicts of them (up to `MAX_ITEMS` items and `MAX_BYTES` of arrays in
+all: comparing more costs more than a trace), other such functions, and TensorFlow,
+NumPy, math and the helpers (by identity, held by the key so that no other object can take
+its id; a tf.Variable too, since a graph reads its current value). Anything else f reads
+(a bound method, an object, an object-dtype array, a module or problem class of yours, a
+container that holds itself, or names such as `globals` and `eval` that reach values
+behind the key's back) makes f unshareable: each call traces afresh, slower but never
+handing one function's numbers to another. The caches hold `CACHE_SIZE` traces;
+`release_traces()` empties them."""
 
 import dataclasses
 import functools
 import gc
+import hashlib
 import types
 
 import numpy as np
@@ -21,10 +24,13 @@ import numpy as np
 from ._tf import tf
 
 CACHE_SIZE = 32  # traced functions kept per cache, least recently used dropped first
-MAX_ITEMS = 10_000  # the longest tuple, list or dict compared by value
+MAX_ITEMS = 10_000  # the most tuple, list and dict items one key compares, all told
+MAX_BYTES = 1 << 24  # the most array and tensor bytes one key hashes (16 MiB: about 20 ms)
 _DEPTH = 4  # how deep captured functions are followed
 _CACHES = []  # every trace cache of the helpers, for release_traces
 _STABLE_MODULES = ("builtins", "tensorflow", "numpy", "math", "helpers")
+# Names through which f can read globals or other values that its key does not hold.
+_INDIRECT = set("globals vars locals eval exec __import__ __globals__ __builtins__".split())
 
 
 def trace_cache(function):
@@ -126,8 +132,8 @@ def traceable(f):
     if isinstance(f, Traceable) or stable(f):
         return f
     try:
-        return Traceable(f, _fingerprint(f, _DEPTH))
-    except _Unkeyable:
+        return Traceable(f, _fingerprint(f, _DEPTH, _Budget()))
+    except (_Unkeyable, RecursionError):  # RecursionError: a container that holds itself
         return Traceable(f, None)
 
 
@@ -144,35 +150,75 @@ def _global_names(code):
     return names
 
 
-def _fingerprint(value, depth):
+class _Same:
+    """value keyed by identity, and held: while the key lives no other object takes its id."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return isinstance(other, _Same) and self.value is other.value
+
+    def __hash__(self):
+        return id(self.value)
+
+
+class _Budget:
+    """What one key may still compare: past MAX_ITEMS items or MAX_BYTES, f is unkeyable."""
+
+    def __init__(self):
+        self.items, self.bytes = MAX_ITEMS, MAX_BYTES
+
+    def spend(self, items=0, nbytes=0):
+        self.items, self.bytes = self.items - items, self.bytes - nbytes
+        if self.items < 0 or self.bytes < 0:
+            raise _Unkeyable(f"more than {MAX_ITEMS} items or {MAX_BYTES} bytes")
+
+
+def _digest(array):
+    """A digest of array's bytes, hashed in place when it is C-contiguous."""
+    if array.dtype.hasobject:  # its bytes are pointers: an object changed in place is missed
+        raise _Unkeyable("object array")
+    data = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
+    return (array.dtype.str, array.shape, hashlib.blake2b(data).digest())
+
+
+def _fingerprint(value, depth, budget):
     """A hashable summary of value: equal summaries mean equal behaviour for f's purposes."""
     if isinstance(value, float):  # by its bits: 0.0 == -0.0, but atan2 tells them apart
         return (type(value), float(value).hex())
     if isinstance(value, bool | int | complex | str | bytes | type(None)):
         return (type(value), value)
     if isinstance(value, np.generic):
-        return (type(value), _fingerprint(value.item(), depth))
-    if isinstance(value, np.ndarray):  # its bytes hash fast at any size
-        return ("array", value.dtype.str, value.shape, hash(value.tobytes()))
+        return (type(value), _fingerprint(value.item(), depth, budget))
+    if isinstance(value, np.ndarray):
+        budget.spend(nbytes=value.nbytes)
+        return ("array", _digest(value))
     if isinstance(value, tf.Variable):  # a graph reads a variable's value when it runs
-        return ("variable", id(value))
+        return ("variable", _Same(value))
     if tf.is_tensor(value) and hasattr(value, "numpy"):
-        return ("tensor", _fingerprint(value.numpy(), depth))
-    if isinstance(value, tuple | list | dict) and len(value) > MAX_ITEMS:
-        raise _Unkeyable(f"{type(value).__name__} of {len(value)} items")
+        budget.spend(nbytes=value.shape.num_elements() * value.dtype.size)
+        return ("tensor", _digest(np.asarray(value.numpy())))
+    if isinstance(value, tuple | list | dict):
+        budget.spend(len(value))  # before any item: a long container stops at once
     if isinstance(value, tuple | list):
-        return (type(value), tuple(_fingerprint(v, depth) for v in value))
+        return (type(value), tuple(_fingerprint(v, depth, budget) for v in value))
     if isinstance(value, dict):
-        return ("dict", tuple(sorted((repr(k), _fingerprint(v, depth)) for k, v in value.items())))
+        items = ((repr(k), _fingerprint(v, depth, budget)) for k, v in value.items())
+        return ("dict", tuple(sorted(items)))
     if (isinstance(value, types.ModuleType | type) or callable(value)) and stable(value):
-        return ("stable", id(value))
+        return ("stable", _Same(value))
     if depth > 0 and isinstance(value, types.FunctionType):
-        names = _global_names(value.__code__) & set(value.__globals__)
+        names = _global_names(value.__code__)
+        if names & _INDIRECT:
+            raise _Unkeyable(f"{value.__name__} reads {sorted(names & _INDIRECT)}")
         cells = [cell.cell_contents for cell in value.__closure__ or ()]
-        read = (cells, {name: value.__globals__[name] for name in names}, value.__defaults__)
-        read = _fingerprint((*read, value.__kwdefaults__), depth - 1)
-        return ("function", value.__code__, read)
+        globs = {name: value.__globals__[name] for name in names & set(value.__globals__)}
+        read = (cells, globs, value.__defaults__, value.__kwdefaults__)
+        return ("function", value.__code__, _fingerprint(read, depth - 1, budget))
     if depth > 0 and isinstance(value, functools.partial):
-        arguments = _fingerprint((value.args, dict(value.keywords)), depth)
-        return ("partial", _fingerprint(value.func, depth - 1), arguments)
+        arguments = _fingerprint((value.args, dict(value.keywords)), depth, budget)
+        return ("partial", _fingerprint(value.func, depth - 1, budget), arguments)
     raise _Unkeyable(type(value).__name__)  # objects, bound methods, your modules: unkeyable
