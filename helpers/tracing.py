@@ -216,7 +216,7 @@ def _fingerprint(value, depth, budget):
             raise _Unkeyable(f"{value.__name__} reads {sorted(names & _INDIRECT)}")
         cells = [cell.cell_contents for cell in value.__closure__ or ()]
         globs = {name: value.__globals__[name] for name in names & set(value.__globals__)}
-        read = (cells, globs, value.__defaults__, value.__kwdefaults__)
+        read = (cells, globs, value.__defaults__, value.__kwdefaults__, value.__dict__)
         return ("function", value.__code__, _fingerprint(read, depth - 1, budget))
     if depth > 0 and isinstance(value, functools.partial):
         arguments = _fingerprint((value.args, dict(value.keywords)), depth, budget)

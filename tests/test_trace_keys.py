@@ -126,3 +126,22 @@ def test_an_attribute_read_through_an_object_array_is_followed(m):
     assert_follows(m, shifted_through_object_array, 1.0)
     HOLDERS[0].c = -3.0
     assert_follows(m, shifted_through_object_array, -3.0)
+
+
+def _tagged(z):
+    return z
+
+
+def test_an_attribute_set_on_a_function_f_reads_is_followed():
+    # f reads _tagged.shift through _tagged, a plain function in its globals: in the key.
+    model = h.make_model(3, 4, seed=1)
+
+    def f(z):
+        return tf.square(_tagged(z) - _tagged.shift)
+
+    for shift in (0.0, 2.0):
+        _tagged.shift = shift
+        expected = h.exact_gradient(model, lambda z, c=shift: tf.square(z - c))
+        got = h.exact_gradient(model, f)
+        for name in expected:
+            np.testing.assert_allclose(got[name], expected[name], rtol=1e-12)
