@@ -225,7 +225,9 @@ class Checked:
         """params with numpy arrays as tensors of the problem's dtype, or a ValueError."""
         allowed = f"tensors of the problem's dtype ({self.dtype.name}) or numpy arrays"
         if not isinstance(params, dict) or not params:
-            raise ValueError(f"params must be a non-empty dict name -> {allowed}, got {params!r}")
+            raise ValueError(
+                f"params must be a non-empty dict name -> {allowed}, got {type(params).__name__}"
+            )
         out = {}
         for name, value in params.items():
             if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
@@ -270,7 +272,8 @@ class Checked:
         """out, broadcast to the shape the batch axes of `parts` broadcast to: each (tensor,
         its trailing axes that are not batch axes, axes of 1 to append). out may leave out
         leading axes only down to some argument's batch axes (or a scalar): the sizes of a
-        trace's axes are unknown, so (R,) would otherwise pass as (R, N) whenever R = N."""
+        trace's axes are unknown, so (R,) would otherwise pass as (R, N) whenever R = N.
+        Its shape is asserted when it runs (SHAPE_CHECK marks the failure)."""
         batch = [t.shape[: len(t.shape) - d].concatenate([1] * e) for t, d, e in parts]
         expected = functools.reduce(tf.broadcast_static_shape, batch)
         if tf.is_tensor(out) and out.shape.rank is None:  # nothing known to check
@@ -278,7 +281,9 @@ class Checked:
         rank = out.shape.rank if tf.is_tensor(out) else -1
         shape = list(out.shape) if tf.is_tensor(out) else []
         pairs = list(zip(shape[::-1], list(expected)[::-1], strict=False))
-        fits = rank in {0, expected.rank, *(s.rank for s in batch)} and out.dtype == self.dtype
+        # a method with axes of its own (objective_all's N, K**n) has them in any value
+        ranks = {0, *(s.rank for s in batch)} if not any(e for *_, e in parts) else set()
+        fits = rank in {expected.rank, *ranks} and out.dtype == self.dtype
         if not fits or any(d not in (None, 1, e) and e is not None for d, e in pairs):
             raise self._error(what, out, expected, ", or one that broadcasts to it")
         shapes = [
@@ -290,7 +295,7 @@ class Checked:
         message = f"{SHAPE_CHECK} {self.name}.{what} must return a tensor of shape"
         broadcast = "or one that broadcasts to it (each axis that size or 1), got shape"
         ok = tf.reduce_all((got == want) | (got == 1))
-        ok = tf.debugging.Assert(ok, [message, full, broadcast, got])
+        ok = tf.debugging.Assert(ok, [message, full, broadcast, got], summarize=64)
         with tf.control_dependencies([ok]):
             out = tf.identity(out)
         if len(pairs) == expected.rank and all(d != 1 or e == 1 for d, e in pairs):
