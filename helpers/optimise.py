@@ -17,7 +17,7 @@ from ._tf import tf
 from .adam import adam, zero_moments
 from .estimators import ESTIMATORS, MOVING_AVERAGE, resolve
 from .model import PARAM_NAMES, as_model, square
-from .problem import check_enumerable, join_tensors, split_tensors
+from .problem import Checked, check_enumerable, join_tensors, shape_errors, split_tensors
 from .sampling import MAX_OUTPUT_BYTES, chunk_noise, split_options
 from .tracing import trace_cache
 
@@ -69,7 +69,7 @@ def _traced_run(estimator, control, structure, static_options, trainable, names)
 
     @tf.function(reduce_retracing=True)
     def run(params, tensors, seed, steps, n_samples, learning_rate, dynamic, state):
-        problem = join_tensors(structure, tensors)
+        problem = Checked(join_tensors(structure, tensors), params, batch=1)
         shape = tf.shape(problem.logits(params))
         n_runs, buckets = shape[0], shape[-1]
         moments = zero_moments(params)
@@ -135,23 +135,26 @@ def _control(spec, options, moving_average):
     return MOVING_AVERAGE, {"decay": moving_average}, {**options, "baseline": "constant"}
 
 
+@shape_errors()
 def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, n_samples=1,
                      n_runs=5, seed=0, moving_average=None, trainable=None,
                      state_learning_rate=None, **options):  # fmt: skip
     """optimise for any problem with an `exact` method, every run from `params` (dict name ->
-    tensor); trainable defaults to all of them."""
+    tensor or numpy array); trainable defaults to all of them."""
     spec = resolve(estimator)
+    checked = Checked(problem, params)
+    params = checked.params
     steps = checks.integer(steps, "steps", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
     n_runs = checks.integer(n_runs, "n_runs", 1)
-    recorded = 2 * (steps + 1) * n_runs * problem.dtype.size  # losses and second moments
+    recorded = 2 * (steps + 1) * n_runs * checked.dtype.size  # losses and second moments
     if recorded > MAX_OUTPUT_BYTES:
         raise ValueError(
             f"steps and n_runs: recording every step of every run would take "
             f"{recorded / 2**30:.3g} GiB; the limit is {MAX_OUTPUT_BYTES / 2**30:g} GiB "
             "(helpers.sampling.MAX_OUTPUT_BYTES): ask for fewer steps or runs"
         )
-    learning_rate = checks.positive_finite(learning_rate, "learning_rate", problem.dtype)
+    learning_rate = checks.positive_finite(learning_rate, "learning_rate", checked.dtype)
     control, settings, options = _control(spec, options, moving_average)
     if state_learning_rate is not None and control.gradients is None:
         raise ValueError(
@@ -159,25 +162,25 @@ def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, 
             f"not {spec.name!r}"
         )
     rate = learning_rate if state_learning_rate is None else state_learning_rate
-    settings["rate"] = checks.positive_finite(rate, "state_learning_rate", problem.dtype)
+    settings["rate"] = checks.positive_finite(rate, "state_learning_rate", checked.dtype)
     if not hasattr(problem, "exact"):
         raise ValueError(
             f"optimise records the exact objective after every step, so the problem needs "
             f"an exact method; {type(problem).__name__} has none"
         )
-    latents, buckets = problem.latents, int(problem.logits(params).shape[-1])
+    latents, buckets = checked.latents, int(checked.logits(params).shape[-1])
     check_enumerable(latents, buckets, "optimise (it records the exact objective)")
-    options = spec.checked_options(options, n_samples, latents, buckets, problem.dtype)
+    options = spec.checked_options(options, n_samples, latents, buckets, checked.dtype)
     trainable = checked_names(trainable, "trainable", tuple(params))
-    static, dynamic = split_options(options, problem.dtype)
-    names = distribution_names(problem, params, trainable)
+    static, dynamic = split_options(options, checked.dtype)
+    names = distribution_names(checked, params, trainable)
     params = {
         name: tf.broadcast_to(value, [n_runs, *value.shape]) for name, value in params.items()
     }
-    state = control.init(problem, params, {**options, **settings})
+    state = control.init(checked, params, {**options, **settings})
     run = _traced_run(spec, control, split_tensors(problem)[0], static, trainable, names)
     args = (params, split_tensors(problem)[1], checks.seed(seed), tf.constant(steps))
-    args += (tf.constant(n_samples), tf.constant(learning_rate, problem.dtype), dynamic, state)
+    args += (tf.constant(n_samples), tf.constant(learning_rate, checked.dtype), dynamic, state)
     run.get_concrete_function(*args)  # trace first: "seconds" times the runs alone
     start = time.perf_counter()
     losses, values, state = run(*args)

@@ -5,6 +5,7 @@ series' model is one provider (helpers.model_problem), and a new problem (a
 discrete VAE's decoder, say) needs no change to any estimator.
 """
 
+import contextlib
 import dataclasses
 import functools
 import math
@@ -25,7 +26,9 @@ class Problem(Protocol):
     own continuous noise (the model's Gaussian eps; a problem without one returns zeros and
     ignores them). `params` may carry leading batch axes (per replicate, per sample) that
     broadcast against those of s and noise: one traced pass, many replicates. Shapes and
-    dtypes are checked (`Checked`); a value that leaves out an argument's axes is broadcast.
+    dtypes are checked (`Checked`). A value of the methods below that take s or noise
+    (objective and the like) may leave out, or have of size 1, the axes of an argument it
+    ignores, and is broadcast; logits are not broadcast: they keep params' batch axes.
 
     Required:
         latents: n, an int (static: it selects the traced code); dtype: float32 or float64
@@ -167,18 +170,46 @@ SHAPES = {  # name: (extra, trailing axes of each other argument)
 }
 
 
+# Marks the failure of the shape assertion `Checked` adds, which `shape_errors` turns into
+# a ValueError at the public entries.
+SHAPE_CHECK = "Problem output shape:"
+
+
+@contextlib.contextmanager
+def shape_errors():
+    """A problem method's output of the wrong shape (found when it ran) as a ValueError."""
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as err:
+        if SHAPE_CHECK not in err.message:
+            raise
+        text = err.message[err.message.index(SHAPE_CHECK) + len(SHAPE_CHECK) :].splitlines()[0]
+        message, full, broadcast, got = text.strip(" []").split("] [")
+        full, got = (tuple(int(size) for size in shape.split()) for shape in (full, got))
+        raise ValueError(f"{message} {full}, {broadcast} {got}") from None
+
+
 class Checked:
     """A problem as the estimators see it: latents an int, dtype a tf.DType (a name or a
     numpy type is accepted), and the shape and dtype of what its methods return checked
-    when they are traced (no cost per call), since a value broadcast against the other
-    replicates gives wrong gradients. An axis left out or of size 1 (an argument the method
-    ignores) is broadcast. params: without batch axes (the axes they gain are batch axes)."""
+    when they are traced (the static shape) and when they run (an assertion per call, on
+    the shape alone), since a value broadcast against the other replicates gives wrong
+    gradients. An axis left out or of size 1 (an argument the method ignores) is broadcast.
+    params: dict name -> tensor or numpy array (converted: `self.params`), with `batch`
+    leading batch axes (optimise's runs; the axes they gain later are batch axes too)."""
 
-    def __init__(self, problem, params):
+    def __init__(self, problem, params, batch=0):
         self.inner, self.name = problem, type(problem).__name__
+        for attribute in ("latents", "dtype"):
+            if not hasattr(problem, attribute):
+                raise ValueError(
+                    f"{self.name} needs a `{attribute}` attribute (helpers.problem.Problem: "
+                    "latents, the number n of categoricals; dtype, float32 or float64)"
+                )
         self.latents = checks.integer(problem.latents, f"{self.name}.latents", 1)
         self.dtype = checks.dtype(problem.dtype, f"{self.name}.dtype")
-        self.ranks = {name: len(value.shape) for name, value in params.items()}
+        self.params = self._params(params)
+        self.ranks = {name: len(value.shape) - batch for name, value in self.params.items()}
         seed, shape = tf.constant([1, 0], tf.int64), tf.constant([2, 3])
         # At a call's entry (not in a trace), one small draw twice; the helpers' own
         # problems draw with stateless ops and skip it (no cost to the notebooks' calls).
@@ -189,6 +220,25 @@ class Checked:
                     "the same numbers, e.g. tf.random.stateless_normal(shape, seed)); it gave "
                     "different numbers for one seed"
                 )
+
+    def _params(self, params):
+        """params with numpy arrays as tensors of the problem's dtype, or a ValueError."""
+        allowed = f"tensors of the problem's dtype ({self.dtype.name}) or numpy arrays"
+        if not isinstance(params, dict) or not params:
+            raise ValueError(
+                f"params must be a non-empty dict name -> {allowed}, got {type(params).__name__}"
+            )
+        out = {}
+        for name, value in params.items():
+            if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+                value = tf.constant(value, self.dtype)
+            if not tf.is_tensor(value) or value.dtype != self.dtype:
+                got = (
+                    f"a {value.dtype.name} tensor" if tf.is_tensor(value) else type(value).__name__
+                )
+                raise ValueError(f"params[{name!r}] must be one of {allowed}, got {got}")
+            out[name] = value
+        return out
 
     def __getattr__(self, name):  # an optional method the problem lacks: AttributeError
         if name == "scored_objective" and not hasattr(self.inner, name):
@@ -220,26 +270,37 @@ class Checked:
 
     def _fit(self, what, out, parts):
         """out, broadcast to the shape the batch axes of `parts` broadcast to: each (tensor,
-        its trailing axes that are not batch axes, axes of 1 to append)."""
+        its trailing axes that are not batch axes, axes of 1 to append). out may leave out
+        leading axes only down to some argument's batch axes (or a scalar): the sizes of a
+        trace's axes are unknown, so (R,) would otherwise pass as (R, N) whenever R = N.
+        Its shape is asserted when it runs (SHAPE_CHECK marks the failure)."""
         batch = [t.shape[: len(t.shape) - d].concatenate([1] * e) for t, d, e in parts]
         expected = functools.reduce(tf.broadcast_static_shape, batch)
         if tf.is_tensor(out) and out.shape.rank is None:  # nothing known to check
             return out
-        pairs = (
-            list(zip(list(out.shape)[::-1], list(expected)[::-1], strict=False))
-            if tf.is_tensor(out)
-            else []
-        )
-        fits = tf.is_tensor(out) and out.dtype == self.dtype and out.shape.rank <= expected.rank
+        rank = out.shape.rank if tf.is_tensor(out) else -1
+        shape = list(out.shape) if tf.is_tensor(out) else []
+        pairs = list(zip(shape[::-1], list(expected)[::-1], strict=False))
+        # a method with axes of its own (objective_all's N, K**n) has them in any value
+        ranks = {0, *(s.rank for s in batch)} if not any(e for *_, e in parts) else set()
+        fits = rank in {expected.rank, *ranks} and out.dtype == self.dtype
         if not fits or any(d not in (None, 1, e) and e is not None for d, e in pairs):
             raise self._error(what, out, expected, ", or one that broadcasts to it")
-        if len(pairs) == expected.rank and all(d != 1 or e == 1 for d, e in pairs):
-            return out
         shapes = [
             tf.concat([tf.shape(t)[: len(t.shape) - d], tf.ones([e], tf.int32)], 0)
             for t, d, e in parts
         ]
-        return tf.broadcast_to(out, functools.reduce(tf.broadcast_dynamic_shape, shapes))
+        full = functools.reduce(tf.broadcast_dynamic_shape, shapes)
+        got, want = tf.shape(out), full[expected.rank - rank :]
+        message = f"{SHAPE_CHECK} {self.name}.{what} must return a tensor of shape"
+        broadcast = "or one that broadcasts to it (each axis that size or 1), got shape"
+        ok = tf.reduce_all((got == want) | (got == 1))
+        ok = tf.debugging.Assert(ok, [message, full, broadcast, got], summarize=64)
+        with tf.control_dependencies([ok]):
+            out = tf.identity(out)
+        if len(pairs) == expected.rank and all(d != 1 or e == 1 for d, e in pairs):
+            return out
+        return tf.broadcast_to(out, full)
 
     def _exactly(self, what, out, expected):
         if tf.is_tensor(out) and out.dtype == self.dtype and out.shape.is_compatible_with(expected):

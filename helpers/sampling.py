@@ -20,7 +20,7 @@ from . import checks
 from ._tf import tf
 from .estimators import resolve
 from .model import as_model, square
-from .problem import Checked, join_tensors, split_tensors
+from .problem import Checked, join_tensors, shape_errors, split_tensors
 from .tracing import trace_cache
 
 # Replicates run in chunks of about CHUNK_ELEMENTS noise values, one traced pass each, so a
@@ -144,6 +144,7 @@ def checked_sizes(estimator, problem, params, n_samples, options, prepare=False)
     """(the problem, checked; the options, checked and, if asked, prepared; K; values per
     replicate; values one estimate needs): the one place the estimator's sizes are read."""
     checked = Checked(problem, params)
+    params = checked.params
     latents, buckets = checked.latents, int(checked.logits(params).shape[-1])
     options = estimator.checked_options(options, n_samples, latents, buckets, checked.dtype)
     if prepare and estimator.prepare:  # eager, once per call: the problem as given
@@ -157,7 +158,7 @@ def checked_call(problem, params, estimator, n_replicates, n_samples, seed, opti
     checked = checked_sizes(estimator, problem, params, n_samples, options, prepare=True)
     checked, options, _, per_replicate, needed = checked
     static, dynamic = split_options(options, checked.dtype)
-    coordinates = sum(int(np.prod(value.shape)) for value in params.values())
+    coordinates = sum(int(np.prod(value.shape)) for value in checked.params.values())
     check_size(n_replicates * coordinates, needed, checked.dtype)
     seed = checks.seed(seed)
     return Call(checked, *split_tensors(problem), static, dynamic, seed, per_replicate)
@@ -180,20 +181,22 @@ def filled(parts, params, n_replicates, dtype):
     return out
 
 
+@shape_errors()
 def problem_gradient_samples(
     problem, params, estimator, n_replicates, n_samples=1, seed=0, **options
 ):
     """gradient_samples for any problem (helpers.problem.Problem) at `params`.
 
-    params: dict name -> tensor without a replicate axis. The replicates run chunk by
-    chunk, each one traced per_replicate_gradients (R watched copies of params, one tape).
+    params: dict name -> tensor (or numpy array) without a replicate axis. The replicates
+    run chunk by chunk, each one traced per_replicate_gradients (R watched copies of params,
+    one tape).
     Returns name -> array (n_replicates, *param.shape).
     """
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
     call = checked_call(problem, params, estimator, n_replicates, n_samples, seed, options)
-    traced = _traced(estimator, call.structure, call.static)
+    traced, params = _traced(estimator, call.structure, call.static), call.problem.params
     samples = tf.constant(n_samples)
     parts = (
         traced(params, call.tensors, seed, tf.constant(size), samples, call.dynamic)
