@@ -148,3 +148,52 @@ def test_params_in_another_form_are_refused_by_name(value, got, entry):
 def test_a_problem_without_a_dtype_is_refused_by_name():
     with pytest.raises(ValueError, match=r"NoDtype needs a `dtype` attribute"):
         h.problem_gradient_samples(NoDtype(), PARAMS, "score_function", 3)
+
+
+class Table(Toy):  # objective_all as the K values alone: its (R, N) axes left out
+    def objective_all(self, params, noise):
+        return T
+
+
+class LongTable(Toy):
+    def objective_all(self, params, noise):
+        return tf.broadcast_to(tf.concat([T, T[:1]], 0), tf.concat([tf.shape(noise)[:2], [4]], 0))
+
+
+@pytest.mark.parametrize("problem", [Table(), LongTable()], ids=["no (R, N) axes", "K + 1"])
+def test_objective_all_needs_all_its_axes_and_k_values(problem):
+    name = type(problem).__name__
+    with pytest.raises(ValueError, match=f"{name}.objective_all must return .*all its axes"):
+        h.problem_gradient_samples(problem, PARAMS, "elementary", 5, 2)
+
+
+class FlatLogits(Toy):  # the replicate axis folded away: replicates would share one draw
+    def logits(self, params):
+        return tf.reshape(params["logits"], [-1, 1, 3])
+
+
+def test_logits_that_lose_the_replicate_axis_are_refused():
+    with pytest.raises(ValueError, match="FlatLogits.logits must return"):
+        h.problem_gradient_samples(FlatLogits(), PARAMS, "score_function", 5, 2)
+
+
+class OnlyTheta(Toy):  # ignores s and noise: shape (R, 1) from params alone
+    def objective(self, params, s, noise):
+        return 2.0 * params["a"] + 0.0 * tf.reduce_sum(params["logits"], -1)
+
+
+def test_an_objective_of_theta_alone_gets_its_gradient_exactly_with_loo():
+    # Every sample has the same value, so the leave-one-out baseline cancels it exactly:
+    # the logits' gradient is 0 and a's is 2 in every replicate (no NaN from 0 / 0).
+    params = {**PARAMS, "a": tf.constant(1.5, tf.float64)}
+    g = h.problem_gradient_samples(OnlyTheta(), params, "score_function", 4, 3, baseline="loo")
+    np.testing.assert_array_equal(g["a"], 2.0)
+    np.testing.assert_allclose(g["logits"], 0.0, atol=1e-12)
+
+
+def test_sum_and_sample_counts_its_top_one_hots_in_what_one_estimate_needs():
+    # K (N + top) values: with N = 2, top = 1 and K = 2**23 that is past the 2**24 limit,
+    # which K N alone would just meet.
+    params = {"logits": tf.zeros([2**23], tf.float64)}
+    with pytest.raises(ValueError, match="one estimate needs 25,165,824 "):
+        h.problem_gradient_samples(Toy(), params, "sum_and_sample", 1, 2, top=1)

@@ -119,3 +119,10 @@ def test_exact_gradient_of_one_latent_in_chunks_is_the_gradient_in_one_pass(monk
     monkeypatch.setattr(vae, "EXACT_CHUNK", 2)  # 5 codes in 3 chunks
     for name, value in vae.exact_gradient(model, IMAGES, arch, which="all").items():
         np.testing.assert_allclose(value, whole[name], rtol=1e-12, atol=1e-15)
+
+
+def test_scores_refuse_no_images_and_one_category():
+    with pytest.raises(ValueError, match="N >= 1"):
+        vae.negative_elbo(weights(), np.zeros((0, TINY.pixels)), TINY.latents)
+    with pytest.raises(ValueError, match="K >= 2"):  # 2 x 3 outputs read as 6 latents of 1
+        vae.negative_elbo(weights(), IMAGES, TINY.latents * TINY.buckets)
