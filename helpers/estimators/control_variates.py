@@ -9,7 +9,6 @@ relaxed sample, and learns phi = (eta, log tau, rho), its *state*, by descending
 the variance: E[grad] does not depend on phi, so that is descending E|grad|^2.
 """
 
-import functools
 import warnings
 
 import numpy as np
@@ -21,9 +20,11 @@ from .draws import conditional_gumbel, gumbel, with_sample_axis, with_uniforms
 from .registry import ControlVariate, Estimator, register
 from .score_function import score_term
 
-# (problem, seed, R, N, K) -> uniform_per_category's u and eps (the same numbers for the
-# same seed), and v (R, N, 1, K): fresh uniforms for the conditional Gumbel z~ given s.
-uniform_twice = functools.partial(with_uniforms, tf.shape)
+
+def uniform_twice(problem, seed, n_replicates, n_samples, buckets):
+    """uniform_per_category's u and eps (the same numbers for the same seed), and
+    v (R, N, 1, K): fresh uniforms for the conditional Gumbel z~ given s."""
+    return with_uniforms(tf.shape, problem, seed, n_replicates, n_samples, buckets)
 
 
 def rebar_draws(problem, params, noise):
