@@ -116,3 +116,28 @@ def assert_gumbel_softmax_mean_is_the_relaxed_gradient(model, tau, R=20_000, M=4
         for k in grads
     ]
     assert max(z) < h.stats.bonferroni_z(h.stats.n_coordinates(grads), ALPHA)
+
+
+# A user's own problem, written as the README invites: one latent of 3 categories.
+T = tf.constant([1.0, -2.0, 0.5], tf.float64)
+PARAMS = {"logits": tf.constant([0.3, -0.1, 0.4], tf.float64)}
+
+
+class Toy:
+    """One latent of 3 categories, objective sum(s * T) + noise, zero noise, with its exact
+    value."""
+
+    latents = 1
+    dtype = tf.float64
+
+    def logits(self, params):
+        return params["logits"][..., None, :]
+
+    def objective(self, params, s, noise):
+        return tf.reduce_sum(s * T, axis=[-2, -1]) + noise
+
+    def noise(self, seed, shape):
+        return tf.zeros(shape, tf.float64)
+
+    def exact(self, params):
+        return tf.reduce_sum(tf.nn.softmax(params["logits"]) * T, axis=-1)

@@ -7,25 +7,7 @@ import helpers as h
 import numpy as np
 import pytest
 import tensorflow as tf
-
-T = tf.constant([1.0, -2.0, 0.5], tf.float64)
-PARAMS = {"logits": tf.constant([0.3, -0.1, 0.4], tf.float64)}
-
-
-class Toy:
-    """One latent of 3 categories, objective sum(s * T) + noise, zero noise."""
-
-    latents = 1
-    dtype = tf.float64
-
-    def logits(self, params):
-        return params["logits"][..., None, :]
-
-    def objective(self, params, s, noise):
-        return tf.reduce_sum(s * T, axis=[-2, -1]) + noise
-
-    def noise(self, seed, shape):
-        return tf.zeros(shape, tf.float64)
+from support import PARAMS, T, Toy
 
 
 class IgnoresNoise(Toy):
