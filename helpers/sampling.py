@@ -137,7 +137,7 @@ class Call:
     static: tuple  # the options that select the traced pass
     dynamic: dict  # the options passed to it as tensors
     seed: tf.Tensor
-    per_replicate: int  # noise values one replicate draws: sizes the chunks
+    per_replicate: int  # values one replicate's pass holds: sizes the chunks
 
 
 def checked_sizes(estimator, problem, params, n_samples, options, prepare=False):
