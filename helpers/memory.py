@@ -6,6 +6,7 @@ lets the process reset it to the current level (writing 5 to
 Other platforms have no such reset; there the measurement is nan.
 """
 
+import gc
 import math
 
 __all__ = ["peak_bytes"]
@@ -21,8 +22,10 @@ def peak_bytes(call):
 
     nan where it cannot be measured (not Linux). Memory that earlier calls freed
     and the allocator kept can be reused without a new peak, so a small result
-    says little; a large one is memory the call held at once.
+    says little; a large one is memory the call held at once. Garbage left by
+    earlier code is collected first: freed during the call, it would hide its peak.
     """
+    gc.collect()
     try:
         with open("/proc/self/clear_refs", "w") as reset:
             reset.write("5")

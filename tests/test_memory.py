@@ -1,5 +1,6 @@
 """Measured peak memory of one call (helpers.memory)."""
 
+import gc
 import math
 import sys
 
@@ -16,6 +17,21 @@ def test_peak_memory_of_a_call_is_measured():
     # 64 MiB written at once must show as a peak of at least that, and of not much more
     # (the rest of the process is the same before and during the call).
     def allocate():
+        np.ones(8 * 2**20).sum()
+
+    measured = h.memory.peak_bytes(allocate)
+    assert 60 * 2**20 <= measured <= 200 * 2**20
+
+
+@linux_only
+def test_garbage_left_before_the_call_does_not_hide_its_peak():
+    # 128 MiB held only by a reference cycle, collected when the collector next runs.
+    garbage = [np.ones(16 * 2**20)]
+    garbage.append(garbage)
+    del garbage
+
+    def allocate():
+        gc.collect()  # the collector can run inside any call that makes Python objects
         np.ones(8 * 2**20).sum()
 
     measured = h.memory.peak_bytes(allocate)
