@@ -14,8 +14,8 @@
    the helpers' noise floor (drawing the same call's noise alone).
 6. Each notebook executed in a fresh kernel: wall time and the kernel's peak
    resident memory.
-The tables go to benchmarks/results.md, and the README's performance section
-is rewritten from that file. Not part of `make test`.
+The tables go to benchmarks/results.md, and docs/performance.md's tables
+are rewritten from that file. Not part of `make test`.
 """
 
 import os
@@ -309,12 +309,12 @@ def render(estimators, latents, enumeration, vae_rows, peer, notebooks, seconds)
     return "\n".join(lines) + "\n"
 
 
-def update_readme(table):
-    readme = ROOT / "README.md"
+def update_performance_page(table):
+    page = ROOT / "docs" / "performance.md"
     start, end = "<!-- performance:start -->", "<!-- performance:end -->"
-    text = readme.read_text()
+    text = page.read_text()
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    readme.write_text(pattern.sub(lambda _: f"{start}\n{table}{end}", text))
+    page.write_text(pattern.sub(lambda _: f"{start}\n{table}{end}", text))
 
 
 def main():
@@ -334,7 +334,7 @@ def main():
     seconds = time.perf_counter() - start
     table = render(estimators, latents, enumeration, vae_rows, peer, notebooks, seconds)
     RESULTS.write_text(table)
-    update_readme(table)
+    update_performance_page(table)
     print(table)
 
 

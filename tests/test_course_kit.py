@@ -128,7 +128,9 @@ def test_student_stubs_keep_what_the_checks_need():
 def test_static_site_pages_links_and_images_exist(tmp_path):
     site = series_site.build(tmp_path / "site")
     pages = {p.name for p in site.glob("*.html")}
-    assert {"index.html", "teaching.html"} | {f"{p.stem}.html" for p in NOTEBOOKS} <= pages
+    docs = {f"{p.stem}.html" for p in (ROOT / "docs").glob("*.md")}
+    assert {"index.html", "teaching.html", "findings.html"} <= docs | {"index.html"}
+    assert {"index.html"} | docs | {f"{p.stem}.html" for p in NOTEBOOKS} <= pages
     for page in site.glob("*.html"):
         html = page.read_text()
         assert "MathJax" in html or "mathjax" in html, f"{page.name} has no math renderer"
@@ -141,4 +143,4 @@ def test_static_site_pages_links_and_images_exist(tmp_path):
         r'<img[^>]+src="data:image/png', (site / "01_model.html").read_text()
     )
     assert len(notebook_images) >= 4
-    assert '<img src="docs/comparison.png"' in (site / "index.html").read_text()
+    assert '<img src="docs/comparison.png"' in (site / "findings.html").read_text()

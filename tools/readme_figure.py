@@ -1,7 +1,7 @@
 """Copy the figures tagged "readme-figure" in the notebooks' stored outputs to docs/.
 
-The README shows notebook 05's headline comparison and notebook 08's VAE training
-curves; taking them from the executed notebooks keeps them exactly what the code
+docs/findings.md shows notebook 05's headline comparison and notebook 08's VAE
+training curves; taking them from the executed notebooks keeps them exactly what the code
 produced. `make outputs` runs this after executing the notebooks; `--check` exits
 1 if docs/ is out of date.
 """

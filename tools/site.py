@@ -2,7 +2,8 @@
 
     python tools/site.py [OUTPUT_DIR]     (default: _site/, ignored by git)
 
-index.html is the README, teaching.html the instructor guide; each notebook
+index.html is the README; each page of docs/ (the instructor guide, the findings,
+running, performance, testing) becomes its NAME.html; each notebook
 becomes NN_name.html with its stored outputs (figures embedded), a navigation
 bar, and links between notebooks rewritten from .ipynb to .html; the tests'
 nbval-* cell tags are left out. Math is typeset by MathJax in the reader's
@@ -45,6 +46,7 @@ def notebooks():
 
 def navigation():
     links = ['<a href="index.html">Index</a>', '<a href="teaching.html">Teaching</a>']
+    links.append('<a href="findings.html">Findings</a>')
     links += [f'<a href="{path.stem}.html">{path.stem[:2]}</a>' for path in notebooks()]
     return '<nav class="series">' + "".join(links) + "</nav>"
 
@@ -54,8 +56,10 @@ def rewrite_links(html):
     html = re.sub(
         r'href="(?:notebooks/|\.\./notebooks/)?(\d\d_[\w]+)\.ipynb"', r'href="\1.html"', html
     )
-    html = re.sub(r'href="(?:docs/)?teaching\.md"', 'href="teaching.html"', html)
-    return re.sub(r'href="(?:\.\./)?README\.md"', 'href="index.html"', html)
+    html = re.sub(r'href="(?:\.\./)?README\.md"', 'href="index.html"', html)
+    html = re.sub(r'href="(?:docs/)?(\w+)\.md"', r'href="\1.html"', html)
+    # a docs page's figures sit beside it in docs/; the site keeps them in docs/ too
+    return re.sub(r'src="(\w+\.png)"', r'src="docs/\1"', html)
 
 
 def protect_math(markdown):
@@ -114,8 +118,9 @@ def build(output):
     shutil.copy(files("mathjax") / "static/mathjax/es5/tex-svg.js", output / MATHJAX_FILE)
     title = "Gradients through discrete random choices"
     (output / "index.html").write_text(render_markdown(ROOT / "README.md", title))
-    teaching = render_markdown(ROOT / "docs" / "teaching.md", f"Teaching | {title}")
-    (output / "teaching.html").write_text(teaching)
+    for page in (ROOT / "docs").glob("*.md"):
+        heading = page.read_text().split("\n", 1)[0].lstrip("# ")
+        (output / f"{page.stem}.html").write_text(render_markdown(page, f"{heading} | {title}"))
     exporter = HTMLExporter(template_name="lab")
     for path in notebooks():
         (output / f"{path.stem}.html").write_text(render_notebook(path, exporter))
