@@ -125,6 +125,8 @@ def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B0
     The same seed gives every estimator the same initial weights and minibatches; its
     own noise is drawn from the seed and the step. anneal_to: lower an estimator's tau
     geometrically from options["tau"] to anneal_to over the run (as Jang et al. 2017).
+    The held-out loss is the -ELBO for "vimco" too: compare it with the ELBO's estimators
+    on exact_scores' -log p(x), the quantity both objectives bound.
     """
     dtype = checks.dtype(dtype)
     steps = checks.integer(steps, "steps", 1)

@@ -113,7 +113,8 @@ def test_the_exact_likelihood_and_the_bounds_between_it_and_the_elbo(latents, bu
     assert np.all(bounds[1] <= bounds[0]) and np.all(neg_log_px < neg_elbo)
 
 
-def test_one_sample_is_refused_the_baseline_needs_the_others():
+def test_one_sample_options_and_a_misspelt_name_are_refused():
+    # VIMCO's baseline for sample j averages the other samples' log weights: k >= 2.
     arch = vae.Architecture(latents=1, buckets=3, hidden=4, pixels=4)
     message = "vimco.*n_samples >= 2, got n_samples=1"
     with pytest.raises(ValueError, match=message):
@@ -122,6 +123,8 @@ def test_one_sample_is_refused_the_baseline_needs_the_others():
         vae.train("vimco", IMAGES, IMAGES, arch, steps=1)
     with pytest.raises(ValueError, match="no option 'baseline'"):
         vae.train("vimco", IMAGES, IMAGES, arch, n_samples=2, steps=1, baseline="loo")
+    with pytest.raises(ValueError, match="^unknown estimator 'vimko'.*for the VAE also 'vimco'"):
+        vae.train("vimko", IMAGES, IMAGES, arch, n_samples=2, steps=1)
 
 
 def test_training_with_vimco_lowers_the_held_out_elbo_and_likelihood():
