@@ -1,7 +1,8 @@
 """Training the categorical VAE of notebook 08 with the series' estimators, and sampling
 the gradients they estimate.
 
-Training: any registered estimator that handles n latents, batched and traced; the
+Training: any registered estimator that handles n latents, batched and traced, or
+"vimco", which maximises the importance-weighted bound L_k instead of the ELBO; the
 decoder's weights get their gradient pathwise. `gradient_samples` runs the engine of
 helpers.sampling on R copies of the encoder's weights (with which="all", of the
 decoder's too), the other weights shared. The data, networks and scores are in
@@ -21,7 +22,7 @@ from .estimators import resolve
 from .sampling import chunk_noise, per_replicate_gradients, split_options
 from .tracing import trace_cache
 from .vae_model import *  # noqa: F403  (h.vae.X reaches the model's names too)
-from .vae_model import _batched
+from .vae_model import VIMCO, _batched, vimco
 
 __all__ = [*vae_model.__all__, "Run", "checked_estimator", "encoder_gradient_samples",
            "exact_encoder_gradient", "exact_gradient", "gradient_samples", "train"]  # fmt: skip
@@ -31,7 +32,10 @@ EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: com
 
 def checked_estimator(estimator, arch, n_samples, dtype, options):
     """The Estimator and its checked options for this VAE, or a ValueError saying why not."""
-    estimator = resolve(estimator)
+    try:
+        estimator = VIMCO if estimator in ("vimco", vimco, VIMCO) else resolve(estimator)
+    except ValueError as error:  # the registry's names, and the VAE's own
+        raise ValueError(f"{error}; for the VAE also 'vimco'") from None
     n_samples = checks.integer(n_samples, "n_samples", 1)
     if options.get("baseline") == "optimal":
         raise ValueError(
@@ -64,11 +68,12 @@ def checked_weights(weights, arch):
 
 def surrogate_loss(estimator, problem, params, seed, n_samples, options):
     """One surrogate of the -ELBO per image (B,): the estimator's for the reconstruction
-    term (its gradient is the estimate), plus the exact KL."""
+    term (its gradient is the estimate), plus the exact KL; VIMCO's of -L_k, KL included."""
     logits = params["logits"]
     images, buckets = tf.shape(logits)[0], tf.shape(logits)[-1]
     noise = chunk_noise(estimator, problem, seed, images, n_samples, buckets, options)
-    return estimator.surrogate(problem, params, noise, **options) + vae_model.kl_to_uniform(logits)
+    loss = estimator.surrogate(problem, params, noise, **options)
+    return loss if estimator is VIMCO else loss + vae_model.kl_to_uniform(logits)
 
 
 @trace_cache
@@ -120,6 +125,8 @@ def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B0
     The same seed gives every estimator the same initial weights and minibatches; its
     own noise is drawn from the seed and the step. anneal_to: lower an estimator's tau
     geometrically from options["tau"] to anneal_to over the run (as Jang et al. 2017).
+    The held-out loss is the -ELBO for "vimco" too: compare it with the ELBO's estimators
+    on exact_scores' -log p(x), the quantity both objectives bound.
     """
     dtype = checks.dtype(dtype)
     steps = checks.integer(steps, "steps", 1)
@@ -239,9 +246,10 @@ def _traced_gradients(estimator, latents, static_options, copied):
 def gradient_samples(
     estimator, weights, x, arch, n_replicates, n_samples=1, seed=0, which="encoder", **options
 ):
-    """n_replicates independent estimates of the gradient of the mean -ELBO over the images x,
-    with respect to the encoder's weights (which="encoder"; the decoder stays shared) or
-    to all weights (which="all"): dict name -> array (R, *shape)."""
+    """n_replicates independent estimates of the gradient of the mean -ELBO (for "vimco":
+    -L_k, k = n_samples) over the images x, with respect to the encoder's weights
+    (which="encoder"; the decoder stays shared) or to all weights (which="all"): dict
+    name -> array (R, *shape)."""
     prefixes = _prefixes(which)
     dtype = checked_weights(weights, arch)["dec_w1"].dtype
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)

@@ -4,7 +4,8 @@ Data: scikit-learn's 1,797 8x8 digits (no download), binarised at half intensity
 encoder MLP q(s | x) gives n categoricals of K categories, a decoder MLP p(x | s) 64
 Bernoulli pixels from their one-hot (or relaxed) codes; the prior is uniform.
 -ELBO(x) = E_q[-log p(x | s)] + KL(q(s | x) || uniform): the KL is exact (n K terms), the
-first term is what the estimators differentiate. The decoder is a problem
+first term is what the estimators differentiate. VIMCO, the VAE's own estimator, aims
+at the importance-weighted bound L_k instead. The decoder is a problem
 (helpers.problem.Problem) whose params, the encoder's logits and the images, lead with
 the batch axis, the estimators' replicate axis: one surrogate per image, the encoder's
 gradient the chain rule through the logits. The decoder's weights are shared fields.
@@ -17,13 +18,15 @@ import numpy as np
 
 from . import checks
 from ._tf import tf
-from .estimators.draws import gumbel_max, uniform
+from .estimators.draws import gumbel_max, uniform, uniform_per_category, with_sample_axis
+from .estimators.registry import Estimator, per_sample
+from .estimators.score_function import leave_one_out_mean, score_term
 from .problem import check_enumerable, configurations, joint_probs
 from .tracing import trace_cache
 
-__all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "THRESHOLD", "encode", "exact_scores",
-           "init_weights", "kl_to_uniform", "load_digits", "log_likelihood",
-           "negative_elbo"]  # fmt: skip
+__all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "THRESHOLD", "VIMCO", "encode",
+           "exact_scores", "init_weights", "kl_to_uniform", "load_digits", "log_likelihood",
+           "negative_elbo", "vimco"]  # fmt: skip
 
 # Pixel intensities run 0..16; a pixel is on when it is at least half that. A fixed
 # threshold (not stochastic binarisation) keeps the held-out ELBO a fixed target, so
@@ -239,6 +242,45 @@ def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
         log_ratio = -recon - latents * np.log(buckets) - log_q  # log p(x, s) / q(s | x)
         out.append(tf.reduce_logsumexp(log_ratio, axis=1) - np.log(n_samples))
     return tf.concat(out, 0)
+
+
+def vimco(problem, params, noise):
+    """VIMCO (Mnih & Rezende 2016): a surrogate of -L_k per image (R,), whose gradient is
+    VIMCO's estimate of -grad L_k, L_k = E log (1/k) sum_j w_j with w_j = p(x, s_j) / q(s_j | x)
+    for k = n_samples draws s_j ~ q(s | x); the prior p(s) is uniform.
+
+    Its value is -L^, L^ = log (1/k) sum_j w_j. With the draws fixed,
+    grad L_k = E[sum_j L^ grad log q(s_j) + grad L^], and grad L^ = sum_j w~_j grad log w_j
+    (w~ the normalised weights) is pathwise: the decoder's through log p(x | s_j), the
+    encoder's through -log q(s_j). Each sample's learning signal L^ gets the baseline
+    L^_{-j}: L^ with log w_j replaced by the mean of the other log weights (w_j by their
+    geometric mean). It does not depend on s_j, so E[L^_{-j} grad log q(s_j)] = 0: unbiased.
+    """
+    params = with_sample_axis(params)
+    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
+    s = gumbel_max(tf.stop_gradient(log_p), noise["u"])  # (R, k, n, K)
+    log_q = tf.reduce_sum(s * log_p, axis=[-2, -1])  # (R, k)
+    log_prior = -problem.latents * tf.math.log(tf.cast(tf.shape(s)[-1], s.dtype))
+    log_w = log_prior - problem.objective(params, s, noise["eps"]) - log_q
+    k = tf.shape(log_w)[1]
+    bound = tf.reduce_logsumexp(log_w, axis=1) - tf.math.log(tf.cast(k, s.dtype))  # L^ (R,)
+    # row j of (R, k, k): the log weights with log w_j replaced by the others' mean
+    others = tf.linalg.set_diag(tf.repeat(log_w[:, None], k, axis=1), leave_one_out_mean(log_w))
+    baselines = tf.reduce_logsumexp(others, axis=-1) - tf.math.log(tf.cast(k, s.dtype))
+    return -bound - tf.reduce_sum(score_term(bound[:, None] - baselines, log_q), axis=1)
+
+
+def _check_vimco(options, n_samples, latents, buckets, dtype=None):
+    if n_samples < 2:
+        raise ValueError(
+            f"estimator 'vimco' needs n_samples >= 2, got n_samples={n_samples}: each "
+            "sample's baseline replaces its log weight by the mean of the others'"
+        )
+    return options
+
+
+# Not in the registry: L_k is the VAE's objective, not a problem's expectation.
+VIMCO = Estimator("vimco", vimco, uniform_per_category, per_sample, check=_check_vimco)
 
 
 def exact_scores(weights, x, latents, chunk=2048):
