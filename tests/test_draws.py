@@ -1,0 +1,77 @@
+"""The joint law of the conditional Gumbel draws (REBAR's, RELAX's and Gumbel-Rao's z~).
+
+tests/test_beyond_baselines.py checks each coordinate's law given the argmax. A sampler can
+get every coordinate right and their dependence wrong; REBAR's control variate reads all K
+coordinates of one draw together (its relaxed sample), so the joint law is what it needs.
+Reference: rejection sampling, z = log p + G kept where argmax z = b.
+"""
+
+import itertools
+
+from helpers.estimators import conditional_gumbel
+
+import numpy as np
+import tensorflow as tf
+from scipy import stats
+
+LOG_P = np.log(np.array([0.5, 0.25, 0.15, 0.07, 0.03]))
+COUNT = 4000  # draws per category b, for each sampler
+
+
+def helpers_draws(log_p, b, count, seed):
+    v = np.random.default_rng(seed).uniform(np.finfo(np.float64).tiny, 1, (count, log_p.size))
+    one_hot = np.zeros((count, log_p.size))
+    one_hot[:, b] = 1
+    return conditional_gumbel(tf.constant(log_p), tf.constant(one_hot), tf.constant(v)).numpy()
+
+
+def rejection_draws(log_p, b, count, seed):
+    rng, kept = np.random.default_rng(seed), []
+    while sum(len(z) for z in kept) < count:
+        z = log_p + rng.gumbel(size=(200_000, log_p.size))
+        kept.append(z[np.argmax(z, axis=1) == b])
+    return np.concatenate(kept)[:count]
+
+
+def right_marginals_wrong_joint(log_p, b, count, seed):
+    """Each coordinate truncated below its own copy of the maximum: every marginal is right
+    (the copies have the maximum's law), the dependence between coordinates is not."""
+    rng = np.random.default_rng(seed)
+    e, e_max = rng.exponential(size=(2, count, log_p.size))
+    z = -np.log(e / np.exp(log_p) + e_max)
+    z[:, b] = -np.log(e_max[:, b])
+    return z
+
+
+def features(z, b):
+    """Differences that carry the dependence: z_i - z_b for i != b, and z_i - z_j for i < j."""
+    K = z.shape[1]
+    gaps = [z[:, i] - z[:, b] for i in range(K) if i != b]
+    return gaps + [z[:, i] - z[:, j] for i, j in itertools.combinations(range(K), 2)]
+
+
+def worst_p(sampler):
+    """The smallest two-sample KS p-value over every category b and feature."""
+    pvalues = []
+    for b in range(LOG_P.size):
+        reference = features(rejection_draws(LOG_P, b, COUNT, seed=10 + b), b)
+        draws = features(sampler(LOG_P, b, COUNT, 20 + b), b)
+        pvalues += [stats.ks_2samp(x, y).pvalue for x, y in zip(draws, reference, strict=True)]
+    return min(pvalues), len(pvalues)
+
+
+def test_conditional_gumbel_has_the_joint_law_of_rejection_sampling():
+    worst, tests = worst_p(helpers_draws)
+    # Bonferroni over every (b, feature) pair: family-wise false-alarm rate 1e-3.
+    assert worst > 1e-3 / tests, worst
+
+
+def test_the_joint_test_rejects_right_marginals_with_the_wrong_joint():
+    # Its power: a sampler that passes a per-coordinate test fails this one.
+    worst, tests = worst_p(right_marginals_wrong_joint)
+    assert worst < 1e-3 / tests, worst
+    for b in range(LOG_P.size):  # and its marginals are right, as the docstring says
+        draws = right_marginals_wrong_joint(LOG_P, b, COUNT, 30 + b)
+        reference = rejection_draws(LOG_P, b, COUNT, seed=40 + b)
+        for i in range(LOG_P.size):
+            assert stats.ks_2samp(draws[:, i], reference[:, i]).pvalue > 1e-3 / LOG_P.size**2
