@@ -77,7 +77,7 @@ def test_relax_gradients_for_several_latents_are_gradient_samples():
 
 def test_a_one_latent_state_is_refused_for_several_latents():
     model = h.make_model(dim=2, buckets=3, latents=2, seed=0)
-    message = r"'W1' must have shape \(6, 8\) for n = 2 latent\(s\) of K = 3"
+    message = r"'W1' must have shape \(6, 8\) for n = 2 latents of K = 3"
     with pytest.raises(ValueError, match=message):
         h.gradient_samples(model, "relax", 3, state=h.relax_state(3))
 
@@ -110,10 +110,16 @@ def test_sum_and_sample_and_unordered_set_refuse_several_latents_and_say_why(nam
     model = h.make_model(dim=2, buckets=3, latents=2, seed=0)
     message = (
         f"^estimator '{name}' handles at most 1 categorical latent\\(s\\), got a problem "
-        r"with latents=2\. .*shrinks geometrically in n.*use 'indecater'.*'score_function' "
+        r"with latents=2: .*shrinks geometrically in n\. Use 'indecater'.*'score_function' "
         r"with baseline='loo'"
     )
     with pytest.raises(ValueError, match=message):
         h.gradient_samples(model, name, 3, n_samples)
     with pytest.raises(ValueError, match=message):
         h.optimise(model, name, steps=2, n_samples=n_samples)
+
+
+def test_relax_state_refuses_a_bad_number_of_latents():
+    with pytest.raises(ValueError, match="latents"):
+        h.relax_state(3, latents=0)
+    assert h.relax_state(3, latents=4)["W1"].shape == (12, 8)

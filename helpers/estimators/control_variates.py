@@ -28,16 +28,15 @@ def uniform_twice(problem, seed, n_replicates, n_samples, buckets):
 
 
 def rebar_draws(problem, params, noise):
-    """What REBAR and RELAX share, for params with a sample axis: z = log p + G, its
-    conditional z~ given s = argmax z, eps, g(s, eps) and log q(s) = sum_i log p_i(s_i)
-    (each (R, N) but z, z~ (R, N, n, K)). Given s the latents' z~ are independent."""
+    """What REBAR and RELAX share, for params with a sample axis: z = log p + G and z~ ~ z |
+    s = argmax z, (R, N, n, K) (the latents independent given s), g(s, eps) and log q(s) =
+    sum_i log p_i(s_i), (R, N)."""
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
     z = log_p + gumbel(noise["u"])  # (R, N, n, K)
     s = tf.one_hot(tf.argmax(tf.stop_gradient(z), axis=-1), tf.shape(z)[-1], dtype=z.dtype)
     z_tilde = conditional_gumbel(log_p, s, noise["v"])
-    eps = noise["eps"]
     log_q = tf.reduce_sum(s * log_p, axis=[-2, -1])
-    return z, z_tilde, eps, problem.objective(params, s, eps), log_q
+    return z, z_tilde, problem.objective(params, s, noise["eps"]), log_q
 
 
 def rebar(problem, params, noise, tau, eta=1.0):
@@ -46,9 +45,9 @@ def rebar(problem, params, noise, tau, eta=1.0):
     The control variate has mean zero for every tau and eta.
     """
     params = with_sample_axis(params)
-    z, z_tilde, eps, f_hard, log_q = rebar_draws(problem, params, noise)
-    f_relaxed = problem.objective(params, tf.nn.softmax(z / tau, axis=-1), eps)
-    f_conditional = problem.objective(params, tf.nn.softmax(z_tilde / tau, axis=-1), eps)
+    z, z_tilde, f_hard, log_q = rebar_draws(problem, params, noise)
+    f_relaxed = problem.objective(params, tf.nn.softmax(z / tau, axis=-1), noise["eps"])
+    f_conditional = problem.objective(params, tf.nn.softmax(z_tilde / tau, axis=-1), noise["eps"])
     surrogate = f_hard + score_term(f_hard - eta * f_conditional, log_q)
     surrogate += eta * (f_relaxed - f_conditional)
     return tf.reduce_mean(surrogate, axis=1)
@@ -91,9 +90,8 @@ HIDDEN = 8  # tanh units of r_rho: small next to the model, enough to shape c_ph
 
 def relax_state(buckets, tau=1.0, eta=1.0, hidden=HIDDEN, scale=0.0, seed=0, latents=1):
     """An initial RELAX state phi, name -> float64 array: eta (), log_tau (), and r_rho(y) =
-    w2 . tanh(y W1 + b1) with y the n latents' relaxed samples side by side (n K values),
-    W1 (n K, hidden) ~ 0.1 N(0, 1), b1 = 0, w2 ~ scale N(0, 1).
-    scale = 0 (the default) makes r_rho = 0: RELAX starts as REBAR(tau, eta)."""
+    w2 . tanh(y W1 + b1), y the n latents' relaxed samples side by side, W1 (n K, hidden) ~
+    0.1 N(0, 1), b1 = 0, w2 ~ scale N(0, 1); scale = 0 (the default) starts as REBAR."""
     buckets = checks.integer(buckets, "buckets", 2)
     latents = checks.integer(latents, "latents", 1)
     hidden = checks.integer(hidden, "hidden", 1)
@@ -109,9 +107,9 @@ def relax_state(buckets, tau=1.0, eta=1.0, hidden=HIDDEN, scale=0.0, seed=0, lat
 
 
 def checked_state(state, buckets, dtype=None, latents=1):
-    """state as a dict of float64 arrays with RELAX's names and shapes for n = latents
-    categoricals of K = buckets categories, finite in `dtype`
-    (the problem's, when given) with tau = exp(log_tau) a normal number of it, or a ValueError."""
+    """state as a dict of float64 arrays with RELAX's names and shapes for `latents` of K =
+    `buckets`, finite in `dtype` (the problem's, when given) with tau = exp(log_tau) a normal
+    number of it, or a ValueError."""
     if not isinstance(state, dict) or set(state) != set(STATE_NAMES):
         got = sorted(state) if isinstance(state, dict) else type(state).__name__
         raise ValueError(f"a RELAX state is a dict with keys {', '.join(STATE_NAMES)}; got {got}")
@@ -130,9 +128,8 @@ def checked_state(state, buckets, dtype=None, latents=1):
     for name, value in state.items():
         if value.shape != expected.get(name, value.shape):
             raise ValueError(
-                f"RELAX state {name!r} must have shape {expected[name]} for n = {latents} "
-                f"latent(s) of K = {buckets} and {hidden} hidden units (the length of b1), "
-                f"got {value.shape}"
+                f"RELAX state {name!r} must have shape {expected[name]} for n = {latents} latents"
+                f" of K = {buckets} and {hidden} hidden units (b1's length), got {value.shape}"
             )
         if not np.all(np.abs(value) <= largest):  # NaN fails too
             within = f" and representable in {dtype.name}" if dtype is not None else ""
@@ -168,8 +165,8 @@ def relax(problem, params, noise, state):
     """RELAX's surrogate, R scalars; its phi-path is kept for the variance gradient."""
     state = {name: tf.convert_to_tensor(value, problem.dtype) for name, value in state.items()}
     params = with_sample_axis(params)
-    z, z_tilde, eps, f_hard, log_q = rebar_draws(problem, params, noise)
-    c, c_tilde = (learned_control(problem, params, state, x, eps) for x in (z, z_tilde))
+    z, z_tilde, f_hard, log_q = rebar_draws(problem, params, noise)
+    c, c_tilde = (learned_control(problem, params, state, x, noise["eps"]) for x in (z, z_tilde))
     # No stop_gradient around (f_hard - c_tilde): phi reaches the estimate through it.
     surrogate = f_hard + (f_hard - c_tilde) * (log_q - tf.stop_gradient(log_q)) + c - c_tilde
     return tf.reduce_mean(surrogate, axis=1)
@@ -237,8 +234,8 @@ def _learned_init(problem, params, options):
         name: tf.broadcast_to(tf.constant(value, problem.dtype), [runs, *np.shape(value)])
         for name, value in options["state"].items()
     }
-    moments = zero_moments(phi)
-    return {"phi": phi, "moments": moments, "rate": tf.constant(options["rate"], problem.dtype)}
+    rate = tf.constant(options["rate"], problem.dtype)
+    return {"phi": phi, "moments": zero_moments(phi), "rate": rate}
 
 
 def _learned_update(state, step, values, state_gradient):

@@ -43,8 +43,8 @@ register(Estimator("gumbel_softmax", gumbel_softmax, uniform_per_category, per_s
 def gumbel_rao(problem, params, noise, tau, n_gumbel):
     """Straight-through Gumbel with its gradient averaged over n_gumbel = M conditional
     Gumbels given s (Paulus et al. 2021): forward one-hot(s), gradient through
-    mean_m softmax((log p + G~_m) / tau), G~_m = z~_m - log p held constant. Given s the
-    latents' Gumbels are independent: each latent's G~_m is drawn given its own s_i."""
+    mean_m softmax((log p + G~_m) / tau), G~_m = z~_m - log p held constant, each latent's
+    drawn given its own s_i (given s the latents' Gumbels are independent)."""
     params = with_sample_axis(params)
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
     s = gumbel_max(tf.stop_gradient(log_p), noise["u"])  # (R, N, n, K)
@@ -56,8 +56,7 @@ def gumbel_rao(problem, params, noise, tau, n_gumbel):
 
 
 def uniform_and_conditionals(problem, seed, n_replicates, n_samples, buckets, n_gumbel):
-    """uniform_per_category's u (R, N, n, K) and eps, and v (R, N, M, n, K) for M
-    conditional Gumbels."""
+    """uniform_per_category's u and eps, and v (R, N, M, n, K) for M conditional Gumbels."""
 
     def shape(u):
         return tf.concat([tf.shape(u)[:2], [tf.cast(n_gumbel, tf.int32)], tf.shape(u)[2:]], 0)

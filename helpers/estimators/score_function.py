@@ -136,13 +136,12 @@ MOVING_AVERAGE = ControlVariate(
 
 # Why sum_and_sample and unordered_set refuse several latents, and what to use instead.
 ONE_LATENT_ONLY = (
-    ". Sum-and-sample and the unordered set sum over or draw distinct categories of one "
-    "categorical. Over the K**n joint configurations of n latents, the k likeliest hold at "
-    "most k prod_i max_c p_i(c) of the mass, which shrinks geometrically in n, and drawing "
-    "k distinct joint configurations needs a stochastic beam search (Kool et al. 2019). For "
-    "n latents use 'indecater' (for each latent the exact sum over its K categories, the "
-    "others at their draws) or 'score_function' with baseline='loo' (each of k draws "
-    "baselined by the others)"
+    ": sum-and-sample and the unordered set gain by summing over, or drawing without "
+    "replacement, the likeliest categories of one categorical; of the K**n joint "
+    "configurations of n latents the k likeliest hold at most k prod_i max_c p_i(c) of the "
+    "mass, which shrinks geometrically in n, so k distinct draws are nearly k independent "
+    "ones. Use 'indecater' (each latent's K categories summed exactly, the others at their "
+    "draws) or 'score_function' with baseline='loo'"
 )
 
 
