@@ -53,7 +53,8 @@ def relax_gradients(model, n_replicates, n_samples=1, seed=0, f=square, wrt=None
     )
     coordinates = sum(int(np.prod(value.shape)) for value in model.params.values())
     per_draw = n_replicates * n_samples * coordinates  # every draw's own gradient
-    check_size(per_draw, 2 * n_samples * model.buckets, model.dtype, "per-draw gradients")
+    uniforms = 2 * n_samples * model.latents * model.buckets  # u and v, n K each per draw
+    check_size(per_draw, uniforms, model.dtype, "per-draw gradients")
     _, dynamic = split_options(options, model.dtype)
     structure, tensors = split_tensors(model.problem(f))
     run = _traced_variance(structure, names)

@@ -213,8 +213,6 @@ def test_a_given_state_is_kept_as_float64_arrays():
 
 def test_bad_input_elsewhere():
     model = h.make_model(dim=2, buckets=5, seed=0)
-    with pytest.raises(ValueError, match="at most 1 categorical"):
-        h.gradient_samples(h.make_model(dim=2, buckets=3, seed=0, latents=2), "relax", 3)
     with pytest.raises(ValueError, match="f must return a tensor of its input's shape and dtype"):
         h.relax_gradients(model, 3, f=lambda z: tf.cast(z, tf.float32))  # a float64 model
     with pytest.raises(ValueError, match="wrt must be a non-empty collection of parameter names"):

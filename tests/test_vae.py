@@ -180,7 +180,7 @@ def test_bad_input_is_a_value_error():
     train, test = digits_subset()
     arch = vae.Architecture(latents=2, buckets=3, hidden=4)
     with pytest.raises(ValueError, match="at most 1 categorical"):
-        vae.train("rebar", train, test, arch, steps=1)
+        vae.train("sum_and_sample", train, test, arch, steps=1)
     with pytest.raises(ValueError, match="optimal"):
         vae.train("score_function", train, test, arch, steps=1, baseline="optimal")
     with pytest.raises(ValueError, match="shape"):

@@ -1,12 +1,12 @@
 """Control variates built from a relaxation: REBAR, and RELAX, which learns its own (notebook 06).
 
-For one categorical, z = log p + G, s = argmax z, z~ ~ z | s:
-    grad = grad g(s) + [g(s) - c(z~)] grad log p_s + grad c(z) - grad c(z~)
+For n independent categoricals s (n = 1 or more), z = log p + G, s = argmax z, z~ ~ z | s:
+    grad = grad g(s) + [g(s) - c(z~)] grad log q(s) + grad c(z) - grad c(z~)
 is unbiased for every c: c(z) - c(z~) puts back the expected value that
-c(z~) grad log p_s takes away. REBAR (Tucker et al. 2017): c = eta g(softmax(z / tau)).
-RELAX (Grathwohl et al. 2018) adds r_rho, a one-hidden-layer tanh network of the
-relaxed sample, and learns phi = (eta, log tau, rho), its *state*, by descending
-the variance: E[grad] does not depend on phi, so that is descending E|grad|^2.
+c(z~) grad log q(s) takes away. REBAR (Tucker et al. 2017): c = eta g(softmax(z / tau)).
+RELAX (Grathwohl et al. 2018) adds r_rho, a one-hidden-layer tanh network of the relaxed
+sample (the n latents' K values side by side), and learns phi = (eta, log tau, rho), its
+*state*, by descending the variance: E[grad] does not depend on phi, so that is E|grad|^2.
 """
 
 import warnings
@@ -23,20 +23,20 @@ from .score_function import score_term
 
 def uniform_twice(problem, seed, n_replicates, n_samples, buckets):
     """uniform_per_category's u and eps (the same numbers for the same seed), and
-    v (R, N, 1, K): fresh uniforms for the conditional Gumbel z~ given s."""
+    v (R, N, n, K): fresh uniforms for the conditional Gumbel z~ given s."""
     return with_uniforms(tf.shape, problem, seed, n_replicates, n_samples, buckets)
 
 
 def rebar_draws(problem, params, noise):
-    """What REBAR and RELAX share, for params with a sample axis: z = log p + G, its
-    conditional z~ given s = argmax z, eps, g(s, eps) and log p_s (each (R, N) but z, z~)."""
-    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, 1, K)
-    z = log_p + gumbel(noise["u"])  # (R, N, 1, K)
+    """What REBAR and RELAX share, for params with a sample axis: z = log p + G and z~ ~ z |
+    s = argmax z, (R, N, n, K) (the latents independent given s), g(s, eps) and log q(s) =
+    sum_i log p_i(s_i), (R, N)."""
+    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
+    z = log_p + gumbel(noise["u"])  # (R, N, n, K)
     s = tf.one_hot(tf.argmax(tf.stop_gradient(z), axis=-1), tf.shape(z)[-1], dtype=z.dtype)
     z_tilde = conditional_gumbel(log_p, s, noise["v"])
-    eps = noise["eps"]
     log_q = tf.reduce_sum(s * log_p, axis=[-2, -1])
-    return z, z_tilde, eps, problem.objective(params, s, eps), log_q
+    return z, z_tilde, problem.objective(params, s, noise["eps"]), log_q
 
 
 def rebar(problem, params, noise, tau, eta=1.0):
@@ -45,9 +45,9 @@ def rebar(problem, params, noise, tau, eta=1.0):
     The control variate has mean zero for every tau and eta.
     """
     params = with_sample_axis(params)
-    z, z_tilde, eps, f_hard, log_q = rebar_draws(problem, params, noise)
-    f_relaxed = problem.objective(params, tf.nn.softmax(z / tau, axis=-1), eps)
-    f_conditional = problem.objective(params, tf.nn.softmax(z_tilde / tau, axis=-1), eps)
+    z, z_tilde, f_hard, log_q = rebar_draws(problem, params, noise)
+    f_relaxed = problem.objective(params, tf.nn.softmax(z / tau, axis=-1), noise["eps"])
+    f_conditional = problem.objective(params, tf.nn.softmax(z_tilde / tau, axis=-1), noise["eps"])
     surrogate = f_hard + score_term(f_hard - eta * f_conditional, log_q)
     surrogate += eta * (f_relaxed - f_conditional)
     return tf.reduce_mean(surrogate, axis=1)
@@ -82,33 +82,34 @@ def three_per_sample(buckets, n_samples, latents=1, **_):
 
 
 register(Estimator("rebar", rebar, uniform_twice, three_per_sample,
-                   options={"tau": 1.0, "eta": 1.0}, check=_check_rebar_options,
-                   max_latents=1))  # fmt: skip
+                   options={"tau": 1.0, "eta": 1.0}, check=_check_rebar_options))  # fmt: skip
 
 STATE_NAMES = ("eta", "log_tau", "W1", "b1", "w2")
 HIDDEN = 8  # tanh units of r_rho: small next to the model, enough to shape c_phi
 
 
-def relax_state(buckets, tau=1.0, eta=1.0, hidden=HIDDEN, scale=0.0, seed=0):
+def relax_state(buckets, tau=1.0, eta=1.0, hidden=HIDDEN, scale=0.0, seed=0, latents=1):
     """An initial RELAX state phi, name -> float64 array: eta (), log_tau (), and r_rho(y) =
-    w2 . tanh(y W1 + b1) with W1 (K, hidden) ~ 0.1 N(0, 1), b1 = 0, w2 ~ scale N(0, 1).
-    scale = 0 (the default) makes r_rho = 0: RELAX starts as REBAR(tau, eta)."""
+    w2 . tanh(y W1 + b1), y the n latents' relaxed samples side by side, W1 (n K, hidden) ~
+    0.1 N(0, 1), b1 = 0, w2 ~ scale N(0, 1); scale = 0 (the default) starts as REBAR."""
     buckets = checks.integer(buckets, "buckets", 2)
+    latents = checks.integer(latents, "latents", 1)
     hidden = checks.integer(hidden, "hidden", 1)
     tau = checks.positive_finite(tau, "tau")
     rng = np.random.default_rng(checks.integer(seed, "seed", 0))
     return {
         "eta": np.array(checks.real(eta, "eta")),
         "log_tau": np.array(np.log(tau)),
-        "W1": 0.1 * rng.standard_normal((buckets, hidden)),
+        "W1": 0.1 * rng.standard_normal((latents * buckets, hidden)),
         "b1": np.zeros(hidden),
         "w2": checks.real(scale, "scale") * rng.standard_normal(hidden),
     }
 
 
-def checked_state(state, buckets, dtype=None):
-    """state as a dict of float64 arrays with RELAX's names and shapes, finite in `dtype`
-    (the problem's, when given) with tau = exp(log_tau) a normal number of it, or a ValueError."""
+def checked_state(state, buckets, dtype=None, latents=1):
+    """state as a dict of float64 arrays with RELAX's names and shapes for `latents` of K =
+    `buckets`, finite in `dtype` (the problem's, when given) with tau = exp(log_tau) a normal
+    number of it, or a ValueError."""
     if not isinstance(state, dict) or set(state) != set(STATE_NAMES):
         got = sorted(state) if isinstance(state, dict) else type(state).__name__
         raise ValueError(f"a RELAX state is a dict with keys {', '.join(STATE_NAMES)}; got {got}")
@@ -122,13 +123,13 @@ def checked_state(state, buckets, dtype=None):
     if state["b1"].ndim != 1:
         raise ValueError(f"RELAX state 'b1' must be a vector (hidden,), got {state['b1'].shape}")
     hidden = len(state["b1"])
-    expected = {"log_tau": (), "W1": (buckets, hidden), "w2": (hidden,)}
+    expected = {"log_tau": (), "W1": (latents * buckets, hidden), "w2": (hidden,)}
     largest = np.finfo(dtype.as_numpy_dtype).max if dtype is not None else np.inf
     for name, value in state.items():
         if value.shape != expected.get(name, value.shape):
             raise ValueError(
-                f"RELAX state {name!r} must have shape {expected[name]} for K = {buckets} and "
-                f"{hidden} hidden units (the length of b1), got {value.shape}"
+                f"RELAX state {name!r} must have shape {expected[name]} for n = {latents} latents"
+                f" of K = {buckets} and {hidden} hidden units (b1's length), got {value.shape}"
             )
         if not np.all(np.abs(value) <= largest):  # NaN fails too
             within = f" and representable in {dtype.name}" if dtype is not None else ""
@@ -150,12 +151,13 @@ def _aligned(state, name, draw_axes):
 
 
 def learned_control(problem, params, state, z, eps):
-    """c_phi(z) for z (R, N, 1, K) and eps (R, N): (R, N)."""
+    """c_phi(z) for z (R, N, n, K) and eps (R, N): (R, N)."""
     tau = tf.exp(_aligned(state, "log_tau", 3))
-    y = tf.nn.softmax(z / tau, axis=-1)  # (R, N, 1, K)
-    w1 = _aligned(state, "W1", 2)  # (K, H) or (R, 1, 1, K, H)
-    hidden = tf.tanh(tf.reduce_sum(y[..., None] * w1, axis=-2) + _aligned(state, "b1", 2))
-    r = tf.reduce_sum(hidden * _aligned(state, "w2", 2), axis=-1)[..., 0]  # (R, N)
+    y = tf.nn.softmax(z / tau, axis=-1)  # (R, N, n, K)
+    flat = tf.reshape(y, tf.concat([tf.shape(y)[:2], [-1]], 0))  # (R, N, n K)
+    w1 = _aligned(state, "W1", 1)  # (n K, H) or (R, 1, n K, H)
+    hidden = tf.tanh(tf.reduce_sum(flat[..., None] * w1, axis=-2) + _aligned(state, "b1", 1))
+    r = tf.reduce_sum(hidden * _aligned(state, "w2", 1), axis=-1)  # (R, N)
     return _aligned(state, "eta", 1) * problem.objective(params, y, eps) + r
 
 
@@ -163,8 +165,8 @@ def relax(problem, params, noise, state):
     """RELAX's surrogate, R scalars; its phi-path is kept for the variance gradient."""
     state = {name: tf.convert_to_tensor(value, problem.dtype) for name, value in state.items()}
     params = with_sample_axis(params)
-    z, z_tilde, eps, f_hard, log_q = rebar_draws(problem, params, noise)
-    c, c_tilde = (learned_control(problem, params, state, x, eps) for x in (z, z_tilde))
+    z, z_tilde, f_hard, log_q = rebar_draws(problem, params, noise)
+    c, c_tilde = (learned_control(problem, params, state, x, noise["eps"]) for x in (z, z_tilde))
     # No stop_gradient around (f_hard - c_tilde): phi reaches the estimate through it.
     surrogate = f_hard + (f_hard - c_tilde) * (log_q - tf.stop_gradient(log_q)) + c - c_tilde
     return tf.reduce_mean(surrogate, axis=1)
@@ -176,10 +178,10 @@ def _check_relax_options(options, n_samples, latents, buckets, dtype=None):
     if state is None:
         tau = checks.positive_finite(1.0 if tau is None else tau, "tau", dtype)
         eta = checked_eta(1.0 if eta is None else eta, dtype)
-        return {"state": relax_state(buckets, tau=tau, eta=eta)}
+        return {"state": relax_state(buckets, tau=tau, eta=eta, latents=latents)}
     if tau is not None or eta is not None:
         raise ValueError("a RELAX state carries its own eta and log_tau: pass state or tau/eta")
-    return {"state": checked_state(state, buckets, dtype)}
+    return {"state": checked_state(state, buckets, dtype, latents)}
 
 
 def second_moments(grads, names):
@@ -232,8 +234,8 @@ def _learned_init(problem, params, options):
         name: tf.broadcast_to(tf.constant(value, problem.dtype), [runs, *np.shape(value)])
         for name, value in options["state"].items()
     }
-    moments = zero_moments(phi)
-    return {"phi": phi, "moments": moments, "rate": tf.constant(options["rate"], problem.dtype)}
+    rate = tf.constant(options["rate"], problem.dtype)
+    return {"phi": phi, "moments": zero_moments(phi), "rate": rate}
 
 
 def _learned_update(state, step, values, state_gradient):
@@ -260,4 +262,4 @@ LEARNED = ControlVariate(
 
 register(Estimator("relax", relax, uniform_twice, three_per_sample,
                    options={"tau": None, "eta": None, "state": None}, check=_check_relax_options,
-                   max_latents=1, control=LEARNED))  # fmt: skip
+                   control=LEARNED))  # fmt: skip

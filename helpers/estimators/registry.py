@@ -26,6 +26,7 @@ class Estimator:
     prepare: Callable = None
     enumerates: bool = False  # sums over all K**n joint configurations
     max_latents: int = None  # the most latents it handles; None: any number
+    why_max_latents: str = ""  # why not more, and what to use instead
     noise_options: tuple = ()  # options that `noise` also takes, as keywords
     # (problem, latents, buckets, n_samples, options) -> (values one replicate's pass holds:
     # sizes the chunks; values one estimate needs: refused above MAX_VALUES_PER_REPLICATE)
@@ -38,7 +39,7 @@ class Estimator:
         if self.max_latents is not None and latents > self.max_latents:
             raise ValueError(
                 f"estimator {self.name!r} handles at most {self.max_latents} categorical "
-                f"latent(s), got a problem with latents={latents}"
+                f"latent(s), got a problem with latents={latents}{self.why_max_latents}"
             )
         if self.enumerates:
             check_enumerable(latents, buckets, f"estimator {self.name!r}")

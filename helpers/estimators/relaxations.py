@@ -43,23 +43,23 @@ register(Estimator("gumbel_softmax", gumbel_softmax, uniform_per_category, per_s
 def gumbel_rao(problem, params, noise, tau, n_gumbel):
     """Straight-through Gumbel with its gradient averaged over n_gumbel = M conditional
     Gumbels given s (Paulus et al. 2021): forward one-hot(s), gradient through
-    mean_m softmax((log p + G~_m) / tau), G~_m = z~_m - log p held constant."""
+    mean_m softmax((log p + G~_m) / tau), G~_m = z~_m - log p held constant, each latent's
+    drawn given its own s_i (given s the latents' Gumbels are independent)."""
     params = with_sample_axis(params)
-    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, 1, K)
-    u = noise["u"]  # (R, N, 1, K)
-    s = gumbel_max(tf.stop_gradient(log_p), u)
+    log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
+    s = gumbel_max(tf.stop_gradient(log_p), noise["u"])  # (R, N, n, K)
     z_tilde = conditional_gumbel(tf.stop_gradient(log_p)[:, :, None], s[:, :, None], noise["v"])
-    g_tilde = tf.stop_gradient(z_tilde - log_p[:, :, None])  # (R, N, M, 1, K)
+    g_tilde = tf.stop_gradient(z_tilde - log_p[:, :, None])  # (R, N, M, n, K)
     soft = tf.reduce_mean(tf.nn.softmax((log_p[:, :, None] + g_tilde) / tau, axis=-1), axis=2)
     y = s + soft - tf.stop_gradient(soft)
     return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)
 
 
 def uniform_and_conditionals(problem, seed, n_replicates, n_samples, buckets, n_gumbel):
-    """uniform_per_category's u and eps, and v (R, N, M, 1, K) for M conditional Gumbels."""
+    """uniform_per_category's u and eps, and v (R, N, M, n, K) for M conditional Gumbels."""
 
     def shape(u):
-        return tf.concat([tf.shape(u)[:2], [tf.cast(n_gumbel, tf.int32)], [1, buckets]], 0)
+        return tf.concat([tf.shape(u)[:2], [tf.cast(n_gumbel, tf.int32)], tf.shape(u)[2:]], 0)
 
     return with_uniforms(shape, problem, seed, n_replicates, n_samples, buckets)
 
@@ -69,9 +69,10 @@ def _check_gumbel_rao_options(options, n_samples, latents, buckets, dtype=None):
     return {**options, "tau": tau, "n_gumbel": checks.integer(options["n_gumbel"], "n_gumbel", 1)}
 
 
-# Sizes: u, v and the M conditional Gumbels, K (2 + M) values per sample.
+# Sizes: u, v and the M conditional Gumbels, n K (2 + M) values per sample.
 register(Estimator("gumbel_rao", gumbel_rao, uniform_and_conditionals, per_sample,
                    options={"tau": 1.0, "n_gumbel": 1}, check=_check_gumbel_rao_options,
-                   max_latents=1, noise_options=("n_gumbel",),
+                   noise_options=("n_gumbel",),
                    sizes=lambda problem, latents, buckets, n_samples, options: (
-                       (n_samples * buckets * (2 + options.get("n_gumbel", 1)),) * 2)))  # fmt: skip
+                       (n_samples * latents * buckets
+                        * (2 + options.get("n_gumbel", 1)),) * 2)))  # fmt: skip

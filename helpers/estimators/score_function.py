@@ -134,6 +134,17 @@ MOVING_AVERAGE = ControlVariate(
 )
 
 
+# Why sum_and_sample and unordered_set refuse several latents, and what to use instead.
+ONE_LATENT_ONLY = (
+    ": sum-and-sample and the unordered set gain by summing over, or drawing without "
+    "replacement, the likeliest categories of one categorical; of the K**n joint "
+    "configurations of n latents the k likeliest hold at most k prod_i max_c p_i(c) of the "
+    "mass, which shrinks geometrically in n, so k distinct draws are nearly k independent "
+    "ones. Use 'indecater' (each latent's K categories summed exactly, the others at their "
+    "draws) or 'score_function' with baseline='loo'"
+)
+
+
 def _objective_at(problem, params, categories, noise):
     """g(c, eps_c) at the categories (R, M) of the one latent, each with its eps_category:
     (R, M). Only these M one-hots are made per replicate, not one for each of the K."""
@@ -197,7 +208,8 @@ register(Estimator("sum_and_sample", sum_and_sample, noise_with_categories,
                    lambda buckets, n_samples, top=0, **_: (
                        buckets if top >= buckets else top + n_samples),
                    options={"top": 1, "baseline": "none"}, check=_check_sum_and_sample_options,
-                   max_latents=1, sizes=lambda problem, latents, buckets, n_samples, options: (
+                   max_latents=1, why_max_latents=ONE_LATENT_ONLY,
+                   sizes=lambda problem, latents, buckets, n_samples, options: (
                        (buckets * (n_samples + options["top"]),) * 2)))  # fmt: skip
 
 
@@ -277,5 +289,6 @@ def _check_unordered_set_options(options, n_samples, latents, buckets, dtype=Non
 # Sizes: the k! orderings of each set are the working set, not the noise: chunk by them.
 register(Estimator("unordered_set", unordered_set, noise_with_categories, per_sample,
                    check=_check_unordered_set_options, max_latents=1,
+                   why_max_latents=ONE_LATENT_ONLY,
                    sizes=lambda problem, latents, buckets, n_samples, options: (
                        (n_samples * (buckets + 2 * math.factorial(n_samples)),) * 2)))  # fmt: skip
