@@ -62,6 +62,8 @@ LATENT_VARIANTS = {
     "score function, hybrid": ("score_function", {}),
     "hybrid + LOO (N=2)": ("score_function", dict(baseline="loo")),
     "IndeCateR (M=1)": ("indecater", {}),
+    "REBAR": ("rebar", dict(tau=0.5, eta=1.0)),
+    "Gumbel-Rao (M=10)": ("gumbel_rao", dict(tau=0.5, n_gumbel=10)),
 }
 ENUMERATION_BUCKETS, ENUMERATION_LATENTS = 4, range(1, 7)
 
@@ -73,6 +75,10 @@ VAE_VARIANTS = {
     "score function + LOO (N = nK)": ("score_function", None, {"baseline": "loo"}),
     "IndeCateR (M = 1)": ("indecater", 1, {}),
     "Gumbel-softmax (N = 1)": ("gumbel_softmax", 1, {}),
+    "REBAR (N = nK / 3)": ("rebar", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
+    "RELAX (N = nK / 3)": ("relax", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
+    "Gumbel-Rao (N = nK, M = 10)": ("gumbel_rao", None, {"n_gumbel": 10}),
+    "VIMCO (k = nK)": ("vimco", None, {}),
 }
 ENUMERATION_EVALUATIONS = 2**22  # R = this / K**n replicates per timed call
 
