@@ -3,12 +3,11 @@
     mu_s = sigmoid(x_s . A + B),  log sigma_s = x_s . C + D,  z = mu_s + sigma_s eps
 
 `conditionals` gives (mu, sigma) for one-hot or relaxed s; `conditionals_all` and
-`conditionals_one_changed` for every configuration, or every single-latent change,
-without materialising their one-hots. `loss_from` is the exact objective
-L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps), enumerated in chunks. `params`
-tensors may carry leading batch axes (one per replicate, say) that broadcast against
-those of s: one traced pass evaluates many parameter copies. These functions take
-tensors, not a Model, so helpers.model, model_problem and exact all build on them.
+`conditionals_one_changed` for every configuration, or every single-latent change, without
+materialising their one-hots. `loss_from` is the exact objective L(theta) = sum_s p_s E_eps
+f(mu_s + sigma_s eps), enumerated in chunks. `params` tensors may carry leading batch axes (one
+per replicate, say) that broadcast against those of s: one traced pass evaluates many parameter
+copies. These functions take tensors, not a Model: model, model_problem and exact build on them.
 """
 
 import functools
@@ -123,6 +122,39 @@ def chunked(latents, buckets, f, nodes=GAUSS_HERMITE_NODES):
     return latents > 1 or buckets * (1 if f is square else nodes) > ONE_LATENT_CHUNK_VALUES
 
 
+def sum_over_chunks(terms, zero, count, size):
+    """The sum of terms(start, size), tensors nested like `zero`, over the configurations 0,
+    ..., count - 1 in chunks of `size` (the last one smaller): one tf.while_loop, one
+    iteration at a time (TensorFlow would run up to 10), so memory holds one chunk at a time."""
+
+    def body(start, total):
+        part = terms(start, tf.minimum(size, count - start))  # the last chunk: what is left
+        return start + size, tf.nest.map_structure(tf.add, total, part)
+
+    start = tf.constant(0, tf.int64)
+    return tf.while_loop(
+        lambda start, _: start < count, body, [start, zero], parallel_iterations=1
+    )[1]
+
+
+def _loss_chunks(terms, zero, params, f, nodes, latents):
+    """sum_over_chunks of the exact loss's terms: chunks of about CHUNK_VALUES values (one
+    latent: ONE_LATENT_CHUNK_VALUES), each configuration taking one or `nodes` values."""
+    count = tf.cast(tf.shape(params["logits"])[-1], tf.int64) ** latents
+    values = CHUNK_VALUES if latents > 1 else ONE_LATENT_CHUNK_VALUES
+    size = tf.constant(max(1, values // (1 if f is square else nodes)), tf.int64)
+    return sum_over_chunks(terms, zero, count, size)
+
+
+def _chunk_loss(params, x, f, nodes, latents, start, size):
+    """The terms of the sum over configurations start, ..., start + size - 1."""
+    index = configurations(latents, tf.shape(params["logits"])[-1], start, size)
+    mu, sigma = conditionals_all(params, x, latents, index)
+    logits = params["logits"] if latents > 1 else params["logits"][..., None, :]
+    p = tf.exp(gather_configurations(tf.nn.log_softmax(logits, axis=-1), index))
+    return tf.reduce_sum(p * expected_f(mu, sigma, f, nodes), axis=-1)
+
+
 def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chunks=None):
     """The exact objective for a parameter mapping (leading batch axes allowed).
 
@@ -134,35 +166,7 @@ def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chun
         return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f, nodes), axis=-1)
     terms = functools.partial(_chunk_loss, params, x, f, nodes, latents)
     zero = tf.zeros_like(params["B"])  # B has exactly the leading batch axes
-    return _sum_over_chunks(terms, zero, params, f, nodes, latents)
-
-
-def _sum_over_chunks(terms, zero, params, f, nodes, latents):
-    """The sum of terms(start, size), tensors nested like `zero`, over chunks of the
-    K**n configurations: one tf.while_loop, one iteration at a time (TensorFlow would run up
-    to 10 at once), so memory holds one chunk at a time."""
-    count = tf.cast(tf.shape(params["logits"])[-1], tf.int64) ** latents
-    values = CHUNK_VALUES if latents > 1 else ONE_LATENT_CHUNK_VALUES
-    size = tf.constant(max(1, values // (1 if f is square else nodes)), tf.int64)
-
-    def body(start, total):
-        return start + size, tf.nest.map_structure(tf.add, total, terms(start, size))
-
-    start = tf.constant(0, tf.int64)
-    return tf.while_loop(
-        lambda start, _: start < count, body, [start, zero], parallel_iterations=1
-    )[1]
-
-
-def _chunk_loss(params, x, f, nodes, latents, start, size):
-    """The terms of the sum over configurations start, ..., start + size - 1 (clipped at K**n)."""
-    buckets = tf.shape(params["logits"])[-1]
-    size = tf.minimum(size, tf.cast(buckets, tf.int64) ** latents - start)
-    index = configurations(latents, buckets, start, size)
-    mu, sigma = conditionals_all(params, x, latents, index)
-    logits = params["logits"] if latents > 1 else params["logits"][..., None, :]
-    p = tf.exp(gather_configurations(tf.nn.log_softmax(logits, axis=-1), index))
-    return tf.reduce_sum(p * expected_f(mu, sigma, f, nodes), axis=-1)
+    return _loss_chunks(terms, zero, params, f, nodes, latents)
 
 
 def value_and_gradient_from(params, x, f=square, latents=1, in_chunks=None):
@@ -180,4 +184,4 @@ def value_and_gradient_from(params, x, f=square, latents=1, in_chunks=None):
         return value, tape.gradient(value, params)
 
     zeros = (tf.zeros_like(params["B"]), {name: tf.zeros_like(v) for name, v in params.items()})
-    return _sum_over_chunks(terms, zeros, params, f, GAUSS_HERMITE_NODES, latents)
+    return _loss_chunks(terms, zeros, params, f, GAUSS_HERMITE_NODES, latents)

@@ -12,7 +12,6 @@ chunk by chunk, so memory stays bounded and time grows linearly in R.
 """
 
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -127,19 +126,6 @@ def check_size(n_arrays_values, per_replicate, dtype, what="gradient estimates")
         )
 
 
-@dataclass(frozen=True)
-class Call:
-    """One checked call of problem_gradient_samples: what each of its chunks' passes takes."""
-
-    problem: Checked  # the problem, its dtype and latents normalised
-    structure: object  # the problem without its tensors: selects the traced pass
-    tensors: dict  # the problem's tensors, an argument of the traced pass
-    static: tuple  # the options that select the traced pass
-    dynamic: dict  # the options passed to it as tensors
-    seed: tf.Tensor
-    per_replicate: int  # values one replicate's pass holds: sizes the chunks
-
-
 def checked_sizes(estimator, problem, params, n_samples, options, prepare=False):
     """(the problem, checked; the options, checked and, if asked, prepared; K; values per
     replicate; values one estimate needs): the one place the estimator's sizes are read."""
@@ -151,17 +137,6 @@ def checked_sizes(estimator, problem, params, n_samples, options, prepare=False)
         options = estimator.prepare(problem, params, options)
     per_replicate, needed = estimator.sizes(checked, latents, buckets, n_samples, options)
     return checked, options, buckets, per_replicate, needed
-
-
-def checked_call(problem, params, estimator, n_replicates, n_samples, seed, options):
-    """The Call, after checking the problem, the options and that the output fits in memory."""
-    checked = checked_sizes(estimator, problem, params, n_samples, options, prepare=True)
-    checked, options, _, per_replicate, needed = checked
-    static, dynamic = split_options(options, checked.dtype)
-    coordinates = sum(int(np.prod(value.shape)) for value in checked.params.values())
-    check_size(n_replicates * coordinates, needed, checked.dtype)
-    seed = checks.seed(seed)
-    return Call(checked, *split_tensors(problem), static, dynamic, seed, per_replicate)
 
 
 def filled(parts, params, n_replicates, dtype):
@@ -185,24 +160,28 @@ def filled(parts, params, n_replicates, dtype):
 def problem_gradient_samples(
     problem, params, estimator, n_replicates, n_samples=1, seed=0, **options
 ):
-    """gradient_samples for any problem (helpers.problem.Problem) at `params`.
+    """gradient_samples for any problem (helpers.problem.Problem) at `params`, dict name ->
+    tensor (or numpy array) without a replicate axis: name -> array (n_replicates, *shape).
 
-    params: dict name -> tensor (or numpy array) without a replicate axis. The replicates
-    run chunk by chunk, each one traced per_replicate_gradients (R watched copies of params,
-    one tape).
-    Returns name -> array (n_replicates, *param.shape).
+    The problem, the options and the output's size are checked first; then the replicates
+    run chunk by chunk, each chunk one traced pass of per_replicate_gradients.
     """
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
-    call = checked_call(problem, params, estimator, n_replicates, n_samples, seed, options)
-    traced, params = _traced(estimator, call.structure, call.static), call.problem.params
-    samples = tf.constant(n_samples)
+    checked = checked_sizes(estimator, problem, params, n_samples, options, prepare=True)
+    checked, options, _, per_replicate, needed = checked
+    static, dynamic = split_options(options, checked.dtype)
+    params = checked.params
+    coordinates = sum(int(np.prod(value.shape)) for value in params.values())
+    check_size(n_replicates * coordinates, needed, checked.dtype)
+    structure, tensors = split_tensors(problem)
+    traced, samples = _traced(estimator, structure, static), tf.constant(n_samples)
     parts = (
-        traced(params, call.tensors, seed, tf.constant(size), samples, call.dynamic)
-        for size, seed in chunks(n_replicates, call.per_replicate, call.seed)
+        traced(params, tensors, chunk_seed, tf.constant(size), samples, dynamic)
+        for size, chunk_seed in chunks(n_replicates, per_replicate, checks.seed(seed))
     )
-    return filled(parts, params, n_replicates, call.problem.dtype)
+    return filled(parts, params, n_replicates, checked.dtype)
 
 
 def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=square, **options):
