@@ -1,13 +1,12 @@
 """Import TensorFlow without the log lines it writes to the process's stderr.
 
-TensorFlow prints C++ log lines (CUDA probing, CPU features, oneDNN notes) to file
-descriptor 2 while it loads, into a notebook's first output. TF_CPP_MIN_LOG_LEVEL=3 and
-TF_ENABLE_ONEDNN_OPTS=0 remove most (oneDNN off also makes results reproducible across
-CPUs); the CUDA-stub line needs descriptor 2 pointed at /dev/null during the import. Two
-optional integrations that TensorFlow loads when installed (JAX for tf.lite, scikit-learn
-for Keras's wrappers), unused here, add about 150 MiB to every kernel (as on Colab): they are
-hidden while TensorFlow loads and importable afterwards (Keras's scikit-learn wrappers stay
-unavailable in a process that imported the helpers first).
+TensorFlow prints C++ log lines (CUDA probing, CPU features, oneDNN notes) to file descriptor 2
+while it loads, into a notebook's first output. TF_CPP_MIN_LOG_LEVEL=3 and TF_ENABLE_ONEDNN_OPTS=0
+remove most (oneDNN off also makes results reproducible across CPUs); the CUDA-stub line needs
+descriptor 2 pointed at /dev/null during the import. Two optional integrations that TensorFlow loads
+when installed (JAX for tf.lite, scikit-learn for Keras's wrappers), unused here, add about 150 MiB
+to every kernel (as on Colab): they are hidden while TensorFlow loads and importable afterwards
+(Keras's scikit-learn wrappers stay unavailable in a process that imported the helpers first).
 """
 
 import os

@@ -1,14 +1,13 @@
 """The exact objective L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps) and its gradient.
 
-The sum over s enumerates all K**n joint configurations (refused beyond
-problem.MAX_CONFIGURATIONS) in chunks, so memory stays bounded; autodiff of this sum,
-accumulated chunk by chunk, is the exact gradient. E_eps f is closed form for
-f = square and Gauss-Hermite quadrature otherwise: GAUSS_HERMITE_NODES = 64 nodes are
-exact for polynomials of degree <= 127, and for smooth f the error falls geometrically
-(f = cos: machine precision up to sigma = 8, where 32 nodes are off by 1e-3). It is
-*not* accurate for f with kinks or jumps (|z|, a step), nor when f varies on scales
-much smaller than sigma (cos(10 z) at sigma = 1): a second rule with CHECK_NODES nodes
-detects both, with a QuadratureWarning when the two disagree.
+The sum over s enumerates all K**n joint configurations (refused beyond problem.MAX_CONFIGURATIONS)
+in chunks, so memory stays bounded; autodiff of this sum, accumulated chunk by chunk, is the exact
+gradient. E_eps f is closed form for f = square and Gauss-Hermite quadrature otherwise:
+GAUSS_HERMITE_NODES = 64 nodes are exact for polynomials of degree <= 127, and for smooth f the
+error falls geometrically (f = cos: machine precision up to sigma = 8, where 32 nodes are off by
+1e-3). It is *not* accurate for f with kinks or jumps (|z|, a step), nor when f varies on scales
+much smaller than sigma (cos(10 z) at sigma = 1): a second rule with CHECK_NODES nodes detects both,
+with a QuadratureWarning when the two disagree.
 """
 
 import functools

@@ -1,9 +1,8 @@
 """Measured memory: the peak resident memory of this process during one call.
 
-Linux keeps the peak resident set of a process (VmHWM in /proc/self/status) and
-lets the process reset it to the current level (writing 5 to
-/proc/self/clear_refs), so the peak of one call is measured, not estimated.
-Other platforms have no such reset; there the measurement is nan.
+Linux keeps the peak resident set of a process (VmHWM in /proc/self/status) and lets the process
+reset it to the current level (writing 5 to /proc/self/clear_refs), so the peak of one call is
+measured, not estimated. Other platforms have no such reset; there the measurement is nan.
 """
 
 import gc

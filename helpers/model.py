@@ -5,10 +5,9 @@
     mu_s = sigmoid(x_s . A + B),        log sigma_s = x_s . C + D
     z = mu_s + sigma_s * eps,           eps ~ N(0, 1)
 
-theta = (logits, A, B, C, D); n = `latents`, 1 in the original notebook's model: its
-logits have shape (K,), for n > 1 shape (n, K). `Model` holds the tf.Variables; the
-mathematics is in helpers.model_math, the model as an estimators' problem in
-helpers.model_problem.
+theta = (logits, A, B, C, D); n = `latents`, 1 in the original notebook's model: its logits have
+shape (K,), for n > 1 shape (n, K). `Model` holds the tf.Variables; the mathematics is in
+helpers.model_math, the model as an estimators' problem in helpers.model_problem.
 """
 
 import numpy as np

@@ -1,14 +1,12 @@
 """Independent per-replicate gradient estimates in one batched pass.
 
-Each parameter is broadcast to a leading replicate axis, tf.broadcast_to(v, [R,
-*v.shape]), and those copies are watched. All R surrogates are computed in one
-traced pass and one tape.gradient of their sum is taken with respect to the
-copies: surrogate r depends only on copy r, so row r of the result is
-replicate r's gradient. Time and memory are O(R). (tape.jacobian over shared
-variables would cost O(R^2) memory; tf.vectorized_map is ~100x slower.)
-`per_replicate_gradients` is that idea; the VAE (helpers.vae) uses it too, with
-its decoder's weights shared instead of copied. The rest of this module runs it
-chunk by chunk, so memory stays bounded and time grows linearly in R.
+Each parameter is broadcast to a leading replicate axis, tf.broadcast_to(v, [R, *v.shape]), and
+those copies are watched. All R surrogates are computed in one traced pass and one tape.gradient of
+their sum is taken with respect to the copies: surrogate r depends only on copy r, so row r of the
+result is replicate r's gradient. Time and memory are O(R). (tape.jacobian over shared variables
+would cost O(R^2) memory; tf.vectorized_map is ~100x slower.) `per_replicate_gradients` is that
+idea; the VAE (helpers.vae) uses it too, with its decoder's weights shared instead of copied. The
+rest of this module runs it chunk by chunk, so memory stays bounded and time grows linearly in R.
 """
 
 import numbers

@@ -176,11 +176,10 @@ def effective_categories(probs):
 def decomposition(grads, reference):
     """Squared bias, variance and MSE of one estimate, each with a standard error.
 
-    squared_bias = ||mean - reference||^2 - sum(variance) / R, which removes the
-    noise of the mean itself (the plain ||mean - reference||^2 overstates a small
-    bias by tr Cov / R) and can come out slightly negative when the bias is
-    below the noise. Standard errors: normal approximation for the squared
-    bias, CLT over the per-replicate squared norms for the variance.
+    squared_bias = ||mean - reference||^2 - sum(variance) / R, which removes the noise of the mean
+    itself (the plain ||mean - reference||^2 overstates a small bias by tr Cov / R) and can come out
+    slightly negative when the bias is below the noise. Standard errors: normal approximation for
+    the squared bias, CLT over the per-replicate squared norms for the variance.
     """
     n = _checked_reference(grads, reference, minimum=2)
     flat = np.hstack([np.reshape(value, (n, -1)) for value in grads.values()])
