@@ -39,17 +39,8 @@ def _import_quietly():
 
 
 tf = _import_quietly()
-
-
-class _DropExpectedNotes:
-    """Drop two TensorFlow notes on intended behaviour: each estimator, f and option set is
-    traced once by design, which TensorFlow counts together as "retracing"; and an f whose
-    source AutoGraph cannot read (a lambda typed at a prompt) runs as is, right for tf ops."""
-
-    NOTES = ("triggered tf.function retracing", "AutoGraph could not transform")
-
-    def filter(self, record):
-        return not any(note in record.getMessage() for note in self.NOTES)
-
-
-tf.get_logger().addFilter(_DropExpectedNotes())
+# Two TensorFlow notes on intended behaviour are dropped: each estimator, f and option set is
+# traced once by design, which TensorFlow counts together as "retracing"; and an f whose source
+# AutoGraph cannot read (a lambda typed at a prompt) runs as is, right for tf ops.
+_NOTES = ("triggered tf.function retracing", "AutoGraph could not transform")
+tf.get_logger().addFilter(lambda record: not any(n in record.getMessage() for n in _NOTES))

@@ -22,7 +22,7 @@ from .sampling import MAX_OUTPUT_BYTES, chunk_noise, split_options
 from .tracing import trace_cache
 
 
-def checked_names(names, argument, known=PARAM_NAMES):
+def checked_names(names, argument, known):
     """names (one name or a collection; None: all) as a tuple in the order of `known`, or a
     ValueError."""
     given = known if names is None else (names,) if isinstance(names, str) else names
@@ -92,9 +92,20 @@ def _traced_run(estimator, control, structure, static_options, trainable, names)
     return run
 
 
-def optimise(model, estimator, steps=200, learning_rate=0.05, n_samples=1, n_runs=5, seed=0,
-             f=square, moving_average=None, trainable=PARAM_NAMES, state_learning_rate=None,
-             **options):  # fmt: skip
+def optimise(
+    model,
+    estimator,
+    steps=200,
+    learning_rate=0.05,
+    n_samples=1,
+    n_runs=5,
+    seed=0,
+    f=square,
+    moving_average=None,
+    trainable=PARAM_NAMES,
+    state_learning_rate=None,
+    **options,
+):
     """Adam from the model's theta, n_runs independent runs with their own noise.
 
     estimator: a name or surrogate function, or "exact" for the exact gradient.
@@ -136,9 +147,20 @@ def _control(spec, options, moving_average):
 
 
 @shape_errors()
-def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, n_samples=1,
-                     n_runs=5, seed=0, moving_average=None, trainable=None,
-                     state_learning_rate=None, **options):  # fmt: skip
+def optimise_problem(
+    problem,
+    params,
+    estimator,
+    steps=200,
+    learning_rate=0.05,
+    n_samples=1,
+    n_runs=5,
+    seed=0,
+    moving_average=None,
+    trainable=None,
+    state_learning_rate=None,
+    **options,
+):
     """optimise for any problem with an `exact` method, every run from `params` (dict name ->
     tensor or numpy array); trainable defaults to all of them."""
     spec = resolve(estimator)

@@ -88,11 +88,9 @@ def shareable(value):
 
 
 def release_traces():
-    """Drop every traced function the helpers keep; returns how many there were.
-
-    Later calls trace again when they need to (the numbers do not change), and the
-    dropped graphs' memory is reused by the next experiment instead of adding to the peak.
-    """
+    """Drop every traced function the helpers keep; returns how many there were. Later calls
+    trace again when they need to (the numbers do not change), and the dropped graphs' memory
+    is reused by the next experiment instead of adding to the peak."""
     count = sum(cache.cache_info().currsize for cache in _CACHES)
     for cache in _CACHES:
         cache.cache_clear()
