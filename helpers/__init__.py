@@ -16,7 +16,7 @@ from .estimators import (
 )
 from .exact import QuadratureWarning, exact_gradient, exact_loss
 from .model import PARAM_NAMES, Model, make_model, sample
-from .model_math import GAUSS_HERMITE_NODES, expected_f, square
+from .model_math import expected_f, square
 from .model_problem import ModelProblem
 from .optimise import optimise, optimise_problem
 from .problem import MAX_CONFIGURATIONS
@@ -35,7 +35,6 @@ __all__ = [
     "stats",
     "vae",
     "ESTIMATORS",
-    "GAUSS_HERMITE_NODES",
     "MAX_CONFIGURATIONS",
     "PARAM_NAMES",
     "QuadratureWarning",

@@ -18,16 +18,7 @@ from .model_math import conditionals, conditionals_all, probs, square
 from .model_problem import ModelProblem
 from .tracing import traceable
 
-__all__ = [
-    "PARAM_NAMES",
-    "Model",
-    "conditionals",
-    "conditionals_all",
-    "make_model",
-    "probs",
-    "sample",
-    "square",
-]
+__all__ = ["PARAM_NAMES", "Model", "conditionals", "conditionals_all", "make_model", "sample"]
 
 PARAM_NAMES = ("logits", "A", "B", "C", "D")  # theta's parts, the keys of model.params, in order
 

@@ -171,17 +171,15 @@ def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chun
 
 def value_and_gradient_from(params, x, f=square, latents=1, in_chunks=None):
     """The exact loss and its gradient, accumulated over chunks of configurations."""
+
+    def with_gradient(loss, *args):  # loss(params, x, f, *args) and its gradient
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            value = loss(params, x, f, *args)
+        return value, tape.gradient(value, params)
+
     if not (latents > 1 if in_chunks is None else in_chunks):
-        with tf.GradientTape() as tape:
-            tape.watch(params)
-            value = loss_from(params, x, f)
-        return value, tape.gradient(value, params)
-
-    def terms(start, size):
-        with tf.GradientTape() as tape:
-            tape.watch(params)
-            value = _chunk_loss(params, x, f, GAUSS_HERMITE_NODES, latents, start, size)
-        return value, tape.gradient(value, params)
-
+        return with_gradient(loss_from)
+    terms = functools.partial(with_gradient, _chunk_loss, GAUSS_HERMITE_NODES, latents)
     zeros = (tf.zeros_like(params["B"]), {name: tf.zeros_like(v) for name, v in params.items()})
     return _loss_chunks(terms, zeros, params, f, GAUSS_HERMITE_NODES, latents)

@@ -304,9 +304,8 @@ class Checked:
         batch = [len(v.shape) - self.ranks[k] for k, v in params.items() if k in self.ranks]
         out = self.inner.logits(params)
         rank = max(out.shape.rank or 0, max(batch) + 2) if tf.is_tensor(out) else 2
-        return self._exactly(
-            "logits", out, tf.TensorShape([None] * (rank - 2) + [self.latents, None])
-        )
+        expected = tf.TensorShape([None] * (rank - 2) + [self.latents, None])
+        return self._exactly("logits", out, expected)
 
     def noise(self, seed, shape):
         shape = tf.convert_to_tensor(shape)

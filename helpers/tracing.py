@@ -45,7 +45,6 @@ def trace_cache(function):
             return cached(*args, **kwargs)
         return function(*args, **kwargs)
 
-    lookup.cache_info, lookup.cache_clear = cached.cache_info, cached.cache_clear
     return lookup
 
 
