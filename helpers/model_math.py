@@ -1,9 +1,6 @@
-"""The model's mathematics on a parameter mapping: z given s, and its exact expectation.
-
-    mu_s = sigmoid(x_s . A + B),  log sigma_s = x_s . C + D,  z = mu_s + sigma_s eps
-
-`conditionals` gives (mu, sigma) for one-hot or relaxed s; `conditionals_all` and
-`conditionals_one_changed` for every configuration, or every single-latent change, without
+"""The model's mathematics (helpers.model states it) on a parameter mapping: z given s, and its
+exact expectation. `conditionals` gives (mu, sigma) for one-hot or relaxed s; `conditionals_all`
+and `conditionals_one_changed` for every configuration, or every single-latent change, without
 materialising their one-hots. `loss_from` is the exact objective L(theta) = sum_s p_s E_eps
 f(mu_s + sigma_s eps), enumerated in chunks. `params` tensors may carry leading batch axes (one
 per replicate, say) that broadcast against those of s: one traced pass evaluates many parameter
@@ -19,8 +16,8 @@ from ._tf import tf
 from .problem import configurations, gather_configurations
 
 GAUSS_HERMITE_NODES = 64
-# Values (configurations x quadrature nodes) per chunk of the enumeration; one latent
-# has larger chunks (its gradient is dense over K: few large chunks are fastest).
+# Values (configurations x quadrature nodes) per chunk of the enumeration; one latent has
+# larger chunks (its gradient is dense over K: few large chunks are fastest).
 CHUNK_VALUES = 2**16
 ONE_LATENT_CHUNK_VALUES = 2**20
 

@@ -1,7 +1,7 @@
 """The series' model as a problem for the estimators (helpers.problem.Problem).
 
-g_theta(s, eps) = f(mu_s + sigma_s eps), eps ~ N(0, 1) the continuous noise. For
-n = 1 the one-hots are (..., K), the model's own shape: the logits get a latent axis.
+g_theta(s, eps) = f(mu_s + sigma_s eps), eps ~ N(0, 1) the continuous noise. For n = 1 the
+one-hots are (..., K), the model's own shape: the logits get a latent axis.
 """
 
 from collections.abc import Callable

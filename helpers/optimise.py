@@ -1,10 +1,10 @@
 """Gradient descent with any estimator (notebooks 05 and 06): independent runs in one pass.
 
-Every run starts from the same theta with its own noise; the parameters carry a leading
-run axis, so each step evaluates all runs' surrogates at once and applies Adam to each
-run, recording every run's exact objective after every step. One loop serves every
-estimator: it threads the estimator's state (estimators.ControlVariate: none, a
-moving-average baseline, or RELAX's learned control variate) from step to step.
+Every run starts from the same theta with its own noise; the parameters carry a leading run
+axis, so each step evaluates all runs' surrogates at once and applies Adam to each run,
+recording every run's exact objective after every step. One loop serves every estimator: it
+threads the estimator's state (estimators.ControlVariate: none, a moving-average baseline, or
+RELAX's learned control variate) from step to step.
 """
 
 import numbers
@@ -109,16 +109,16 @@ def optimise(
     """Adam from the model's theta, n_runs independent runs with their own noise.
 
     estimator: a name or surrogate function, or "exact" for the exact gradient.
-    moving_average: a decay in (0, 1) for "score_function", whose constant baseline is
-    then each run's exponential moving average of past f values.
+    moving_average: a decay in (0, 1) for "score_function", whose constant baseline is then
+    each run's exponential moving average of past f values.
     trainable: the parameters Adam updates (("logits",): the discrete choice alone).
     state_learning_rate: Adam's rate (default learning_rate) for a learned state: each run
     learns its own RELAX phi (options tau, eta or state) by descending the variance of its
     distribution parameters' estimate (distribution_names).
-    Returns {"loss": (steps + 1, n_runs), the exact objective before each step and after
-    the last; "seconds": the runs' wall time, tracing excluded}; with a learned state
-    also "second_moment" (steps, n_runs), each step's mean |g|^2 of one draw over those
-    parameters, and "state", name -> (n_runs, ...). The model is not changed.
+    Returns {"loss": (steps + 1, n_runs), the exact objective before each step and after the
+    last; "seconds": the runs' wall time, tracing excluded}; with a learned state also
+    "second_moment" (steps, n_runs), each step's mean |g|^2 of one draw over those parameters,
+    and "state", name -> (n_runs, ...). The model is not changed.
     """
     model = as_model(model)
     problem = model.problem(checks.objective(f, model.dtype))

@@ -42,11 +42,9 @@ def replicate(params, n_replicates):
 
 def per_replicate_gradients(surrogates, params, n_replicates, copied=None):
     """Each replicate's gradient, in one tape: row r of each result is replicate r's.
-
-    surrogates(params) -> (R,), surrogate r depending only on copy r of the parameters
-    named in `copied` (default: all). The others are shared by every replicate and left
-    out of the result: a network's weights, whose R copies would not fit in memory.
-    """
+    surrogates(params) -> (R,), surrogate r depending only on copy r of the parameters named in
+    `copied` (default: all). The others are shared by every replicate and left out of the
+    result: a network's weights, whose R copies would not fit in memory."""
     names = params if copied is None else copied
     copies = replicate({name: params[name] for name in names}, n_replicates)
     with tf.GradientTape() as tape:
@@ -159,11 +157,9 @@ def problem_gradient_samples(
     problem, params, estimator, n_replicates, n_samples=1, seed=0, **options
 ):
     """gradient_samples for any problem (helpers.problem.Problem) at `params`, dict name ->
-    tensor (or numpy array) without a replicate axis: name -> array (n_replicates, *shape).
-
-    The problem, the options and the output's size are checked first; then the replicates
-    run chunk by chunk, each chunk one traced pass of per_replicate_gradients.
-    """
+    tensor (or numpy array) without a replicate axis: name -> array (n_replicates, *shape). The
+    problem, the options and the output's size are checked first; then the replicates run chunk
+    by chunk, each chunk one traced pass of per_replicate_gradients."""
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
@@ -183,11 +179,9 @@ def problem_gradient_samples(
 
 
 def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=square, **options):
-    """n_replicates independent gradient estimates, each averaging n_samples draws.
-
-    Returns dict name -> np.ndarray of shape (n_replicates, *param.shape), keys
-    as model.params. The same arguments give the same numbers every time.
-    """
+    """n_replicates independent gradient estimates, each averaging n_samples draws: dict name
+    -> np.ndarray (n_replicates, *param.shape), keys as model.params. The same arguments give
+    the same numbers every time."""
     model = as_model(model)
     resolve(estimator)  # an unknown estimator is reported before anything else
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
@@ -200,11 +194,9 @@ def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=squa
 
 def noise_for(model, estimator, n_replicates, n_samples=1, seed=0, **options):
     """The noise `gradient_samples` uses for these arguments: dict name -> np.ndarray.
-
-    options: those the noise depends on (gumbel_rao's n_gumbel); the others are checked
-    and otherwise ignored. Shapes as drawn, (R, N, ...), but a one-latent model's latent
-    axis of size 1 is left out: Gumbel-max's uniforms are (R, N, K) like its one-hots.
-    """
+    options: those the noise depends on (gumbel_rao's n_gumbel); the others are checked and
+    otherwise ignored. Shapes as drawn, (R, N, ...), but a one-latent model's latent axis of
+    size 1 is left out: Gumbel-max's uniforms are (R, N, K) like its one-hots."""
     model = as_model(model)
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
