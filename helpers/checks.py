@@ -108,8 +108,7 @@ def objective(f, dtype):
 def _traced_probe(f, dtype):
     """f traced into a graph on the probe (once per f and dtype: failures are not cached)."""
     probe = tf.constant(PROBE, dtype=dtype)
-    traced = tf.function(f, autograph=False)
-    _call(traced, probe, "when traced into a graph, on a tensor")
+    _call(tf.function(f, autograph=False), probe, "when traced into a graph, on a tensor")
 
 
 def _call(f, probe, how):

@@ -18,7 +18,7 @@ from .adam import adam, zero_moments
 from .estimators import ESTIMATORS, MOVING_AVERAGE, resolve
 from .model import PARAM_NAMES, as_model, square
 from .problem import Checked, check_enumerable, join_tensors, shape_errors, split_tensors
-from .sampling import MAX_OUTPUT_BYTES, chunk_noise, split_options
+from .sampling import MAX_OUTPUT_BYTES, chunk_noise, replicate, split_options
 from .tracing import trace_cache
 
 
@@ -73,8 +73,7 @@ def _traced_run(estimator, control, structure, static_options, trainable, names)
         shape = tf.shape(problem.logits(params))
         n_runs, buckets = shape[0], shape[-1]
         moments = zero_moments(params)
-        losses = tf.TensorArray(problem.dtype, size=steps + 1)
-        losses = losses.write(0, problem.exact(params))
+        losses = tf.TensorArray(problem.dtype, size=steps + 1).write(0, problem.exact(params))
         values_seen = tf.TensorArray(problem.dtype, size=steps)
         for step in tf.range(steps):
             step_seed = tf.random.experimental.stateless_fold_in(seed, step)
@@ -196,9 +195,7 @@ def optimise_problem(
     trainable = checked_names(trainable, "trainable", tuple(params))
     static, dynamic = split_options(options, checked.dtype)
     names = distribution_names(checked, params, trainable)
-    params = {
-        name: tf.broadcast_to(value, [n_runs, *value.shape]) for name, value in params.items()
-    }
+    params = replicate(params, n_runs)
     state = control.init(checked, params, {**options, **settings})
     run = _traced_run(spec, control, split_tensors(problem)[0], static, trainable, names)
     args = (params, split_tensors(problem)[1], checks.seed(seed), tf.constant(steps))

@@ -97,8 +97,7 @@ def configurations(latents, buckets, start=0, size=None):
     """The joint configurations start, ..., start + size - 1 as category indices: (size, n).
     buckets and start may be tensors (traced functions see any K); size defaults to K**n."""
     buckets = tf.cast(buckets, tf.int64)
-    if size is None:
-        size = buckets**latents
+    size = buckets**latents if size is None else size
     flat = tf.cast(start, tf.int64) + tf.range(tf.cast(size, tf.int64), dtype=tf.int64)
     digits = [(flat // buckets ** (latents - 1 - i)) % buckets for i in range(latents)]
     return tf.stack(digits, axis=-1)
@@ -132,11 +131,8 @@ def split_tensors(problem):
     a dataclass, or not one of the helpers' own (never shared), is passed as it is."""
     if not dataclasses.is_dataclass(problem) or not stable(type(problem)):
         return problem, {}
-    tensors = {
-        field.name: getattr(problem, field.name)
-        for field in dataclasses.fields(problem)
-        if tf.is_tensor(getattr(problem, field.name))
-    }
+    fields = {field.name: getattr(problem, field.name) for field in dataclasses.fields(problem)}
+    tensors = {name: value for name, value in fields.items() if tf.is_tensor(value)}
     return dataclasses.replace(problem, **dict.fromkeys(tensors)), tensors
 
 
@@ -273,10 +269,12 @@ class Checked:
         ranks = {0, *(s.rank for s in batch)} if not any(e for *_, e in parts) else set()
         fits = rank in {expected.rank, *ranks} and out.dtype == self.dtype
         if not fits or any(d not in (None, 1, e) and e is not None for d, e in pairs):
-            if ranks:
-                rule = ", or one that broadcasts to it"
-            else:  # objective_all, objective_one_changed: their own axes are always there
-                rule = ", with all its axes (each that size or 1)"
+            # objective_all, objective_one_changed: their own axes are always there
+            rule = (
+                ", or one that broadcasts to it"
+                if ranks
+                else ", with all its axes (each that size or 1)"
+            )
             raise self._error(what, out, expected, rule)
         shapes = [
             tf.concat([tf.shape(t)[: len(t.shape) - d], tf.ones([e], tf.int32)], 0)
