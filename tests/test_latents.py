@@ -352,7 +352,7 @@ def test_optimising_the_choices_alone_settles_on_one_configuration():
 def test_models_with_the_same_number_of_latents_share_one_trace():
     from helpers import estimators, sampling
 
-    structure = h.ModelProblem(f=h.square, latents=3)
+    structure = h.model_problem.ModelProblem(f=h.square, latents=3)
     for dim, buckets in [(2, 3), (3, 2)]:  # a second shape relaxes the signature
         h.gradient_samples(h.make_model(dim, buckets, latents=3), "score_function", 10)
     static = (("baseline", "none"), ("pathwise_z", True))
@@ -459,7 +459,7 @@ def test_conditionals_checks_the_one_hot_shape(shape, message):
 
 
 def test_an_estimator_for_one_latent_only_says_so():
-    one_latent = h.Estimator(
+    one_latent = h.estimators.Estimator(
         name="one_latent_score",
         surrogate=h.score_function,
         noise=h.ESTIMATORS["score_function"].noise,

@@ -17,7 +17,9 @@ import tensorflow as tf
 
 
 def tracing_count(estimator, static=()):
-    structure = h.ModelProblem(f=h.square, latents=1)  # the problem with its tensors left out
+    structure = h.model_problem.ModelProblem(
+        f=h.square, latents=1
+    )  # the problem with its tensors left out
     traced = sampling._traced(estimators.resolve(estimator), structure, static)
     return traced.experimental_get_tracing_count()
 
