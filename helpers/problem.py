@@ -50,10 +50,8 @@ class Problem(Protocol):
             constant baseline (baseline="optimal")
         exact(params) -> (...), the exact objective, which `optimise` records
 
-    The helpers' own problems (frozen dataclasses) share traced functions: their tensor fields
-    (the model's context x) are the traced function's arguments, their other fields (f, n)
-    select it. Any other object is traced afresh at every call, so a changed attribute is
-    always seen (helpers.tracing states the rule).
+    The helpers' own problems (frozen dataclasses) share traced functions (`split_tensors`); any
+    other object is traced afresh at every call, so a changed attribute is always seen.
     """
 
     latents: int
@@ -126,9 +124,10 @@ def joint_probs(logits, latents, index=None):
 
 
 def split_tensors(problem):
-    """(the problem with its tensor fields set to None, which selects a traced function;
-    those tensors by name, its arguments). `join_tensors` undoes it; a problem that is not
-    a dataclass, or not one of the helpers' own (never shared), is passed as it is."""
+    """(the problem with its tensor fields (the model's context x) set to None, which selects a
+    traced function; those tensors by name, its arguments). `join_tensors` undoes it; a problem
+    that is not one of the helpers' own dataclasses (never shared, helpers.tracing states the
+    rule) is passed as it is."""
     if not dataclasses.is_dataclass(problem) or not stable(type(problem)):
         return problem, {}
     fields = {field.name: getattr(problem, field.name) for field in dataclasses.fields(problem)}
@@ -176,10 +175,9 @@ class Checked:
     """A problem as the estimators see it: latents an int, dtype a tf.DType (a name or a numpy
     type is accepted), and the shape and dtype of what its methods return checked when they
     are traced (the static shape) and when they run (an assertion per call, on the shape
-    alone), since a value broadcast against the other replicates gives wrong gradients. An
-    axis left out or of size 1 (an argument the method ignores) is broadcast. params: dict
-    name -> tensor or numpy array (converted: `self.params`), with `batch` leading batch axes
-    (optimise's runs; the axes they gain later are batch axes too)."""
+    alone), since a value broadcast against the other replicates gives wrong gradients. params:
+    dict name -> tensor or numpy array (converted: `self.params`), with `batch` leading batch
+    axes (optimise's runs; the axes they gain later are batch axes too)."""
 
     def __init__(self, problem, params, batch=0):
         self.inner, self.name = problem, type(problem).__name__
