@@ -62,12 +62,10 @@ def conditionals(params, x, one_hot, latents=1):
 
 
 def conditionals_all(params, x, latents=1, index=None):
-    """(mu_s, sigma_s) for every joint configuration s at once: each (..., K**n).
-
-    `conditionals` on every configuration's one-hot, without making them: n = 1 adds
-    A[dim:] to the shared part (no K x K product); n > 1 gathers each configuration's
-    n entries of A and C. index (C, n) from `problem.configurations` picks a subset.
-    """
+    """(mu_s, sigma_s) for every joint configuration s at once: each (..., K**n). `conditionals`
+    on every configuration's one-hot, without making them: n = 1 adds A[dim:] to the shared part
+    (no K x K product); n > 1 gathers each configuration's n entries of A and C. index (C, n)
+    from `problem.configurations` picks a subset."""
     dim = tf.shape(x)[-1]
     mu_shared, log_sigma_shared = _context_terms(params, x)
     if latents == 1 and index is None:
@@ -81,10 +79,8 @@ def conditionals_all(params, x, latents=1, index=None):
 
 def conditionals_one_changed(params, x, one_hot, latents):
     """(mu, sigma) of every s' that differs from s in latent i alone, set to k: each (..., n, K).
-
-    `conditionals` on the n K one-hots so changed from `one_hot` (..., n, K), without
-    making them: latent i's entry of A moves from a_i(s_i) to a_ik, the others stay.
-    """
+    `conditionals` on the n K one-hots so changed from `one_hot` (..., n, K), without making
+    them: latent i's entry of A moves from a_i(s_i) to a_ik, the others stay."""
     dim = tf.shape(x)[-1]
     mu_shared, log_sigma_shared = _context_terms(params, x)
 
@@ -153,11 +149,9 @@ def _chunk_loss(params, x, f, nodes, latents, start, size):
 
 
 def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chunks=None):
-    """The exact objective for a parameter mapping (leading batch axes allowed).
-
-    in_chunks: sum the configurations in chunks (default: for n > 1 only; exact.py also
-    asks for chunks for one latent past ONE_LATENT_CHUNK_VALUES, see `chunked`).
-    """
+    """The exact objective for a parameter mapping (leading batch axes allowed). in_chunks: sum
+    the configurations in chunks (default: for n > 1 only; exact.py also asks for chunks for one
+    latent past ONE_LATENT_CHUNK_VALUES, see `chunked`)."""
     if not (latents > 1 if in_chunks is None else in_chunks):
         mu, sigma = conditionals_all(params, x)
         return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f, nodes), axis=-1)

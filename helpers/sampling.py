@@ -20,9 +20,8 @@ from .model import as_model, square
 from .problem import Checked, join_tensors, shape_errors, split_tensors
 from .tracing import trace_cache
 
-# Replicates run in chunks of about CHUNK_ELEMENTS noise values, one traced pass each, so a
-# pass's working set stays small (cache-friendly, bounded memory) and time grows linearly
-# in R. Chunk 0 uses the seed itself, chunk c > 0 the seed folded with c.
+# Replicates run in chunks of about CHUNK_ELEMENTS noise values, one traced pass each (its own
+# seed: `chunks`), so a pass's working set stays small and time grows linearly in R.
 CHUNK_ELEMENTS = 2**18
 # What one call may ask for, checked before anything is allocated. The output is filled
 # chunk by chunk, so memory is about the output plus one chunk: 1 GiB of output fits beside
