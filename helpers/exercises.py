@@ -36,6 +36,14 @@ class Exercise:
     choices: str = ""  # for kind "choice": the context entry that lists the allowed values
 
 
+def _shifted_loss(model):
+    return float(exact.exact_loss(model, lambda z: (z - 1) ** 2))
+
+
+def _logits_gradient_half(model):
+    return exact.exact_gradient(model, lambda z: (z - 0.5) ** 2)["logits"]
+
+
 def _taus_near_best_for_10000(taus, squared_bias, squared_bias_se, variance, variance_se):
     """Every tau (arrays: one entry per tau) whose MSE at N = 10,000, squared bias +
     variance / N, is within one standard error of the minimum: the sweep cannot tell
@@ -44,6 +52,10 @@ def _taus_near_best_for_10000(taus, squared_bias, squared_bias_se, variance, var
     se = np.hypot(squared_bias_se, np.asarray(variance_se) / 10_000)
     best = int(np.argmin(mse))
     return np.asarray(taus)[mse - mse[best] <= np.hypot(se, se[best])]
+
+
+def _optimal_baseline_hybrid(model):
+    return optimal_baseline_at(model.problem(square), model.params, True)
 
 
 def _first_budget_below_1e3(budgets, mse):
@@ -65,16 +77,10 @@ def _kl_first_image(weights, x, latents):
 
 
 EXERCISES = {
-    "01.1": Exercise(
-        lambda m: float(exact.exact_loss(m, lambda z: (z - 1) ** 2)), "function", rtol=1e-8
-    ),
-    "02.1": Exercise(
-        lambda m: exact.exact_gradient(m, lambda z: (z - 0.5) ** 2)["logits"], "array", rtol=1e-6
-    ),
+    "01.1": Exercise(_shifted_loss, "function", rtol=1e-8),
+    "02.1": Exercise(_logits_gradient_half, "array", rtol=1e-6),
     "03.1": Exercise(_taus_near_best_for_10000, "choice", choices="taus"),
-    "04.1": Exercise(
-        lambda m: optimal_baseline_at(m.problem(square), m.params, True), "number", rtol=1e-5
-    ),
+    "04.1": Exercise(_optimal_baseline_hybrid, "number", rtol=1e-5),
     "05.1": Exercise(_first_budget_below_1e3, "choice", choices="budgets"),
     "06.1": Exercise(_set_probability_first_three, "number", rtol=1e-8),
     "07.1": Exercise(lambda model: exact.exact_gradient(model)["logits"][0], "array", rtol=1e-8),
