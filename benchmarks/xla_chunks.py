@@ -18,8 +18,10 @@ notebook's first cell).
 from helpers import checks, sampling
 from helpers._tf import tf
 from helpers.estimators import resolve
-from helpers.problem import join_tensors
+from helpers.problem import join_tensors, split_tensors
 from helpers.tracing import trace_cache
+
+import numpy as np
 
 HELPERS_PATH = sampling.problem_gradient_samples  # the helpers' own, uncompiled
 
@@ -64,6 +66,18 @@ def compiled(estimator, structure, static_options):
     return per_replicate_gradients
 
 
+def checked_call(problem, params, estimator, n_replicates, n_samples, options):
+    """What every chunk's pass takes, after the checks helpers.sampling makes: (the checked
+    problem, the problem without its tensors, its tensors, the static and the dynamic
+    options, values per replicate)."""
+    checked = sampling.checked_sizes(estimator, problem, params, n_samples, options, prepare=True)
+    checked, options, _, per_replicate, needed = checked
+    static, dynamic = sampling.split_options(options, checked.dtype)
+    coordinates = sum(int(np.prod(value.shape)) for value in checked.params.values())
+    sampling.check_size(n_replicates * coordinates, needed, checked.dtype)
+    return checked, *split_tensors(problem), static, dynamic, per_replicate
+
+
 def problem_gradient_samples(
     problem, params, estimator, n_replicates, n_samples=1, seed=0, **options
 ):
@@ -71,18 +85,19 @@ def problem_gradient_samples(
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
-    call = sampling.checked_call(problem, params, estimator, n_replicates, n_samples, seed, options)
-    whole = max(1, sampling.CHUNK_ELEMENTS // call.per_replicate)  # replicates in a whole chunk
+    call = checked_call(problem, params, estimator, n_replicates, n_samples, options)
+    checked, structure, tensors, static, dynamic, per_replicate = call
+    whole = max(1, sampling.CHUNK_ELEMENTS // per_replicate)  # replicates in a whole chunk
     if n_replicates < whole:
         args = problem, params, estimator, n_replicates, n_samples, seed
         return HELPERS_PATH(*args, **options)
-    run = compiled(estimator, call.structure, call.static)
+    run, params = compiled(estimator, structure, static), checked.params
     sizes = tf.constant(whole), tf.constant(n_samples)
     parts = (
-        run(params, call.tensors, chunk_seed, tf.constant(size), *sizes, call.dynamic)
-        for size, chunk_seed in sampling.chunks(n_replicates, call.per_replicate, call.seed)
+        run(params, tensors, chunk_seed, tf.constant(size), *sizes, dynamic)
+        for size, chunk_seed in sampling.chunks(n_replicates, per_replicate, checks.seed(seed))
     )
-    return sampling.filled(parts, params, n_replicates, problem.dtype)
+    return sampling.filled(parts, params, n_replicates, checked.dtype)
 
 
 def switch_on(on=True):

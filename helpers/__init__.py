@@ -2,22 +2,10 @@
 
 from . import estimators, exact, exercises, memory, model, plotting, problem, stats, vae
 from ._tf import tf  # noqa: F401  (every module imports TensorFlow through _tf: no load-time logs)
-from .estimators import (
-    ESTIMATORS,
-    Estimator,
-    elementary,
-    gumbel_rao,
-    gumbel_softmax,
-    indecater,
-    rebar,
-    score_function,
-    sum_and_sample,
-    unordered_set,
-)
-from .exact import QuadratureWarning, exact_gradient, exact_loss
+from .estimators import ESTIMATORS, rebar, score_function
+from .exact import exact_gradient, exact_loss
 from .model import PARAM_NAMES, Model, make_model, sample
-from .model_math import GAUSS_HERMITE_NODES, expected_f, square
-from .model_problem import ModelProblem
+from .model_math import expected_f, square
 from .optimise import optimise, optimise_problem
 from .problem import MAX_CONFIGURATIONS
 from .relax import relax, relax_gradients, relax_state
@@ -35,21 +23,13 @@ __all__ = [
     "stats",
     "vae",
     "ESTIMATORS",
-    "GAUSS_HERMITE_NODES",
     "MAX_CONFIGURATIONS",
     "PARAM_NAMES",
-    "QuadratureWarning",
-    "Estimator",
     "Model",
-    "ModelProblem",
-    "elementary",
     "exact_gradient",
     "exact_loss",
     "expected_f",
     "gradient_samples",
-    "gumbel_rao",
-    "gumbel_softmax",
-    "indecater",
     "make_model",
     "noise_for",
     "optimise",
@@ -63,6 +43,4 @@ __all__ = [
     "sample",
     "score_function",
     "square",
-    "sum_and_sample",
-    "unordered_set",
 ]

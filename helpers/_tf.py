@@ -1,13 +1,12 @@
 """Import TensorFlow without the log lines it writes to the process's stderr.
 
-TensorFlow prints C++ log lines (CUDA probing, CPU features, oneDNN notes) to file
-descriptor 2 while it loads, into a notebook's first output. TF_CPP_MIN_LOG_LEVEL=3 and
-TF_ENABLE_ONEDNN_OPTS=0 remove most (oneDNN off also makes results reproducible across
-CPUs); the CUDA-stub line needs descriptor 2 pointed at /dev/null during the import. Two
-optional integrations that TensorFlow loads when installed (JAX for tf.lite, scikit-learn
-for Keras's wrappers), unused here, add about 150 MiB to every kernel (as on Colab): they are
-hidden while TensorFlow loads and importable afterwards (Keras's scikit-learn wrappers stay
-unavailable in a process that imported the helpers first).
+TensorFlow prints C++ log lines (CUDA probing, CPU features, oneDNN notes) to file descriptor 2
+while it loads, into a notebook's first output. TF_CPP_MIN_LOG_LEVEL=3 and TF_ENABLE_ONEDNN_OPTS=0
+remove most (oneDNN off also makes results reproducible across CPUs); the CUDA-stub line needs
+descriptor 2 pointed at /dev/null during the import. Two optional integrations that TensorFlow loads
+when installed (JAX for tf.lite, scikit-learn for Keras's wrappers), unused here, add about 150 MiB
+to every kernel (as on Colab): they are hidden while TensorFlow loads and importable afterwards
+(Keras's scikit-learn wrappers stay unavailable in a process that imported the helpers first).
 """
 
 import os
@@ -40,17 +39,8 @@ def _import_quietly():
 
 
 tf = _import_quietly()
-
-
-class _DropExpectedNotes:
-    """Drop two TensorFlow notes on intended behaviour: each estimator, f and option set is
-    traced once by design, which TensorFlow counts together as "retracing"; and an f whose
-    source AutoGraph cannot read (a lambda typed at a prompt) runs as is, right for tf ops."""
-
-    NOTES = ("triggered tf.function retracing", "AutoGraph could not transform")
-
-    def filter(self, record):
-        return not any(note in record.getMessage() for note in self.NOTES)
-
-
-tf.get_logger().addFilter(_DropExpectedNotes())
+# Two TensorFlow notes on intended behaviour are dropped: each estimator, f and option set is
+# traced once by design, which TensorFlow counts together as "retracing"; and an f whose source
+# AutoGraph cannot read (a lambda typed at a prompt) runs as is, right for tf ops.
+_NOTES = ("triggered tf.function retracing", "AutoGraph could not transform")
+tf.get_logger().addFilter(lambda record: not any(n in record.getMessage() for n in _NOTES))

@@ -25,9 +25,8 @@ def integer(value, name, minimum):
     """`value` as an int >= minimum, or a ValueError naming `name`."""
     value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        kind = (
-            f" (a {type(value).__name__}: pass an int)" if isinstance(value, numbers.Real) else ""
-        )
+        named = isinstance(value, numbers.Real)  # a float or a bool: name its type
+        kind = f" (a {type(value).__name__}: pass an int)" if named else ""
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}{kind}")
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
@@ -73,12 +72,10 @@ def real(value, name, dtype=None, positive=False):
     largest, smallest = (float(info.max), float(info.tiny)) if info else (np.inf, 0.0)
     if np.isfinite(number) and abs(number) <= largest and (number > smallest or not positive):
         return number
-    bounds = (
-        f"{smallest:.3g} < {name} <= {largest:.3g}" if positive else f"|{name}| <= {largest:.3g}"
-    )
-    within = (
-        f" representable in {dtype.name} ({bounds})" if info and (is_number or positive) else ""
-    )
+    within = ""
+    if info and (is_number or positive):
+        bounds = f"{smallest:.3g} < {name}" if positive else f"|{name}|"
+        within = f" representable in {dtype.name} ({bounds} <= {largest:.3g})"
     kind = "a positive finite number" if positive else "a finite number"
     raise ValueError(f"{name} must be {kind}{within}, got {value!r}")
 
@@ -111,8 +108,7 @@ def objective(f, dtype):
 def _traced_probe(f, dtype):
     """f traced into a graph on the probe (once per f and dtype: failures are not cached)."""
     probe = tf.constant(PROBE, dtype=dtype)
-    traced = tf.function(f, autograph=False)
-    _call(traced, probe, "when traced into a graph, on a tensor")
+    _call(tf.function(f, autograph=False), probe, "when traced into a graph, on a tensor")
 
 
 def _call(f, probe, how):
@@ -121,8 +117,7 @@ def _call(f, probe, how):
     try:
         out = f(probe)
     except Exception as err:
-        hint = ""
-        message = str(err)
+        hint, message = "", str(err)
         if "double tensor" in message or "float tensor" in message:
             hint = (
                 f"; f must keep its input's dtype ({probe.dtype.name} here): make constants "

@@ -1,14 +1,13 @@
 """The exact objective L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps) and its gradient.
 
-The sum over s enumerates all K**n joint configurations (refused beyond
-problem.MAX_CONFIGURATIONS) in chunks, so memory stays bounded; autodiff of this sum,
-accumulated chunk by chunk, is the exact gradient. E_eps f is closed form for
-f = square and Gauss-Hermite quadrature otherwise: GAUSS_HERMITE_NODES = 64 nodes are
-exact for polynomials of degree <= 127, and for smooth f the error falls geometrically
-(f = cos: machine precision up to sigma = 8, where 32 nodes are off by 1e-3). It is
-*not* accurate for f with kinks or jumps (|z|, a step), nor when f varies on scales
-much smaller than sigma (cos(10 z) at sigma = 1): a second rule with CHECK_NODES nodes
-detects both, with a QuadratureWarning when the two disagree.
+The sum over s enumerates all K**n joint configurations (refused beyond problem.MAX_CONFIGURATIONS)
+in chunks, so memory stays bounded; autodiff of this sum, accumulated chunk by chunk, is the exact
+gradient. E_eps f is closed form for f = square and Gauss-Hermite quadrature otherwise:
+GAUSS_HERMITE_NODES = 64 nodes are exact for polynomials of degree <= 127, and for smooth f the
+error falls geometrically (f = cos: machine precision up to sigma = 8, where 32 nodes are off by
+1e-3). It is *not* accurate for f with kinks or jumps (|z|, a step), nor when f varies on scales
+much smaller than sigma (cos(10 z) at sigma = 1): a second rule with CHECK_NODES nodes detects both,
+with a QuadratureWarning when the two disagree.
 """
 
 import functools
@@ -28,13 +27,7 @@ from .model_math import (
 from .problem import check_enumerable
 from .tracing import trace_cache
 
-__all__ = [
-    "CHUNK_VALUES",
-    "GAUSS_HERMITE_NODES",
-    "QuadratureWarning",
-    "exact_gradient",
-    "exact_loss",
-]
+__all__ = ["CHUNK_VALUES", "QuadratureWarning", "exact_gradient", "exact_loss"]
 
 CHECK_NODES = 96
 # Relative disagreement between the two rules above which a warning is raised:
@@ -73,24 +66,17 @@ def _warn_if_inaccurate(value, params, x, f, latents):
 
 
 @trace_cache
-def _traced_value_and_gradient(f, latents, in_chunks):
-    # One traced function per f, number of latents and chunking, reused across calls and models.
-    step = functools.partial(value_and_gradient_from, f=f, latents=latents, in_chunks=in_chunks)
-    return tf.function(step, reduce_retracing=True)
-
-
-@trace_cache
-def _traced_loss(f, nodes, latents):
-    # In chunks: the loop over chunks runs as one graph instead of step by step.
-    loss = functools.partial(loss_from, f=f, nodes=nodes, latents=latents, in_chunks=True)
-    return tf.function(loss)
+def _traced(function, reduce_retracing, **settings):
+    """function(params, x) with these settings (f, latents, ...), traced once and reused
+    across calls and models (the loss in chunks: its loop runs as one graph, not step by step)."""
+    return tf.function(functools.partial(function, **settings), reduce_retracing=reduce_retracing)
 
 
 def _loss(params, x, f, nodes, latents):
     buckets = int(params["logits"].shape[-1])
     if not chunked(latents, buckets, f, nodes):  # one small pass, eager
         return loss_from(params, x, f, nodes)
-    return _traced_loss(f, nodes, latents)(params, x)
+    return _traced(loss_from, False, f=f, nodes=nodes, latents=latents, in_chunks=True)(params, x)
 
 
 def exact_loss(model, f=square):
@@ -105,6 +91,7 @@ def exact_gradient(model, f=square):
     """The exact gradient of L(theta): dict name -> np.ndarray, keys as model.params."""
     model, params, f = _checked(model, f)
     in_chunks = chunked(model.latents, model.buckets, f)
-    value, grads = _traced_value_and_gradient(f, model.latents, in_chunks)(params, model.x)
+    step = _traced(value_and_gradient_from, True, f=f, latents=model.latents, in_chunks=in_chunks)
+    value, grads = step(params, model.x)
     _warn_if_inaccurate(value, params, model.x, f, model.latents)
     return {name: grad.numpy() for name, grad in grads.items()}

@@ -1,8 +1,8 @@
 """Answer checks for the notebooks' exercises.
 
-A check cell calls `check("NN.k", answer, **context)` and prints whether the answer is
-right, never the solution, computed here from the context (a model or plain arrays). A
-wrong answer gets a reason that does not reveal it: type, shape, choices, or rounding.
+A check cell calls `check("NN.k", answer, **context)` and prints whether the answer is right,
+never the solution, computed here from the context (a model or plain arrays). A wrong answer
+gets a reason that does not reveal it: type, shape, choices, or rounding.
 """
 
 import itertools

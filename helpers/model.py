@@ -5,10 +5,9 @@
     mu_s = sigmoid(x_s . A + B),        log sigma_s = x_s . C + D
     z = mu_s + sigma_s * eps,           eps ~ N(0, 1)
 
-theta = (logits, A, B, C, D); n = `latents`, 1 in the original notebook's model: its
-logits have shape (K,), for n > 1 shape (n, K). `Model` holds the tf.Variables; the
-mathematics is in helpers.model_math, the model as an estimators' problem in
-helpers.model_problem.
+theta = (logits, A, B, C, D); n = `latents`, 1 in the original notebook's model: its logits have
+shape (K,), for n > 1 shape (n, K). `Model` holds the tf.Variables; the mathematics is in
+helpers.model_math, the model as an estimators' problem in helpers.model_problem.
 """
 
 import numpy as np
@@ -19,16 +18,7 @@ from .model_math import conditionals, conditionals_all, probs, square
 from .model_problem import ModelProblem
 from .tracing import traceable
 
-__all__ = [
-    "PARAM_NAMES",
-    "Model",
-    "conditionals",
-    "conditionals_all",
-    "make_model",
-    "probs",
-    "sample",
-    "square",
-]
+__all__ = ["PARAM_NAMES", "Model", "conditionals", "conditionals_all", "make_model", "sample"]
 
 PARAM_NAMES = ("logits", "A", "B", "C", "D")  # theta's parts, the keys of model.params, in order
 
@@ -37,8 +27,7 @@ class Model:
     """The parameters theta (tf.Variables) and the fixed context x of one model."""
 
     def __init__(self, x, params):
-        self.x = x
-        self.params = params
+        self.x, self.params = x, params
 
     @property
     def dim(self):
@@ -125,12 +114,12 @@ def make_model(dim=10, buckets=5, seed=0, dtype="float64", latents=1):
     """A model with dim context features and `latents` choices of buckets categories.
 
     Drawn from numpy's Generator seeded with `seed`, at scales that keep the K components
-    distinct for any dim and K: logits ~ N(0, 1); A[:dim] ~ N(0, 1/dim), so x . A stays
-    O(1) instead of saturating the sigmoid; A[dim:] ~ N(0, 2^2), so the means mu_s spread
-    over (0, 1); B ~ N(0, 0.5^2); C is 0.5 times a draw like A's with A[dim:] ~ N(0, 1);
-    D ~ N(-2, 0.3^2), so sigma is typically 0.05 to 0.3; x ~ N(0, 1). For n > 1 latents
-    the n K one-hot entries of A and C are drawn at their n = 1 scale over sqrt(n), so
-    mu_s stays spread over (0, 1) whatever n; latents=1 draws the original model's numbers.
+    distinct for any dim and K: logits ~ N(0, 1); A[:dim] ~ N(0, 1/dim), so x . A stays O(1)
+    instead of saturating the sigmoid; A[dim:] ~ N(0, 2^2), so the means mu_s spread over (0,
+    1); B ~ N(0, 0.5^2); C is 0.5 times a draw like A's with A[dim:] ~ N(0, 1); D ~ N(-2,
+    0.3^2), so sigma is typically 0.05 to 0.3; x ~ N(0, 1). For n > 1 latents the n K one-hot
+    entries of A and C are drawn at their n = 1 scale over sqrt(n), so mu_s stays spread over
+    (0, 1) whatever n; latents=1 draws the original model's numbers.
     """
     dim = checks.integer(dim, "dim", 1)
     buckets = checks.integer(buckets, "buckets", 2)

@@ -1,14 +1,10 @@
-"""The model's mathematics on a parameter mapping: z given s, and its exact expectation.
-
-    mu_s = sigmoid(x_s . A + B),  log sigma_s = x_s . C + D,  z = mu_s + sigma_s eps
-
-`conditionals` gives (mu, sigma) for one-hot or relaxed s; `conditionals_all` and
-`conditionals_one_changed` for every configuration, or every single-latent change,
-without materialising their one-hots. `loss_from` is the exact objective
-L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps), enumerated in chunks. `params`
-tensors may carry leading batch axes (one per replicate, say) that broadcast against
-those of s: one traced pass evaluates many parameter copies. These functions take
-tensors, not a Model, so helpers.model, model_problem and exact all build on them.
+"""The model's mathematics (helpers.model states it) on a parameter mapping: z given s, and its
+exact expectation. `conditionals` gives (mu, sigma) for one-hot or relaxed s; `conditionals_all`
+and `conditionals_one_changed` for every configuration, or every single-latent change, without
+materialising their one-hots. `loss_from` is the exact objective L(theta) = sum_s p_s E_eps
+f(mu_s + sigma_s eps), enumerated in chunks. `params` tensors may carry leading batch axes (one
+per replicate, say) that broadcast against those of s: one traced pass evaluates many parameter
+copies. These functions take tensors, not a Model: model, model_problem and exact build on them.
 """
 
 import functools
@@ -20,8 +16,8 @@ from ._tf import tf
 from .problem import configurations, gather_configurations
 
 GAUSS_HERMITE_NODES = 64
-# Values (configurations x quadrature nodes) per chunk of the enumeration; one latent
-# has larger chunks (its gradient is dense over K: few large chunks are fastest).
+# Values (configurations x quadrature nodes) per chunk of the enumeration; one latent has
+# larger chunks (its gradient is dense over K: few large chunks are fastest).
 CHUNK_VALUES = 2**16
 ONE_LATENT_CHUNK_VALUES = 2**20
 
@@ -66,12 +62,10 @@ def conditionals(params, x, one_hot, latents=1):
 
 
 def conditionals_all(params, x, latents=1, index=None):
-    """(mu_s, sigma_s) for every joint configuration s at once: each (..., K**n).
-
-    `conditionals` on every configuration's one-hot, without making them: n = 1 adds
-    A[dim:] to the shared part (no K x K product); n > 1 gathers each configuration's
-    n entries of A and C. index (C, n) from `problem.configurations` picks a subset.
-    """
+    """(mu_s, sigma_s) for every joint configuration s at once: each (..., K**n). `conditionals`
+    on every configuration's one-hot, without making them: n = 1 adds A[dim:] to the shared part
+    (no K x K product); n > 1 gathers each configuration's n entries of A and C. index (C, n)
+    from `problem.configurations` picks a subset."""
     dim = tf.shape(x)[-1]
     mu_shared, log_sigma_shared = _context_terms(params, x)
     if latents == 1 and index is None:
@@ -85,10 +79,8 @@ def conditionals_all(params, x, latents=1, index=None):
 
 def conditionals_one_changed(params, x, one_hot, latents):
     """(mu, sigma) of every s' that differs from s in latent i alone, set to k: each (..., n, K).
-
-    `conditionals` on the n K one-hots so changed from `one_hot` (..., n, K), without
-    making them: latent i's entry of A moves from a_i(s_i) to a_ik, the others stay.
-    """
+    `conditionals` on the n K one-hots so changed from `one_hot` (..., n, K), without making
+    them: latent i's entry of A moves from a_i(s_i) to a_ik, the others stay."""
     dim = tf.shape(x)[-1]
     mu_shared, log_sigma_shared = _context_terms(params, x)
 
@@ -123,30 +115,14 @@ def chunked(latents, buckets, f, nodes=GAUSS_HERMITE_NODES):
     return latents > 1 or buckets * (1 if f is square else nodes) > ONE_LATENT_CHUNK_VALUES
 
 
-def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chunks=None):
-    """The exact objective for a parameter mapping (leading batch axes allowed).
-
-    in_chunks: sum the configurations in chunks (default: for n > 1 only; exact.py also
-    asks for chunks for one latent past ONE_LATENT_CHUNK_VALUES, see `chunked`).
-    """
-    if not (latents > 1 if in_chunks is None else in_chunks):
-        mu, sigma = conditionals_all(params, x)
-        return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f, nodes), axis=-1)
-    terms = functools.partial(_chunk_loss, params, x, f, nodes, latents)
-    zero = tf.zeros_like(params["B"])  # B has exactly the leading batch axes
-    return _sum_over_chunks(terms, zero, params, f, nodes, latents)
-
-
-def _sum_over_chunks(terms, zero, params, f, nodes, latents):
-    """The sum of terms(start, size), tensors nested like `zero`, over chunks of the
-    K**n configurations: one tf.while_loop, one iteration at a time (TensorFlow would run up
-    to 10 at once), so memory holds one chunk at a time."""
-    count = tf.cast(tf.shape(params["logits"])[-1], tf.int64) ** latents
-    values = CHUNK_VALUES if latents > 1 else ONE_LATENT_CHUNK_VALUES
-    size = tf.constant(max(1, values // (1 if f is square else nodes)), tf.int64)
+def sum_over_chunks(terms, zero, count, size):
+    """The sum of terms(start, size), tensors nested like `zero`, over the configurations 0,
+    ..., count - 1 in chunks of `size` (the last one smaller): one tf.while_loop, one
+    iteration at a time (TensorFlow would run up to 10), so memory holds one chunk at a time."""
 
     def body(start, total):
-        return start + size, tf.nest.map_structure(tf.add, total, terms(start, size))
+        part = terms(start, tf.minimum(size, count - start))  # the last chunk: what is left
+        return start + size, tf.nest.map_structure(tf.add, total, part)
 
     start = tf.constant(0, tf.int64)
     return tf.while_loop(
@@ -154,30 +130,47 @@ def _sum_over_chunks(terms, zero, params, f, nodes, latents):
     )[1]
 
 
+def _loss_chunks(terms, zero, params, f, nodes, latents):
+    """sum_over_chunks of the exact loss's terms: chunks of about CHUNK_VALUES values (one
+    latent: ONE_LATENT_CHUNK_VALUES), each configuration taking one or `nodes` values."""
+    count = tf.cast(tf.shape(params["logits"])[-1], tf.int64) ** latents
+    values = CHUNK_VALUES if latents > 1 else ONE_LATENT_CHUNK_VALUES
+    size = tf.constant(max(1, values // (1 if f is square else nodes)), tf.int64)
+    return sum_over_chunks(terms, zero, count, size)
+
+
 def _chunk_loss(params, x, f, nodes, latents, start, size):
-    """The terms of the sum over configurations start, ..., start + size - 1 (clipped at K**n)."""
-    buckets = tf.shape(params["logits"])[-1]
-    size = tf.minimum(size, tf.cast(buckets, tf.int64) ** latents - start)
-    index = configurations(latents, buckets, start, size)
+    """The terms of the sum over configurations start, ..., start + size - 1."""
+    index = configurations(latents, tf.shape(params["logits"])[-1], start, size)
     mu, sigma = conditionals_all(params, x, latents, index)
     logits = params["logits"] if latents > 1 else params["logits"][..., None, :]
     p = tf.exp(gather_configurations(tf.nn.log_softmax(logits, axis=-1), index))
     return tf.reduce_sum(p * expected_f(mu, sigma, f, nodes), axis=-1)
 
 
+def loss_from(params, x, f=square, nodes=GAUSS_HERMITE_NODES, latents=1, in_chunks=None):
+    """The exact objective for a parameter mapping (leading batch axes allowed). in_chunks: sum
+    the configurations in chunks (default: for n > 1 only; exact.py also asks for chunks for one
+    latent past ONE_LATENT_CHUNK_VALUES, see `chunked`)."""
+    if not (latents > 1 if in_chunks is None else in_chunks):
+        mu, sigma = conditionals_all(params, x)
+        return tf.reduce_sum(probs(params) * expected_f(mu, sigma, f, nodes), axis=-1)
+    terms = functools.partial(_chunk_loss, params, x, f, nodes, latents)
+    zero = tf.zeros_like(params["B"])  # B has exactly the leading batch axes
+    return _loss_chunks(terms, zero, params, f, nodes, latents)
+
+
 def value_and_gradient_from(params, x, f=square, latents=1, in_chunks=None):
     """The exact loss and its gradient, accumulated over chunks of configurations."""
+
+    def with_gradient(loss, *args):  # loss(params, x, f, *args) and its gradient
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            value = loss(params, x, f, *args)
+        return value, tape.gradient(value, params)
+
     if not (latents > 1 if in_chunks is None else in_chunks):
-        with tf.GradientTape() as tape:
-            tape.watch(params)
-            value = loss_from(params, x, f)
-        return value, tape.gradient(value, params)
-
-    def terms(start, size):
-        with tf.GradientTape() as tape:
-            tape.watch(params)
-            value = _chunk_loss(params, x, f, GAUSS_HERMITE_NODES, latents, start, size)
-        return value, tape.gradient(value, params)
-
+        return with_gradient(loss_from)
+    terms = functools.partial(with_gradient, _chunk_loss, GAUSS_HERMITE_NODES, latents)
     zeros = (tf.zeros_like(params["B"]), {name: tf.zeros_like(v) for name, v in params.items()})
-    return _sum_over_chunks(terms, zeros, params, f, GAUSS_HERMITE_NODES, latents)
+    return _loss_chunks(terms, zeros, params, f, GAUSS_HERMITE_NODES, latents)

@@ -1,7 +1,7 @@
 """The series' model as a problem for the estimators (helpers.problem.Problem).
 
-g_theta(s, eps) = f(mu_s + sigma_s eps), eps ~ N(0, 1) the continuous noise. For
-n = 1 the one-hots are (..., K), the model's own shape: the logits get a latent axis.
+g_theta(s, eps) = f(mu_s + sigma_s eps), eps ~ N(0, 1) the continuous noise. For n = 1 the
+one-hots are (..., K), the model's own shape: the logits get a latent axis.
 """
 
 from collections.abc import Callable
@@ -18,6 +18,7 @@ from .model_math import (
     gauss_hermite,
     loss_from,
     probs,
+    sum_over_chunks,
 )
 from .problem import configurations, gather_configurations, joint_probs
 
@@ -103,40 +104,36 @@ class ModelProblem:
         count = tf.cast(tf.shape(marginal)[-1], tf.int64) ** n
         size = tf.constant(ONE_LATENT_CHUNK_VALUES // BASELINE_NODES, tf.int64)
 
-        def chunk(start):
-            """p, mu, sigma and the logits' |g|^2 of configurations start, ..., start + size - 1."""
+        def terms(start, size):  # the chunk's Q nodes are its largest tensors
+            """(numerator, denominator) over the configurations start, ..., start + size - 1."""
             if n == 1:
-                end = tf.minimum(start + size, count)
-                return (value[..., start:end] for value in (marginal, mu_all, sigma_all, norm_all))
-            index = configurations(
-                n, tf.shape(marginal)[-1], start, tf.minimum(size, count - start)
-            )
-            mu, sigma = conditionals_all(params, x, n, index)  # (R, 1, chunk)
-            norm = n + squares - 2 * gather_configurations(marginal, index)
-            return joint_probs(params["logits"], n, index), mu, sigma, norm
-
-        def body(start, numerator, denominator):  # the chunk's Q nodes are its largest tensors
-            p, mu, sigma, norm = chunk(start)
+                whole = (marginal, mu_all, sigma_all, norm_all)
+                p, mu, sigma, norm = (v[..., start : start + size] for v in whole)
+            else:
+                index = configurations(n, tf.shape(marginal)[-1], start, size)
+                mu, sigma = conditionals_all(params, x, n, index)  # (R, 1, chunk)
+                norm = n + squares - 2 * gather_configurations(marginal, index)
+                p = joint_probs(params["logits"], n, index)
             f_values = f(mu[..., None] + sigma[..., None] * nodes)  # (R, 1, chunk, Q)
             norm = norm[..., None]
             if not pathwise_z:
                 xs = tf.reduce_sum(x * x) + (n + 1)  # |x_s|^2 + 1
                 slope = (mu * (1 - mu) / sigma)[..., None]
                 norm = norm + xs * (tf.square(nodes * slope) + tf.square(nodes * nodes - 1))
-            numerator += tf.reduce_sum(p * tf.reduce_sum(weights * f_values * norm, -1), -1)
-            denominator += tf.reduce_sum(p * tf.reduce_sum(weights * norm, -1), -1)
-            return start + size, numerator, denominator
+            numerator = tf.reduce_sum(p * tf.reduce_sum(weights * f_values * norm, -1), -1)
+            return numerator, tf.reduce_sum(p * tf.reduce_sum(weights * norm, -1), -1)
 
-        zero = tf.zeros_like(params["B"])  # B has exactly the leading axes (R, 1)
-        loop = (tf.constant(0, tf.int64), zero, zero)
+        zeros = (tf.zeros_like(params["B"]),) * 2  # B has exactly the leading axes (R, 1)
 
-        def in_chunks():
-            return tf.while_loop(lambda start, *_: start < count, body, loop, parallel_iterations=1)
+        def one_pass():  # one chunk summed outside a loop keeps the one-pass sum's bits
+            start = tf.constant(0, tf.int64)
+            return tf.nest.map_structure(tf.add, zeros, terms(start, tf.minimum(size, count)))
 
-        # One chunk is summed outside a loop, which keeps the one-pass sum's bits.
         buckets = marginal.shape[-1]  # None in a graph traced for any K
         if buckets is not None and buckets**n * BASELINE_NODES <= ONE_LATENT_CHUNK_VALUES:
-            _, numerator, denominator = body(*loop)
+            numerator, denominator = one_pass()
         else:
-            _, numerator, denominator = tf.cond(count <= size, lambda: body(*loop), in_chunks)
+            numerator, denominator = tf.cond(
+                count <= size, one_pass, lambda: sum_over_chunks(terms, zeros, count, size)
+            )
         return numerator / denominator

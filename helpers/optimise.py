@@ -1,10 +1,10 @@
 """Gradient descent with any estimator (notebooks 05 and 06): independent runs in one pass.
 
-Every run starts from the same theta with its own noise; the parameters carry a leading
-run axis, so each step evaluates all runs' surrogates at once and applies Adam to each
-run, recording every run's exact objective after every step. One loop serves every
-estimator: it threads the estimator's state (estimators.ControlVariate: none, a
-moving-average baseline, or RELAX's learned control variate) from step to step.
+Every run starts from the same theta with its own noise; the parameters carry a leading run
+axis, so each step evaluates all runs' surrogates at once and applies Adam to each run,
+recording every run's exact objective after every step. One loop serves every estimator: it
+threads the estimator's state (estimators.ControlVariate: none, a moving-average baseline, or
+RELAX's learned control variate) from step to step.
 """
 
 import numbers
@@ -18,11 +18,11 @@ from .adam import adam, zero_moments
 from .estimators import ESTIMATORS, MOVING_AVERAGE, resolve
 from .model import PARAM_NAMES, as_model, square
 from .problem import Checked, check_enumerable, join_tensors, shape_errors, split_tensors
-from .sampling import MAX_OUTPUT_BYTES, chunk_noise, split_options
+from .sampling import MAX_OUTPUT_BYTES, chunk_noise, replicate, split_options
 from .tracing import trace_cache
 
 
-def checked_names(names, argument, known=PARAM_NAMES):
+def checked_names(names, argument, known):
     """names (one name or a collection; None: all) as a tuple in the order of `known`, or a
     ValueError."""
     given = known if names is None else (names,) if isinstance(names, str) else names
@@ -73,8 +73,7 @@ def _traced_run(estimator, control, structure, static_options, trainable, names)
         shape = tf.shape(problem.logits(params))
         n_runs, buckets = shape[0], shape[-1]
         moments = zero_moments(params)
-        losses = tf.TensorArray(problem.dtype, size=steps + 1)
-        losses = losses.write(0, problem.exact(params))
+        losses = tf.TensorArray(problem.dtype, size=steps + 1).write(0, problem.exact(params))
         values_seen = tf.TensorArray(problem.dtype, size=steps)
         for step in tf.range(steps):
             step_seed = tf.random.experimental.stateless_fold_in(seed, step)
@@ -92,22 +91,33 @@ def _traced_run(estimator, control, structure, static_options, trainable, names)
     return run
 
 
-def optimise(model, estimator, steps=200, learning_rate=0.05, n_samples=1, n_runs=5, seed=0,
-             f=square, moving_average=None, trainable=PARAM_NAMES, state_learning_rate=None,
-             **options):  # fmt: skip
+def optimise(
+    model,
+    estimator,
+    steps=200,
+    learning_rate=0.05,
+    n_samples=1,
+    n_runs=5,
+    seed=0,
+    f=square,
+    moving_average=None,
+    trainable=PARAM_NAMES,
+    state_learning_rate=None,
+    **options,
+):
     """Adam from the model's theta, n_runs independent runs with their own noise.
 
     estimator: a name or surrogate function, or "exact" for the exact gradient.
-    moving_average: a decay in (0, 1) for "score_function", whose constant baseline is
-    then each run's exponential moving average of past f values.
+    moving_average: a decay in (0, 1) for "score_function", whose constant baseline is then
+    each run's exponential moving average of past f values.
     trainable: the parameters Adam updates (("logits",): the discrete choice alone).
     state_learning_rate: Adam's rate (default learning_rate) for a learned state: each run
     learns its own RELAX phi (options tau, eta or state) by descending the variance of its
     distribution parameters' estimate (distribution_names).
-    Returns {"loss": (steps + 1, n_runs), the exact objective before each step and after
-    the last; "seconds": the runs' wall time, tracing excluded}; with a learned state
-    also "second_moment" (steps, n_runs), each step's mean |g|^2 of one draw over those
-    parameters, and "state", name -> (n_runs, ...). The model is not changed.
+    Returns {"loss": (steps + 1, n_runs), the exact objective before each step and after the
+    last; "seconds": the runs' wall time, tracing excluded}; with a learned state also
+    "second_moment" (steps, n_runs), each step's mean |g|^2 of one draw over those parameters,
+    and "state", name -> (n_runs, ...). The model is not changed.
     """
     model = as_model(model)
     problem = model.problem(checks.objective(f, model.dtype))
@@ -136,9 +146,20 @@ def _control(spec, options, moving_average):
 
 
 @shape_errors()
-def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, n_samples=1,
-                     n_runs=5, seed=0, moving_average=None, trainable=None,
-                     state_learning_rate=None, **options):  # fmt: skip
+def optimise_problem(
+    problem,
+    params,
+    estimator,
+    steps=200,
+    learning_rate=0.05,
+    n_samples=1,
+    n_runs=5,
+    seed=0,
+    moving_average=None,
+    trainable=None,
+    state_learning_rate=None,
+    **options,
+):
     """optimise for any problem with an `exact` method, every run from `params` (dict name ->
     tensor or numpy array); trainable defaults to all of them."""
     spec = resolve(estimator)
@@ -174,9 +195,7 @@ def optimise_problem(problem, params, estimator, steps=200, learning_rate=0.05, 
     trainable = checked_names(trainable, "trainable", tuple(params))
     static, dynamic = split_options(options, checked.dtype)
     names = distribution_names(checked, params, trainable)
-    params = {
-        name: tf.broadcast_to(value, [n_runs, *value.shape]) for name, value in params.items()
-    }
+    params = replicate(params, n_runs)
     state = control.init(checked, params, {**options, **settings})
     run = _traced_run(spec, control, split_tensors(problem)[0], static, trainable, names)
     args = (params, split_tensors(problem)[1], checks.seed(seed), tf.constant(steps))

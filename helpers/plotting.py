@@ -1,8 +1,7 @@
 """House style for every notebook's figures: one colour per estimator, everywhere.
 
-Colours are the Okabe-Ito palette, readable with the common colour-vision
-deficiencies. Use `color(name)` and `label(name)` for any estimator or
-reference line, and call `use_style()` once per notebook.
+Colours are the Okabe-Ito palette, readable with the common colour-vision deficiencies. Use
+`color(name)` and `label(name)` for any estimator or reference line, and `use_style()` once.
 """
 
 import matplotlib as mpl

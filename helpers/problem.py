@@ -1,8 +1,8 @@
 """The interface every estimator is written against (`Problem`), and helpers for it.
 
-Estimators (helpers.estimators) see a problem only through `Problem`; the
-series' model is one provider (helpers.model_problem), and a new problem (a
-discrete VAE's decoder, say) needs no change to any estimator.
+Estimators (helpers.estimators) see a problem only through `Problem`; the series' model is
+one provider (helpers.model_problem), and a new problem (a discrete VAE's decoder, say) needs
+no change to any estimator.
 """
 
 import contextlib
@@ -22,13 +22,13 @@ class Problem(Protocol):
     """An objective with n categorical latents, as the estimators see it.
 
     L(theta) = E_{s, noise}[ g_theta(s, noise) ]: s = (s_1, ..., s_n) are n independent
-    categoricals of K categories each whose logits depend on theta, `noise` the problem's
-    own continuous noise (the model's Gaussian eps; a problem without one returns zeros and
-    ignores them). `params` may carry leading batch axes (per replicate, per sample) that
-    broadcast against those of s and noise: one traced pass, many replicates. Shapes and
-    dtypes are checked (`Checked`). A value of the methods below that take s or noise
-    (objective and the like) may leave out, or have of size 1, the axes of an argument it
-    ignores, and is broadcast; logits are not broadcast: they keep params' batch axes.
+    categoricals of K categories each whose logits depend on theta, `noise` the problem's own
+    continuous noise (the model's Gaussian eps; a problem without one returns zeros and ignores
+    them). `params` may carry leading batch axes (per replicate, per sample) that broadcast
+    against those of s and noise: one traced pass, many replicates. Shapes and dtypes are
+    checked (`Checked`). A value of the methods below that take s or noise (objective and the
+    like) may leave out, or have of size 1, the axes of an argument it ignores, and is
+    broadcast; logits are not broadcast: they keep params' batch axes.
 
     Required:
         latents: n, an int (static: it selects the traced code); dtype: float32 or float64
@@ -38,22 +38,20 @@ class Problem(Protocol):
         noise(seed, shape) -> noise of shape `shape` (stateless: a seed, the same numbers)
 
     Optional, each a fast or extra path an estimator uses when it is there:
-        objective_all(params, noise) -> (..., N, K**n), the objective at every joint
-            configuration (numbered as in `configurations`) for N noise draws each (noise
-            (..., N, K**n), params with leading axes (...)), without K**n one-hots (elementary)
-        objective_one_changed(params, s, noise) -> (..., n, K), the objective at s with
-            latent i set to category k, for every (i, k), for a one-hot s (..., n, K) and
-            noise broadcastable to (..., n, K), without the n K changed one-hots (IndeCateR)
-        scored_objective(params, s, noise) -> (values with the continuous sample held
-            fixed, its log density given s) (the score function with pathwise_z=False)
-        optimal_baseline(params, pathwise_z) -> (..., 1), the score function's
-            variance-optimal constant baseline (baseline="optimal")
+        objective_all(params, noise) -> (..., N, K**n), the objective at every joint configuration
+            (numbered as in `configurations`) for N noise draws each (noise (..., N, K**n),
+            params with leading axes (...)), without K**n one-hots (elementary)
+        objective_one_changed(params, s, noise) -> (..., n, K), the objective at s with latent
+            i set to category k, for every (i, k), for a one-hot s (..., n, K) and noise
+            broadcastable to (..., n, K), without the n K changed one-hots (IndeCateR)
+        scored_objective(params, s, noise) -> (values with the continuous sample held fixed,
+            its log density given s) (the score function with pathwise_z=False)
+        optimal_baseline(params, pathwise_z) -> (..., 1), the score function's variance-optimal
+            constant baseline (baseline="optimal")
         exact(params) -> (...), the exact objective, which `optimise` records
 
-    The helpers' own problems (frozen dataclasses) share traced functions: their tensor
-    fields (the model's context x) are the traced function's arguments, their other fields
-    (f, n) select it. Any other object is traced afresh at every call, so a changed
-    attribute is always seen (helpers.tracing states the rule).
+    The helpers' own problems (frozen dataclasses) share traced functions (`split_tensors`); any
+    other object is traced afresh at every call, so a changed attribute is always seen.
     """
 
     latents: int
@@ -66,21 +64,18 @@ class Problem(Protocol):
     def noise(self, seed, shape): ...
 
 
-# Joint configurations are numbered with s_1 the most significant digit:
-# c = sum_i s_i K**(n - 1 - i), so for n = 1 configuration c is category c.
-# Enumerating more than this (exact loss and gradient, elementary estimator, optimal
-# baseline) raises a ValueError: at 2**20 (K = 4, n = 10) the exact gradient took 0.7 s
-# (f = square) to 5 s (quadrature) on a shared 2-core CPU, and the elementary estimator
-# pays 2**20 evaluations per sample, both linear in K**n (benchmarks/run.py). Memory
-# stays bounded: the enumeration runs in chunks (model_math.CHUNK_VALUES).
+# Joint configurations are numbered with s_1 the most significant digit: c = sum_i s_i
+# K**(n - 1 - i), so for n = 1 configuration c is category c. Enumerating more than this
+# (exact loss and gradient, elementary estimator, optimal baseline) raises a ValueError: at
+# 2**20 (K = 4, n = 10) the exact gradient took 0.7 s (f = square) to 5 s (quadrature) on a
+# shared 2-core CPU, and the elementary estimator pays 2**20 evaluations per sample, both
+# linear in K**n (benchmarks/run.py). Memory stays bounded: the enumeration runs in chunks.
 MAX_CONFIGURATIONS = 2**20
 
 
 def check_enumerable(latents, buckets, what):
-    """A ValueError when K**n joint configurations are too many to enumerate.
-
-    K**n of 2**64 or more is given by its power of ten (2**20000 has too many digits).
-    """
+    """A ValueError when K**n joint configurations are too many to enumerate (K**n of 2**64
+    or more is given by its power of ten: 2**20000 has too many digits)."""
     if buckets > 1 and latents * math.log2(buckets) >= 64:
         count = f"about 10**{latents * math.log10(buckets):.0f}"
     elif buckets**latents > MAX_CONFIGURATIONS:
@@ -98,13 +93,9 @@ def check_enumerable(latents, buckets, what):
 
 def configurations(latents, buckets, start=0, size=None):
     """The joint configurations start, ..., start + size - 1 as category indices: (size, n).
-
-    buckets and start may be tensors (traced functions see any K); size defaults
-    to all K**n configurations.
-    """
+    buckets and start may be tensors (traced functions see any K); size defaults to K**n."""
     buckets = tf.cast(buckets, tf.int64)
-    if size is None:
-        size = buckets**latents
+    size = buckets**latents if size is None else size
     flat = tf.cast(start, tf.int64) + tf.range(tf.cast(size, tf.int64), dtype=tf.int64)
     digits = [(flat // buckets ** (latents - 1 - i)) % buckets for i in range(latents)]
     return tf.stack(digits, axis=-1)
@@ -112,10 +103,8 @@ def configurations(latents, buckets, start=0, size=None):
 
 def gather_configurations(per_category, index):
     """sum_i per_category[..., i, index[c, i]] for every configuration c: (..., C).
-
-    per_category has shape (..., n, K) (a log-probability or an additive
-    contribution per latent and category), index (C, n) from `configurations`.
-    """
+    per_category: (..., n, K), a log-probability or an additive contribution per latent and
+    category; index (C, n) from `configurations`."""
     shape = tf.shape(per_category)
     latents, buckets = index.shape[-1], tf.cast(shape[-1], tf.int64)
     flat = tf.reshape(per_category, tf.concat([shape[:-2], [-1]], 0))  # (..., n K)
@@ -124,11 +113,9 @@ def gather_configurations(per_category, index):
 
 
 def joint_probs(logits, latents, index=None):
-    """p(s = c) for joint configurations c: (..., C), from logits (..., n, K).
-
-    For n = 1 softmax(logits) itself (index is not used); for n > 1 the product of
-    the n marginal probabilities, over `index` (all K**n configurations by default).
-    """
+    """p(s = c) for joint configurations c: (..., C), from logits (..., n, K). For n = 1
+    softmax(logits) itself (index is not used); for n > 1 the product of the n marginal
+    probabilities, over `index` (all K**n configurations by default)."""
     if latents == 1:
         return tf.nn.softmax(logits[..., 0, :], axis=-1)
     if index is None:
@@ -137,30 +124,26 @@ def joint_probs(logits, latents, index=None):
 
 
 def split_tensors(problem):
-    """(the problem with its tensor fields set to None, which selects a traced function;
-    those tensors by name, its arguments). `join_tensors` undoes it; a problem that is not
-    a dataclass, or not one of the helpers' own (never shared), is passed as it is."""
+    """(the problem with its tensor fields (the model's context x) set to None, which selects a
+    traced function; those tensors by name, its arguments). `join_tensors` undoes it; a problem
+    that is not one of the helpers' own dataclasses (never shared, helpers.tracing states the
+    rule) is passed as it is."""
     if not dataclasses.is_dataclass(problem) or not stable(type(problem)):
         return problem, {}
-    tensors = {
-        field.name: getattr(problem, field.name)
-        for field in dataclasses.fields(problem)
-        if tf.is_tensor(getattr(problem, field.name))
-    }
+    fields = {field.name: getattr(problem, field.name) for field in dataclasses.fields(problem)}
+    tensors = {name: value for name, value in fields.items() if tf.is_tensor(value)}
     return dataclasses.replace(problem, **dict.fromkeys(tensors)), tensors
 
 
 def join_tensors(structure, tensors):
-    """The problem `split_tensors` took apart."""
-    if not tensors:  # passed as it was
-        return structure
-    return dataclasses.replace(structure, **tensors)
+    """The problem `split_tensors` took apart (one without tensors was passed as it was)."""
+    return dataclasses.replace(structure, **tensors) if tensors else structure
 
 
 # The methods whose value may leave out an axis (or have it of size 1) of an argument it
-# ignores, and what that value's shape is: params' batch axes, then `extra` axes of 1,
-# broadcast with the batch axes of the other arguments (for each, how many trailing axes are
-# not batch axes: s's (n, K)). scored_objective returns a pair.
+# ignores, and that value's shape: params' batch axes, then `extra` axes of 1, broadcast with
+# the batch axes of the other arguments (for each, how many trailing axes are not batch axes:
+# s's (n, K)). scored_objective returns a pair.
 SHAPES = {  # name: (extra, trailing axes of each other argument)
     "objective": (0, (2, 0)),
     "scored_objective": (0, (2, 0)),
@@ -169,9 +152,8 @@ SHAPES = {  # name: (extra, trailing axes of each other argument)
     "exact": (0, ()),
 }
 
-
-# Marks the failure of the shape assertion `Checked` adds, which `shape_errors` turns into
-# a ValueError at the public entries.
+# Marks the failure of the shape assertion `Checked` adds, which `shape_errors` turns into a
+# ValueError at the public entries.
 SHAPE_CHECK = "Problem output shape:"
 
 
@@ -190,13 +172,12 @@ def shape_errors():
 
 
 class Checked:
-    """A problem as the estimators see it: latents an int, dtype a tf.DType (a name or a
-    numpy type is accepted), and the shape and dtype of what its methods return checked
-    when they are traced (the static shape) and when they run (an assertion per call, on
-    the shape alone), since a value broadcast against the other replicates gives wrong
-    gradients. An axis left out or of size 1 (an argument the method ignores) is broadcast.
-    params: dict name -> tensor or numpy array (converted: `self.params`), with `batch`
-    leading batch axes (optimise's runs; the axes they gain later are batch axes too)."""
+    """A problem as the estimators see it: latents an int, dtype a tf.DType (a name or a numpy
+    type is accepted), and the shape and dtype of what its methods return checked when they
+    are traced (the static shape) and when they run (an assertion per call, on the shape
+    alone), since a value broadcast against the other replicates gives wrong gradients. params:
+    dict name -> tensor or numpy array (converted: `self.params`), with `batch` leading batch
+    axes (optimise's runs; the axes they gain later are batch axes too)."""
 
     def __init__(self, problem, params, batch=0):
         self.inner, self.name = problem, type(problem).__name__
@@ -210,12 +191,12 @@ class Checked:
         self.dtype = checks.dtype(problem.dtype, f"{self.name}.dtype")
         self.params = self._params(params)
         self.ranks = {name: len(value.shape) - batch for name, value in self.params.items()}
-        # The helpers' own problems return the documented shapes (their tests check them)
-        # and draw with stateless ops: they skip the checks, which cost the notebooks'
-        # calls tracing time. At a call's entry (not in a trace), one small draw twice.
+        # The helpers' own problems return the documented shapes (their tests check them) and
+        # draw with stateless ops: they skip the checks, which cost the notebooks' calls
+        # tracing time. At a call's entry (not in a trace), one small draw twice.
         self.trusted = stable(type(problem))
-        seed, shape = tf.constant([1, 0], tf.int64), tf.constant([2, 3])
         if tf.executing_eagerly() and not self.trusted:
+            seed, shape = tf.constant([1, 0], tf.int64), tf.constant([2, 3])
             if not np.array_equal(self.noise(seed, shape), self.noise(seed, shape)):
                 raise ValueError(
                     f"{self.name}.noise(seed, shape) must be stateless (the same seed gives "
@@ -271,26 +252,27 @@ class Checked:
         )
 
     def _fit(self, what, out, parts):
-        """out, broadcast to the shape the batch axes of `parts` broadcast to: each (tensor,
-        its trailing axes that are not batch axes, axes of 1 to append). out may leave out
-        leading axes only down to some argument's batch axes (or a scalar): the sizes of a
-        trace's axes are unknown, so (R,) would otherwise pass as (R, N) whenever R = N.
-        Its shape is asserted when it runs (SHAPE_CHECK marks the failure)."""
+        """out, broadcast to the shape the batch axes of `parts` broadcast to: each (tensor, its
+        trailing axes that are not batch axes, axes of 1 to append). out may leave out leading
+        axes only down to some argument's batch axes (or a scalar): the sizes of a trace's axes
+        are unknown, so (R,) would otherwise pass as (R, N) whenever R = N. Its shape is
+        asserted when it runs (SHAPE_CHECK marks the failure)."""
         batch = [t.shape[: len(t.shape) - d].concatenate([1] * e) for t, d, e in parts]
         expected = functools.reduce(tf.broadcast_static_shape, batch)
         if tf.is_tensor(out) and out.shape.rank is None:  # nothing known to check
             return out
-        rank = out.shape.rank if tf.is_tensor(out) else -1
-        shape = list(out.shape) if tf.is_tensor(out) else []
+        rank, shape = (out.shape.rank, list(out.shape)) if tf.is_tensor(out) else (-1, [])
         pairs = list(zip(shape[::-1], list(expected)[::-1], strict=False))
         # a method with axes of its own (objective_all's N, K**n) has them in any value
         ranks = {0, *(s.rank for s in batch)} if not any(e for *_, e in parts) else set()
         fits = rank in {expected.rank, *ranks} and out.dtype == self.dtype
         if not fits or any(d not in (None, 1, e) and e is not None for d, e in pairs):
-            if ranks:
-                rule = ", or one that broadcasts to it"
-            else:  # objective_all, objective_one_changed: their own axes are always there
-                rule = ", with all its axes (each that size or 1)"
+            # objective_all, objective_one_changed: their own axes are always there
+            rule = (
+                ", or one that broadcasts to it"
+                if ranks
+                else ", with all its axes (each that size or 1)"
+            )
             raise self._error(what, out, expected, rule)
         shapes = [
             tf.concat([tf.shape(t)[: len(t.shape) - d], tf.ones([e], tf.int32)], 0)
@@ -318,9 +300,8 @@ class Checked:
         batch = [len(v.shape) - self.ranks[k] for k, v in params.items() if k in self.ranks]
         out = self.inner.logits(params)
         rank = max(out.shape.rank or 0, max(batch) + 2) if tf.is_tensor(out) else 2
-        return self._exactly(
-            "logits", out, tf.TensorShape([None] * (rank - 2) + [self.latents, None])
-        )
+        expected = tf.TensorShape([None] * (rank - 2) + [self.latents, None])
+        return self._exactly("logits", out, expected)
 
     def noise(self, seed, shape):
         shape = tf.convert_to_tensor(shape)

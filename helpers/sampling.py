@@ -1,18 +1,15 @@
 """Independent per-replicate gradient estimates in one batched pass.
 
-Each parameter is broadcast to a leading replicate axis, tf.broadcast_to(v, [R,
-*v.shape]), and those copies are watched. All R surrogates are computed in one
-traced pass and one tape.gradient of their sum is taken with respect to the
-copies: surrogate r depends only on copy r, so row r of the result is
-replicate r's gradient. Time and memory are O(R). (tape.jacobian over shared
-variables would cost O(R^2) memory; tf.vectorized_map is ~100x slower.)
-`per_replicate_gradients` is that idea; the VAE (helpers.vae) uses it too, with
-its decoder's weights shared instead of copied. The rest of this module runs it
-chunk by chunk, so memory stays bounded and time grows linearly in R.
+Each parameter is broadcast to a leading replicate axis, tf.broadcast_to(v, [R, *v.shape]), and
+those copies are watched. All R surrogates are computed in one traced pass and one tape.gradient of
+their sum is taken with respect to the copies: surrogate r depends only on copy r, so row r of the
+result is replicate r's gradient. Time and memory are O(R). (tape.jacobian over shared variables
+would cost O(R^2) memory; tf.vectorized_map is ~100x slower.) `per_replicate_gradients` is that
+idea; the VAE (helpers.vae) uses it too, with its decoder's weights shared instead of copied. The
+rest of this module runs it chunk by chunk, so memory stays bounded and time grows linearly in R.
 """
 
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,9 +20,8 @@ from .model import as_model, square
 from .problem import Checked, join_tensors, shape_errors, split_tensors
 from .tracing import trace_cache
 
-# Replicates run in chunks of about CHUNK_ELEMENTS noise values, one traced pass each, so a
-# pass's working set stays small (cache-friendly, bounded memory) and time grows linearly
-# in R. Chunk 0 uses the seed itself, chunk c > 0 the seed folded with c.
+# Replicates run in chunks of about CHUNK_ELEMENTS noise values, one traced pass each (its own
+# seed: `chunks`), so a pass's working set stays small and time grows linearly in R.
 CHUNK_ELEMENTS = 2**18
 # What one call may ask for, checked before anything is allocated. The output is filled
 # chunk by chunk, so memory is about the output plus one chunk: 1 GiB of output fits beside
@@ -45,11 +41,9 @@ def replicate(params, n_replicates):
 
 def per_replicate_gradients(surrogates, params, n_replicates, copied=None):
     """Each replicate's gradient, in one tape: row r of each result is replicate r's.
-
-    surrogates(params) -> (R,), surrogate r depending only on copy r of the parameters
-    named in `copied` (default: all). The others are shared by every replicate and left
-    out of the result: a network's weights, whose R copies would not fit in memory.
-    """
+    surrogates(params) -> (R,), surrogate r depending only on copy r of the parameters named in
+    `copied` (default: all). The others are shared by every replicate and left out of the
+    result: a network's weights, whose R copies would not fit in memory."""
     names = params if copied is None else copied
     copies = replicate({name: params[name] for name in names}, n_replicates)
     with tf.GradientTape() as tape:
@@ -127,19 +121,6 @@ def check_size(n_arrays_values, per_replicate, dtype, what="gradient estimates")
         )
 
 
-@dataclass(frozen=True)
-class Call:
-    """One checked call of problem_gradient_samples: what each of its chunks' passes takes."""
-
-    problem: Checked  # the problem, its dtype and latents normalised
-    structure: object  # the problem without its tensors: selects the traced pass
-    tensors: dict  # the problem's tensors, an argument of the traced pass
-    static: tuple  # the options that select the traced pass
-    dynamic: dict  # the options passed to it as tensors
-    seed: tf.Tensor
-    per_replicate: int  # values one replicate's pass holds: sizes the chunks
-
-
 def checked_sizes(estimator, problem, params, n_samples, options, prepare=False):
     """(the problem, checked; the options, checked and, if asked, prepared; K; values per
     replicate; values one estimate needs): the one place the estimator's sizes are read."""
@@ -151,17 +132,6 @@ def checked_sizes(estimator, problem, params, n_samples, options, prepare=False)
         options = estimator.prepare(problem, params, options)
     per_replicate, needed = estimator.sizes(checked, latents, buckets, n_samples, options)
     return checked, options, buckets, per_replicate, needed
-
-
-def checked_call(problem, params, estimator, n_replicates, n_samples, seed, options):
-    """The Call, after checking the problem, the options and that the output fits in memory."""
-    checked = checked_sizes(estimator, problem, params, n_samples, options, prepare=True)
-    checked, options, _, per_replicate, needed = checked
-    static, dynamic = split_options(options, checked.dtype)
-    coordinates = sum(int(np.prod(value.shape)) for value in checked.params.values())
-    check_size(n_replicates * coordinates, needed, checked.dtype)
-    seed = checks.seed(seed)
-    return Call(checked, *split_tensors(problem), static, dynamic, seed, per_replicate)
 
 
 def filled(parts, params, n_replicates, dtype):
@@ -185,32 +155,32 @@ def filled(parts, params, n_replicates, dtype):
 def problem_gradient_samples(
     problem, params, estimator, n_replicates, n_samples=1, seed=0, **options
 ):
-    """gradient_samples for any problem (helpers.problem.Problem) at `params`.
-
-    params: dict name -> tensor (or numpy array) without a replicate axis. The replicates
-    run chunk by chunk, each one traced per_replicate_gradients (R watched copies of params,
-    one tape).
-    Returns name -> array (n_replicates, *param.shape).
-    """
+    """gradient_samples for any problem (helpers.problem.Problem) at `params`, dict name ->
+    tensor (or numpy array) without a replicate axis: name -> array (n_replicates, *shape). The
+    problem, the options and the output's size are checked first; then the replicates run chunk
+    by chunk, each chunk one traced pass of per_replicate_gradients."""
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
-    call = checked_call(problem, params, estimator, n_replicates, n_samples, seed, options)
-    traced, params = _traced(estimator, call.structure, call.static), call.problem.params
-    samples = tf.constant(n_samples)
+    checked = checked_sizes(estimator, problem, params, n_samples, options, prepare=True)
+    checked, options, _, per_replicate, needed = checked
+    static, dynamic = split_options(options, checked.dtype)
+    params = checked.params
+    coordinates = sum(int(np.prod(value.shape)) for value in params.values())
+    check_size(n_replicates * coordinates, needed, checked.dtype)
+    structure, tensors = split_tensors(problem)
+    traced, samples = _traced(estimator, structure, static), tf.constant(n_samples)
     parts = (
-        traced(params, call.tensors, seed, tf.constant(size), samples, call.dynamic)
-        for size, seed in chunks(n_replicates, call.per_replicate, call.seed)
+        traced(params, tensors, chunk_seed, tf.constant(size), samples, dynamic)
+        for size, chunk_seed in chunks(n_replicates, per_replicate, checks.seed(seed))
     )
-    return filled(parts, params, n_replicates, call.problem.dtype)
+    return filled(parts, params, n_replicates, checked.dtype)
 
 
 def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=square, **options):
-    """n_replicates independent gradient estimates, each averaging n_samples draws.
-
-    Returns dict name -> np.ndarray of shape (n_replicates, *param.shape), keys
-    as model.params. The same arguments give the same numbers every time.
-    """
+    """n_replicates independent gradient estimates, each averaging n_samples draws: dict name
+    -> np.ndarray (n_replicates, *param.shape), keys as model.params. The same arguments give
+    the same numbers every time."""
     model = as_model(model)
     resolve(estimator)  # an unknown estimator is reported before anything else
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)
@@ -223,11 +193,9 @@ def gradient_samples(model, estimator, n_replicates, n_samples=1, seed=0, f=squa
 
 def noise_for(model, estimator, n_replicates, n_samples=1, seed=0, **options):
     """The noise `gradient_samples` uses for these arguments: dict name -> np.ndarray.
-
-    options: those the noise depends on (gumbel_rao's n_gumbel); the others are checked
-    and otherwise ignored. Shapes as drawn, (R, N, ...), but a one-latent model's latent
-    axis of size 1 is left out: Gumbel-max's uniforms are (R, N, K) like its one-hots.
-    """
+    options: those the noise depends on (gumbel_rao's n_gumbel); the others are checked and
+    otherwise ignored. Shapes as drawn, (R, N, ...), but a one-latent model's latent axis of
+    size 1 is left out: Gumbel-max's uniforms are (R, N, K) like its one-hots."""
     model = as_model(model)
     estimator = resolve(estimator)
     n_replicates = checks.integer(n_replicates, "n_replicates", 1)

@@ -1,10 +1,10 @@
 """Summaries of gradient samples against a reference gradient.
 
-`grads` is what `gradient_samples` returns: dict name -> array (R, *shape), one
-row per independent replicate. `reference` is a dict of the same names without
-the replicate axis, usually `exact_gradient(model)`. Per-coordinate results
-keep the parameter shapes; `total` adds a dict up over every coordinate (the
-trace of the covariance, for variances), `by_block` adds up within each name.
+`grads` is what `gradient_samples` returns: dict name -> array (R, *shape), one row per
+independent replicate. `reference` is a dict of the same names without the replicate axis,
+usually `exact_gradient(model)`. Per-coordinate results keep the parameter shapes; `total` adds
+a dict up over every coordinate (the trace of the covariance, for variances), `by_block` adds up
+within each name.
 """
 
 import warnings
@@ -120,11 +120,9 @@ def bonferroni_z(n_tests, alpha=1e-3):
 
 
 def unbiasedness(grads, reference, alpha=1e-3):
-    """Worst |z| over all coordinates, and the Bonferroni bound it should stay under.
-
-    A coordinate with the same estimate in every replicate that differs from the
-    reference gets z = inf and a ZeroSpreadWarning (see the warning's message).
-    """
+    """Worst |z| over all coordinates, and the Bonferroni bound it should stay under. A
+    coordinate with the same estimate in every replicate that differs from the reference gets
+    z = inf and a ZeroSpreadWarning (see the warning's message)."""
     scores = z_scores(grads, reference)
     untestable = [f"{name}[{i}]" for name, z in scores.items() for i in np.flatnonzero(np.isinf(z))]
     if untestable:
@@ -152,11 +150,8 @@ def norm(per_coordinate):
 
 
 def clearly_below(a, a_se, b, b_se, z=2.0):
-    """Whether a < b by more than z combined standard errors (elementwise).
-
-    Two estimates whose difference is within z * sqrt(a_se^2 + b_se^2) are a
-    tie: neither is ranked above the other.
-    """
+    """Whether a < b by more than z combined standard errors (elementwise): two estimates
+    whose difference is within z * sqrt(a_se^2 + b_se^2) are a tie, neither ranked above."""
     if not np.all(np.isfinite(z)) or np.any(np.asarray(z) <= 0):
         raise ValueError(f"z must be a positive number of standard errors, got {z!r}")
     a, a_se, b, b_se = (np.asarray(v, dtype=float) for v in (a, a_se, b, b_se))
@@ -176,11 +171,10 @@ def effective_categories(probs):
 def decomposition(grads, reference):
     """Squared bias, variance and MSE of one estimate, each with a standard error.
 
-    squared_bias = ||mean - reference||^2 - sum(variance) / R, which removes the
-    noise of the mean itself (the plain ||mean - reference||^2 overstates a small
-    bias by tr Cov / R) and can come out slightly negative when the bias is
-    below the noise. Standard errors: normal approximation for the squared
-    bias, CLT over the per-replicate squared norms for the variance.
+    squared_bias = ||mean - reference||^2 - sum(variance) / R, which removes the noise of the mean
+    itself (the plain ||mean - reference||^2 overstates a small bias by tr Cov / R) and can come out
+    slightly negative when the bias is below the noise. Standard errors: normal approximation for
+    the squared bias, CLT over the per-replicate squared norms for the variance.
     """
     n = _checked_reference(grads, reference, minimum=2)
     flat = np.hstack([np.reshape(value, (n, -1)) for value in grads.values()])

@@ -1,17 +1,15 @@
 """When two calls may share a traced function: only when the trace cannot be stale.
 
-A trace keeps the Python values the objective f read when it was traced, so it is shared
-only when f is a plain function (or a functools.partial of one) and everything it reads
-is in its key, compared by value at every call: numbers, strings, arrays and tensors,
-tuples, lists and dicts of them (up to `MAX_ITEMS` items and `MAX_BYTES` of arrays in
-all: comparing more costs more than a trace), other such functions, and TensorFlow,
-NumPy, math and the helpers (by identity, held by the key so that no other object can take
-its id; a tf.Variable too, since a graph reads its current value). Anything else f reads
-(a bound method, an object, an object-dtype array, a module or problem class of yours, a
-container that holds itself, or names such as `globals` and `eval` that reach values
-behind the key's back) makes f unshareable: each call traces afresh, slower but never
-handing one function's numbers to another. The caches hold `CACHE_SIZE` traces;
-`release_traces()` empties them."""
+A trace keeps the Python values the objective f read when it was traced, so it is shared only when f
+is a plain function (or a functools.partial of one) and everything it reads is in its key, compared
+by value at every call: numbers, strings, arrays and tensors, tuples, lists and dicts of them (up to
+`MAX_ITEMS` items and `MAX_BYTES` of arrays in all: comparing more costs more than a trace), other
+such functions, and TensorFlow, NumPy, math and the helpers (by identity, held by the key so that no
+other object can take its id; a tf.Variable too, since a graph reads its current value). Anything
+else f reads (a bound method, an object, an object-dtype array, a module or problem class of yours,
+a container that holds itself, or names such as `globals` and `eval` that reach values behind the
+key's back) makes f unshareable: each call traces afresh, slower but never handing one function's
+numbers to another. The caches hold `CACHE_SIZE` traces; `release_traces()` empties them."""
 
 import dataclasses
 import functools
@@ -47,7 +45,6 @@ def trace_cache(function):
             return cached(*args, **kwargs)
         return function(*args, **kwargs)
 
-    lookup.cache_info, lookup.cache_clear = cached.cache_info, cached.cache_clear
     return lookup
 
 
@@ -90,11 +87,9 @@ def shareable(value):
 
 
 def release_traces():
-    """Drop every traced function the helpers keep; returns how many there were.
-
-    Later calls trace again when they need to (the numbers do not change), and the
-    dropped graphs' memory is reused by the next experiment instead of adding to the peak.
-    """
+    """Drop every traced function the helpers keep; returns how many there were. Later calls
+    trace again when they need to (the numbers do not change), and the dropped graphs' memory
+    is reused by the next experiment instead of adding to the peak."""
     count = sum(cache.cache_info().currsize for cache in _CACHES)
     for cache in _CACHES:
         cache.cache_clear()

@@ -49,7 +49,7 @@ def test_batched_gradients_equal_one_tape_per_replicate(model):
     batched = h.gradient_samples(model, "elementary", 3, n_samples=2, seed=9)
     for r in range(3):
         with tf.GradientTape() as tape:
-            loss = h.elementary(
+            loss = h.estimators.elementary(
                 model.problem(h.square),
                 {k: v[None] for k, v in model.params.items()},
                 {"eps": noise["eps"][r : r + 1]},
@@ -61,7 +61,7 @@ def test_batched_gradients_equal_one_tape_per_replicate(model):
 
 def test_same_seed_same_numbers_other_seed_other_numbers(model):
     a = h.gradient_samples(model, "elementary", 50, n_samples=3, seed=1)
-    b = h.gradient_samples(model, h.elementary, 50, n_samples=3, seed=1)
+    b = h.gradient_samples(model, h.estimators.elementary, 50, n_samples=3, seed=1)
     c = h.gradient_samples(model, "elementary", 50, n_samples=3, seed=2)
     for name in a:
         np.testing.assert_array_equal(a[name], b[name])

@@ -105,6 +105,6 @@ def test_bad_options_raise(options, message):
 def test_same_seed_same_numbers():
     model = h.make_model(dim=2, buckets=3)
     a = h.gradient_samples(model, "gumbel_softmax", 20, seed=1, tau=0.5)
-    b = h.gradient_samples(model, h.gumbel_softmax, 20, seed=1, tau=0.5)
+    b = h.gradient_samples(model, h.estimators.gumbel_softmax, 20, seed=1, tau=0.5)
     for name in a:
         np.testing.assert_array_equal(a[name], b[name])

@@ -29,8 +29,8 @@ def test_for_one_latent_it_is_the_elementary_estimator_with_the_same_noise():
     noise = h.estimators.indecater_noise(problem, seed, 50, 3, model.buckets)
     assert noise["eps"].shape == (50, 3, 1, 1)
     tiled = {"eps": tf.broadcast_to(noise["eps"][..., 0], [50, 3, model.buckets])}
-    ours = per_replicate(h.indecater, problem, model.values(), noise, 50)
-    theirs = per_replicate(h.elementary, problem, model.values(), tiled, 50)
+    ours = per_replicate(h.estimators.indecater, problem, model.values(), noise, 50)
+    theirs = per_replicate(h.estimators.elementary, problem, model.values(), tiled, 50)
     for name in theirs:
         np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-12, atol=1e-15)
 
@@ -41,7 +41,7 @@ def test_its_value_is_the_pathwise_average_an_estimate_of_the_loss():
     problem = model.problem(tf.cos)
     noise = h.estimators.indecater_noise(problem, tf.constant([7, 0], tf.int64), 5, 2, 3)
     params = {k: tf.broadcast_to(v, [5, *v.shape]) for k, v in model.values().items()}
-    value = h.indecater(problem, params, noise).numpy()  # (R,)
+    value = h.estimators.indecater(problem, params, noise).numpy()  # (R,)
     p = tf.nn.softmax(model.params["logits"]).numpy()  # (n, K)
     s = np.eye(3)[np.argmax(np.log(p) - np.log(-np.log(noise["u"].numpy())), axis=-1)]
     changed = h.estimators.one_latent_changed(tf.constant(s))  # (R, M, n, K, n, K)
@@ -104,7 +104,9 @@ def test_its_expectation_enumerated_exactly_is_the_exact_gradient():
     params = {k: tf.broadcast_to(v, [len(weight), *v.shape]) for k, v in model.values().items()}
     with tf.GradientTape() as tape:
         tape.watch(params)
-        surrogate = h.indecater(model.problem(), params, {"u": tf.constant(u), "eps": eps})
+        surrogate = h.estimators.indecater(
+            model.problem(), params, {"u": tf.constant(u), "eps": eps}
+        )
         total = tf.reduce_sum(tf.constant(weight) * surrogate)
     expectation = {k: v.numpy().sum(axis=0) for k, v in tape.gradient(total, params).items()}
     drawn = h.estimators.gumbel_max(model.params["logits"], tf.constant(u[:, 0])).numpy()
@@ -205,7 +207,7 @@ def test_one_latent_changed_sets_each_latent_to_each_category(lead):
 
 
 @dataclasses.dataclass(frozen=True)
-class DoubledFastPath(h.ModelProblem):
+class DoubledFastPath(h.model_problem.ModelProblem):
     """The model's problem whose fast path (alone) returns twice the objective."""
 
     def objective_one_changed(self, params, s, noise):

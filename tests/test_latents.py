@@ -114,12 +114,12 @@ def test_chunked_enumeration_equals_one_chunk(monkeypatch, f):
     model = randomize(h.make_model(3, 3, seed=8, latents=5), seed=9)
     whole_loss, whole = float(h.exact_loss(model, f)), h.exact_gradient(model, f)
     monkeypatch.setattr(h.model_math, "CHUNK_VALUES", 7 * (1 if f is h.square else 64))
-    h.exact._traced_value_and_gradient.cache_clear()
+    h.release_traces()  # traced again, with the smaller chunks
     try:
         assert float(h.exact_loss(model, f)) == pytest.approx(whole_loss, rel=1e-13)
         chunked = h.exact_gradient(model, f)
     finally:
-        h.exact._traced_value_and_gradient.cache_clear()
+        h.release_traces()
     assert h.stats.relative_error(chunked, whole) < 1e-13
 
 
@@ -352,7 +352,7 @@ def test_optimising_the_choices_alone_settles_on_one_configuration():
 def test_models_with_the_same_number_of_latents_share_one_trace():
     from helpers import estimators, sampling
 
-    structure = h.ModelProblem(f=h.square, latents=3)
+    structure = h.model_problem.ModelProblem(f=h.square, latents=3)
     for dim, buckets in [(2, 3), (3, 2)]:  # a second shape relaxes the signature
         h.gradient_samples(h.make_model(dim, buckets, latents=3), "score_function", 10)
     static = (("baseline", "none"), ("pathwise_z", True))
@@ -459,7 +459,7 @@ def test_conditionals_checks_the_one_hot_shape(shape, message):
 
 
 def test_an_estimator_for_one_latent_only_says_so():
-    one_latent = h.Estimator(
+    one_latent = h.estimators.Estimator(
         name="one_latent_score",
         surrogate=h.score_function,
         noise=h.ESTIMATORS["score_function"].noise,

@@ -81,33 +81,33 @@ def test_float32_exact_gradient_close_to_float64(name):
 def test_quadrature_warns_at_huge_sigma_for_an_oscillating_f():
     # E cos(mu + sigma eps) = cos(mu) exp(-sigma^2 / 2) is 0 here; 64 nodes cannot
     # resolve cos over +-10 sigma = +-3e7, and the warning says so.
-    with pytest.warns(h.QuadratureWarning):
+    with pytest.warns(h.exact.QuadratureWarning):
         h.exact_gradient(extreme("huge sigma", "float64"), tf.cos)
 
 
 def test_quadrature_warns_where_it_stops_being_accurate():
     model = h.make_model(dim=2, buckets=3, seed=1)
     with pytest.warns(
-        h.QuadratureWarning,
+        h.exact.QuadratureWarning,
         match="kink or jump, or vary on a scale much smaller than sigma; the exact loss "
         "and gradient are then approximate$",
     ):
         h.exact_gradient(model, tf.abs)  # a kink at 0
     model.params["D"].assign(1.0)  # sigma ~ 3: cos(10 z) oscillates far faster
-    with pytest.warns(h.QuadratureWarning):
+    with pytest.warns(h.exact.QuadratureWarning):
         h.exact_loss(model, lambda z: tf.cos(10 * z))
 
 
 def test_quadrature_warns_with_several_latents_too():
     model = h.make_model(dim=2, buckets=3, seed=1, latents=2)
-    with pytest.warns(h.QuadratureWarning):
+    with pytest.warns(h.exact.QuadratureWarning):
         h.exact_loss(model, tf.abs)  # a kink at 0: 64 nodes and the finer rule disagree
 
 
 def test_smooth_f_gives_no_quadrature_warning(recwarn):
     model = h.make_model(dim=2, buckets=3, seed=1)
     h.exact_gradient(model, lambda z: tf.cos(z) + z**3)
-    assert not [w for w in recwarn if issubclass(w.category, h.QuadratureWarning)]
+    assert not [w for w in recwarn if issubclass(w.category, h.exact.QuadratureWarning)]
 
 
 def test_pure_score_function_stays_unbiased_at_a_tiny_sigma_in_float32():
@@ -126,4 +126,4 @@ def test_rules_that_agree_exactly_do_not_warn_even_with_no_tolerance(monkeypatch
     # loss of exactly 0 with both, so not even a tolerance of 0 makes it warn.
     monkeypatch.setitem(h.exact.QUADRATURE_TOLERANCE, "float64", 0.0)
     h.exact_loss(h.make_model(dim=2, buckets=3, seed=1), lambda z: 0.0 * z)
-    assert not [w for w in recwarn if issubclass(w.category, h.QuadratureWarning)]
+    assert not [w for w in recwarn if issubclass(w.category, h.exact.QuadratureWarning)]

@@ -113,7 +113,7 @@ def test_optimal_baseline_is_computed_for_each_replicates_own_theta():
 
     def batched(*models):
         stacked = {k: tf.stack([m.params[k] for m in models]) for k in a.params}
-        problem = h.ModelProblem(f=h.square, latents=1, x=a.x)
+        problem = h.model_problem.ModelProblem(f=h.square, latents=1, x=a.x)
         return problem.optimal_baseline(h.estimators.with_sample_axis(stacked), False).numpy()[:, 0]
 
     together = batched(a, b)
