@@ -1,13 +1,14 @@
-"""Training the categorical VAE of notebook 08 with the series' estimators, and sampling
-the gradients they estimate.
+"""Training the categorical VAE of notebook 08 with the series' estimators, and its exact
+gradient.
 
 Training: any registered estimator that handles n latents, batched and traced, or
 "vimco", which maximises the importance-weighted bound L_k instead of the ELBO; the
-decoder's weights get their gradient pathwise. `gradient_samples` runs the engine of
-helpers.sampling on R copies of the encoder's weights (with which="all", of the
-decoder's too), the other weights shared. The data, networks and scores are in
-helpers.vae_model; `h.vae.X` reaches them too. Unlike the model's helpers (the model
-first), these take the estimator, the weights, the images, then the architecture.
+decoder's weights get their gradient pathwise. `train` trains one run, `train_copies`
+many (seeds and learning rates) in one pass. The exact gradient enumerates the K**n
+codes; `refit_encoder` descends it. The data, networks and scores are in
+helpers.vae_model, samples of the gradients in helpers.vae_gradients; `h.vae.X`
+reaches both. Unlike the model's helpers (the model first), these take the estimator,
+the weights, the images, then the architecture.
 """
 
 import time
@@ -15,64 +16,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks, vae_model
+from . import checks, vae_gradients, vae_model
 from ._tf import tf
 from .adam import adam, zero_moments
-from .estimators import resolve
 from .problem import check_enumerable
-from .sampling import chunk_noise, per_replicate_gradients, split_options
+from .sampling import chunk_noise, split_options
 from .tracing import trace_cache
+from .vae_gradients import *  # noqa: F403  (h.vae.X reaches the gradients too)
+from .vae_gradients import _prefixes, checked_estimator, checked_weights, surrogate_loss
 from .vae_model import *  # noqa: F403  (h.vae.X reaches the model's names too)
-from .vae_model import VIMCO, _batched, vimco
+from .vae_model import _batched
 
-__all__ = [*vae_model.__all__, "Run", "checked_estimator", "encoder_gradient_samples",
-           "exact_encoder_gradient", "exact_gradient", "gradient_samples", "refit_encoder",
-           "train", "train_copies", "validation_split"]  # fmt: skip
+__all__ = [*vae_model.__all__, *vae_gradients.__all__, "Run", "exact_encoder_gradient",
+           "exact_gradient", "refit_encoder", "train", "train_copies",
+           "validation_split"]  # fmt: skip
 
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
-
-
-def checked_estimator(estimator, arch, n_samples, dtype, options):
-    """The Estimator and its checked options for this VAE, or a ValueError saying why not."""
-    try:
-        estimator = VIMCO if estimator in ("vimco", vimco, VIMCO) else resolve(estimator)
-    except ValueError as error:  # the registry's names, and the VAE's own
-        raise ValueError(f"{error}; for the VAE also 'vimco'") from None
-    n_samples = checks.integer(n_samples, "n_samples", 1)
-    if options.get("baseline") == "optimal":
-        raise ValueError(
-            "baseline='optimal' needs the exact optimal constant of every image, K**n decoder "
-            "passes each; the VAE offers none: use baseline='loo'"
-        )
-    if estimator.evaluations(arch.buckets, n_samples) == float("inf"):
-        raise ValueError(
-            f"estimator {estimator.name!r} is an oracle that reads the exact gradient off a "
-            "problem; for the VAE use vae.exact_gradient, which enumerates the K**n codes"
-        )
-    options = estimator.checked_options(options, n_samples, arch.latents, arch.buckets, dtype)
-    return estimator, options
-
-
-def checked_weights(weights, arch):
-    """The weights, or a ValueError unless they have every name and shape that arch's
-    init_weights gives: weights of another architecture would run, with arch's n and K,
-    to wrong numbers (a partial sum of the codes, options checked against another K)."""
-    for name, wanted in vae_model.init_weights(arch).items():
-        if name not in weights:
-            raise ValueError(f"weights lacks {name!r}, which {arch} needs")
-        if tuple(weights[name].shape) != tuple(wanted.shape):
-            raise ValueError(
-                f"weights[{name!r}] has shape {tuple(weights[name].shape)}, but {arch} needs "
-                f"{tuple(wanted.shape)}: pass the architecture the weights were made for"
-            )
-    return weights
-
-
-def surrogate_loss(estimator, problem, params, noise, options):
-    """One surrogate of the -ELBO per image (B,): the estimator's for the reconstruction
-    term (its gradient is the estimate), plus the exact KL; VIMCO's of -L_k, KL included."""
-    loss = estimator.surrogate(problem, params, noise, **options)
-    return loss if estimator is VIMCO else loss + vae_model.kl_to_uniform(params["logits"])
 
 
 def _step(estimator, latents, options, weights, moments, t, x, seeds, n_samples, rates):
@@ -143,14 +102,15 @@ def _traced_steps(estimator, latents, static_options, n_seeds):
 
 @dataclass
 class Run:
-    """One training run: held-out -ELBO at the checkpoints, and when they were reached."""
+    """One training run: held-out -ELBO at the checkpoints, and when they were reached.
+    From train_copies, weights and test_loss lead with (seeds, learning rates)."""
 
     weights: dict  # name -> tensor, the final weights
     steps: np.ndarray  # (C,) steps done at each checkpoint, 0 first
-    test_loss: np.ndarray  # (C,) mean held-out -ELBO (nats per image)
+    test_loss: np.ndarray  # (C,) mean held-out -ELBO (nats per image); inf or nan: diverged
     seconds: np.ndarray  # (C,) training wall time up to each checkpoint (evaluation left out);
     # it includes the first step, which traces the step function (a second or more)
-    step_seconds: float  # mean wall time of one step after the first: compare costs with this
+    step_seconds: float  # mean wall time of one step (of all copies) after the first
     decoder_evaluations: int  # decoder passes per image per step
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
 
@@ -183,15 +143,12 @@ def train_copies(estimator, train_x, test_x, arch=vae_model.Architecture(),  # n
                  n_samples=1, steps=150, batch_size=32, learning_rates=(3e-3,), seeds=(0,),
                  evaluate_every=25, anneal_to=None, eval_samples=16, dtype=tf.float32,
                  **options):  # fmt: skip
-    """train for every (seed, learning rate) pair at once: one copy each, all steps of all
-    copies in one traced loop per stretch between checkpoints, many times faster than
-    one train call per pair. Each copy gets what train with its seed and rate would
-    give, up to float rounding (the copies' layers are batched matrix products) and it
-    alone: copies share no numbers. The Run's weights lead with the axes (seeds,
-    learning rates), test_loss is (seeds, learning rates, checkpoints) and a diverging
-    copy gets inf or nan there (train raises) while the others go on; step_seconds
-    is one step of all copies. To choose a rate, pass validation_split's images as test_x.
-    """
+    """train for every (seed, learning rate) pair at once, one copy each: the steps of all
+    copies between two checkpoints in one traced loop, many times faster than a train
+    call per pair. Each copy gets what train with its seed and rate would, up to float
+    rounding (its layers are batched matrix products), and shares no numbers with the
+    others; where one diverges (train would raise) the others go on. To choose the
+    rates, pass validation_split's images as test_x."""
     seeds = _grid(seeds, "seeds", lambda seed: checks.integer(seed, "seeds", 0))
     sizes = n_samples, steps, batch_size, learning_rates, seeds, evaluate_every
     return _fit(estimator, train_x, test_x, arch, *sizes, anneal_to, eval_samples, dtype,
@@ -314,84 +271,6 @@ def _temperatures(estimator, options, anneal_to, steps, dtype):
         )
     tau, anneal_to = options["tau"], checks.positive_finite(anneal_to, "anneal_to", dtype)
     return tau * (anneal_to / tau) ** (np.arange(steps) / max(steps - 1, 1))
-
-
-# --- Gradient samples of the weights: R copies of the weights asked for, the rest shared.
-
-
-def _prefixes(which):
-    """The name prefixes of the weights `which` names, or a ValueError."""
-    parts = {"encoder": ("enc_",), "all": ("enc_", "dec_")}
-    if which not in parts:
-        raise ValueError(f"which must be one of {', '.join(parts)}, got {which!r}")
-    return parts[which]
-
-
-def _replicated(weights, x, n_replicates, latents):
-    """The problem and its params for R replicates of the images x (B, pixels): row r B + b
-    is replicate r's image b. The encoder's weights carry the replicate axis, and so do
-    the decoder's where they are copied (then each row gets its replicate's decoder)."""
-    logits = vae_model.encode(weights, x[None], latents)  # (R, B, n, K)
-    xs = tf.broadcast_to(x, tf.concat([[n_replicates], tf.shape(x)], 0))
-    params = {
-        "logits": tf.reshape(logits, tf.concat([[-1], tf.shape(logits)[2:]], 0)),
-        "x": tf.reshape(xs, [-1, x.shape[-1]]),
-    }
-    decoder = {k: v for k, v in weights.items() if k.startswith("dec_")}
-    if decoder["dec_w1"].shape.rank == 3:
-        decoder = {k: tf.repeat(v, tf.shape(x)[0], axis=0) for k, v in decoder.items()}
-    return vae_model.DecoderProblem(latents, **decoder), params
-
-
-@trace_cache
-def _traced_gradients(estimator, latents, static_options, copied):
-    static = dict(static_options)
-
-    @tf.function(reduce_retracing=True)
-    def gradients(weights, x, seed, n_replicates, n_samples, dynamic):
-        def surrogates(copies):  # (R,): replicate r's mean over the images
-            problem, params = _replicated(copies, x, n_replicates, latents)
-            options = {**static, **dynamic}
-            sizes = tf.shape(params["logits"])[0], n_samples, tf.shape(params["logits"])[-1]
-            noise = chunk_noise(estimator, problem, seed, *sizes, options)
-            losses = surrogate_loss(estimator, problem, params, noise, options)
-            return tf.reduce_mean(tf.reshape(losses, [n_replicates, -1]), axis=1)
-
-        return per_replicate_gradients(surrogates, weights, n_replicates, copied)
-
-    return gradients
-
-
-def gradient_samples(
-    estimator, weights, x, arch, n_replicates, n_samples=1, seed=0, which="encoder", **options
-):
-    """n_replicates independent estimates of the gradient of the mean -ELBO (for "vimco":
-    -L_k, k = n_samples) over the images x, with respect to the encoder's weights
-    (which="encoder"; the decoder stays shared) or to all weights (which="all"): dict
-    name -> array (R, *shape)."""
-    prefixes = _prefixes(which)
-    dtype = checked_weights(weights, arch)["dec_w1"].dtype
-    n_replicates = checks.integer(n_replicates, "n_replicates", 1)
-    estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
-    if which == "all" and estimator.enumerates:
-        raise ValueError(
-            f"{estimator.name!r} evaluates codes without the image axis, which one decoder "
-            "copy per replicate needs: use which='encoder'"
-        )
-    static, dynamic = split_options(options, dtype)
-    copied = tuple(name for name in weights if name.startswith(prefixes))
-    run = _traced_gradients(estimator, arch.latents, static, copied)
-    x = tf.constant(vae_model.images(x, arch.pixels), dtype=dtype)
-    counts = tf.constant(n_replicates), tf.constant(n_samples)
-    grads = run(weights, x, checks.seed(seed), *counts, dynamic)
-    return {k: v.numpy() for k, v in grads.items()}
-
-
-def encoder_gradient_samples(
-    estimator, weights, x, arch, n_replicates, n_samples=1, seed=0, **options
-):
-    """gradient_samples of the encoder's weights (the decoder shared)."""
-    return gradient_samples(estimator, weights, x, arch, n_replicates, n_samples, seed, **options)
 
 
 # Codes per pass of the exact gradient: its memory is bounded by a chunk, not K**n.

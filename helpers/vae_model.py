@@ -33,6 +33,7 @@ __all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "THRESHOLD", "VIMCO", "
 # runs and estimators are compared on the same data and the stored outputs reproduce.
 THRESHOLD = 8
 HELD_OUT = 297  # 1,797 images: 1,500 to train on, 297 held out
+MAX_UNSTACKED = 64  # copies of a network computed one by one (a traced graph grows with them)
 
 
 def load_digits(seed=0, held_out=HELD_OUT):
@@ -85,9 +86,15 @@ def init_weights(arch, seed=0, pixel_mean=None, dtype=tf.float32):
 
 def two_layers(x, w1, b1, w2, b2):
     """tanh(x w1 + b1) w2 + b2, both networks' one hidden layer. Weights (in, out) take x
-    with any leading axes; R copies (R, in, out) take x (R or 1, m, in): copy r maps x[r]."""
+    with any leading axes; R copies (R, in, out) take x (R or 1, m, in): copy r maps x[r].
+    A known, small R gets one product per copy, twice as fast on a CPU as a batched one."""
     if w1.shape.rank == 2:
         return tf.tensordot(tf.tanh(tf.tensordot(x, w1, axes=1) + b1), w2, axes=1) + b2
+    copies = w1.shape[0]
+    if copies is not None and copies <= MAX_UNSTACKED:
+        x = tf.broadcast_to(x, tf.concat([[copies], tf.shape(x)[-2:]], 0))
+        layers = zip(*(tf.unstack(v, copies) for v in (x, w1, b1, w2, b2)), strict=True)
+        return tf.stack([two_layers(*layer) for layer in layers])
     hidden = tf.tanh(tf.matmul(x, w1) + b1[:, None])
     return tf.matmul(hidden, w2) + b2[:, None]
 
