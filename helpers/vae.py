@@ -83,7 +83,8 @@ def _traced_step(estimator, latents, static_options):
 
 
 @trace_cache
-def _traced_steps(estimator, latents, static_options, n_seeds):
+def _traced_steps(estimator, latents, static_options, n_seeds, n_copies):
+    # One trace per grid: n_copies stays a known size (see vae_model.two_layers).
     @tf.function(reduce_retracing=True)
     def steps(weights, moments, start, stop, indices, data, seeds, n_samples, dynamic, rates,
               taus):  # fmt: skip
@@ -200,7 +201,7 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
     if copies:
         repeats = len(rates) // len(seeds)
         initial = {k: tf.repeat(tf.stack([w[k] for w in initial]), repeats, 0) for k in initial[0]}
-        loop = _traced_steps(estimator, arch.latents, static, len(seeds))
+        loop = _traced_steps(estimator, arch.latents, static, len(seeds), len(rates))
         fixed = (tf.constant(indices), data, tf.stack([checks.seed(s) for s in seeds]), count,
                  dynamic, rates, None if taus is None else tf.constant(taus, dtype))  # fmt: skip
 
