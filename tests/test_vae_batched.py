@@ -60,6 +60,24 @@ def test_each_copy_takes_the_steps_of_its_seed_and_rate_trained_alone(
     assert copies.decoder_evaluations == alone.decoder_evaluations
 
 
+@pytest.mark.parametrize(
+    ("estimator", "options"),
+    [("rebar", {}), ("relax", {}), ("gumbel_rao", {"n_gumbel": 3}), ("sum_and_sample", {})],
+)
+def test_the_one_latent_estimators_train_as_copies_too(estimator, options):
+    # Their noise has extra draws (conditional Gumbels, integer categories) and RELAX a
+    # state of arrays: each copy still gets its own seed's, as trained alone.
+    train, test = digits_subset()
+    arch = vae.Architecture(latents=1, buckets=4, hidden=4)
+    sizes = dict(n_samples=2, steps=5, batch_size=8, evaluate_every=5, **options)
+    copies = vae.train_copies(
+        estimator, train, test, arch, seeds=SEEDS, learning_rates=RATES, **sizes
+    )
+    alone = vae.train(estimator, train, test, arch, learning_rate=RATES[1], seed=SEEDS[1], **sizes)
+    for name, value in alone.weights.items():
+        np.testing.assert_allclose(copies.weights[name][1, 1], value, rtol=RTOL, atol=ATOL)
+
+
 def test_copies_do_not_interact():
     # Seed 0's copy is the same trained beside seeds 1 and 2 as alone: no shared noise,
     # images, moments or loss. The batched products of one and of three copies may round
