@@ -1,13 +1,14 @@
-"""Training the categorical VAE of notebook 08 with the series' estimators, and sampling
-the gradients they estimate.
+"""Training the categorical VAE of notebook 08 with the series' estimators, and its exact
+gradient.
 
 Training: any registered estimator that handles n latents, batched and traced, or
 "vimco", which maximises the importance-weighted bound L_k instead of the ELBO; the
-decoder's weights get their gradient pathwise. `gradient_samples` runs the engine of
-helpers.sampling on R copies of the encoder's weights (with which="all", of the
-decoder's too), the other weights shared. The data, networks and scores are in
-helpers.vae_model; `h.vae.X` reaches them too. Unlike the model's helpers (the model
-first), these take the estimator, the weights, the images, then the architecture.
+decoder's weights get their gradient pathwise. `train` trains one run, `train_copies`
+many (seeds and learning rates) in one pass. The exact gradient enumerates the K**n
+codes; `refit_encoder` descends it. The data, networks and scores are in
+helpers.vae_model, samples of the gradients in helpers.vae_gradients; `h.vae.X`
+reaches both. Unlike the model's helpers (the model first), these take the estimator,
+the weights, the images, then the architecture.
 """
 
 import time
@@ -15,95 +16,102 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks, vae_model
+from . import checks, vae_gradients, vae_model
 from ._tf import tf
 from .adam import adam, zero_moments
-from .estimators import resolve
-from .sampling import chunk_noise, per_replicate_gradients, split_options
+from .problem import check_enumerable
+from .sampling import chunk_noise, split_options
 from .tracing import trace_cache
+from .vae_gradients import *  # noqa: F403  (h.vae.X reaches the gradients too)
+from .vae_gradients import _prefixes, checked_estimator, checked_weights, surrogate_loss
 from .vae_model import *  # noqa: F403  (h.vae.X reaches the model's names too)
-from .vae_model import VIMCO, _batched, vimco
+from .vae_model import _batched
 
-__all__ = [*vae_model.__all__, "Run", "checked_estimator", "encoder_gradient_samples",
-           "exact_encoder_gradient", "exact_gradient", "gradient_samples", "train"]  # fmt: skip
+__all__ = [*vae_model.__all__, *vae_gradients.__all__, "Run", "exact_encoder_gradient",
+           "exact_gradient", "refit_encoder", "train", "train_copies",
+           "validation_split"]  # fmt: skip
 
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
 
 
-def checked_estimator(estimator, arch, n_samples, dtype, options):
-    """The Estimator and its checked options for this VAE, or a ValueError saying why not."""
-    try:
-        estimator = VIMCO if estimator in ("vimco", vimco, VIMCO) else resolve(estimator)
-    except ValueError as error:  # the registry's names, and the VAE's own
-        raise ValueError(f"{error}; for the VAE also 'vimco'") from None
-    n_samples = checks.integer(n_samples, "n_samples", 1)
-    if options.get("baseline") == "optimal":
-        raise ValueError(
-            "baseline='optimal' needs the exact optimal constant of every image, K**n decoder "
-            "passes each; the VAE offers none: use baseline='loo'"
-        )
-    if estimator.evaluations(arch.buckets, n_samples) == float("inf"):
-        raise ValueError(
-            f"estimator {estimator.name!r} is an oracle that reads the exact gradient off a "
-            "problem; for the VAE use vae.exact_gradient, which enumerates the K**n codes"
-        )
-    options = estimator.checked_options(options, n_samples, arch.latents, arch.buckets, dtype)
-    return estimator, options
+def _step(estimator, latents, options, weights, moments, t, x, seeds, n_samples, rates):
+    """Step t of C = S L copies at once. Copy c = s L + l starts from seed s's weights and
+    takes its images x[s] (S, B, pixels) and its noise, from the seed seeds[s] folded with
+    t, and its learning rate rates[c] (C,): the same numbers as that seed's run alone,
+    up to float rounding. Each copy's loss depends on its own weights only, so the
+    gradient of their sum is every copy's own. Weights without the copy axis: one run."""
+    copies = tf.shape(rates)[0]
+    x = tf.repeat(x, copies // len(seeds), axis=0)  # (C, B, pixels)
+    with tf.GradientTape() as tape:
+        tape.watch(weights)
+        logits = vae_model.encode(weights, x, latents)  # (C, B, n, K)
+        problem = vae_model.DecoderProblem.from_weights(weights, latents)
+        params = {"logits": tf.reshape(logits, tf.concat([[-1], tf.shape(logits)[2:]], 0)),
+                  "x": tf.reshape(x, [-1, x.shape[-1]])}  # fmt: skip
+        sizes = tf.shape(x)[1], n_samples, tf.shape(logits)[-1]
+        draws = [
+            chunk_noise(estimator, problem, tf.random.experimental.stateless_fold_in(seed, t),
+                        *sizes, options)
+            for seed in seeds
+        ]  # fmt: skip
+        noise = {name: _per_copy([d[name] for d in draws], copies) for name in draws[0]}
+        losses = surrogate_loss(estimator, problem, params, noise, options)
+        loss = tf.reduce_sum(tf.reduce_mean(tf.reshape(losses, [copies, -1]), axis=1))
+    grads = tape.gradient(loss, weights)
+    for name, grad in grads.items():  # each copy at its own rate
+        rate = tf.reshape(rates, [-1] + [1] * (grad.shape.rank - 1))
+        weights, moments = adam(weights, grads, moments, t, rate, names=(name,))
+    return weights, moments
 
 
-def checked_weights(weights, arch):
-    """The weights, or a ValueError unless they have every name and shape that arch's
-    init_weights gives: weights of another architecture would run, with arch's n and K,
-    to wrong numbers (a partial sum of the codes, options checked against another K)."""
-    for name, wanted in vae_model.init_weights(arch).items():
-        if name not in weights:
-            raise ValueError(f"weights lacks {name!r}, which {arch} needs")
-        if tuple(weights[name].shape) != tuple(wanted.shape):
-            raise ValueError(
-                f"weights[{name!r}] has shape {tuple(weights[name].shape)}, but {arch} needs "
-                f"{tuple(wanted.shape)}: pass the architecture the weights were made for"
-            )
-    return weights
-
-
-def surrogate_loss(estimator, problem, params, seed, n_samples, options):
-    """One surrogate of the -ELBO per image (B,): the estimator's for the reconstruction
-    term (its gradient is the estimate), plus the exact KL; VIMCO's of -L_k, KL included."""
-    logits = params["logits"]
-    images, buckets = tf.shape(logits)[0], tf.shape(logits)[-1]
-    noise = chunk_noise(estimator, problem, seed, images, n_samples, buckets, options)
-    loss = estimator.surrogate(problem, params, noise, **options)
-    return loss if estimator is VIMCO else loss + vae_model.kl_to_uniform(logits)
+def _per_copy(values, copies):
+    """Each seed's noise (B, ...) for its copies: (C B, ...), copy c's rows c B + b."""
+    value = tf.stack(values)
+    value = tf.repeat(value, copies // len(values), axis=0)
+    return tf.reshape(value, tf.concat([[-1], tf.shape(value)[2:]], 0))
 
 
 @trace_cache
 def _traced_step(estimator, latents, static_options):
-    static = dict(static_options)
-
     @tf.function(reduce_retracing=True)
     def step(weights, moments, t, x, seed, n_samples, dynamic, learning_rate):
-        with tf.GradientTape() as tape:
-            tape.watch(weights)
-            problem, params = _batched(weights, x, latents)
-            step_seed = tf.random.experimental.stateless_fold_in(seed, t)
-            options = {**static, **dynamic}
-            losses = surrogate_loss(estimator, problem, params, step_seed, n_samples, options)
-            loss = tf.reduce_mean(losses)
-        return adam(weights, tape.gradient(loss, weights), moments, t, learning_rate)
+        options = {**dict(static_options), **dynamic}
+        args = t, x[None], [seed], n_samples, learning_rate[None]
+        return _step(estimator, latents, options, weights, moments, *args)
 
     return step
 
 
+@trace_cache
+def _traced_steps(estimator, latents, static_options, n_seeds, n_copies):
+    # One trace per grid: n_copies stays a known size (see vae_model.two_layers).
+    @tf.function(reduce_retracing=True)
+    def steps(weights, moments, start, stop, indices, data, seeds, n_samples, dynamic, rates,
+              taus):  # fmt: skip
+        """Steps start, ..., stop - 1 of every copy in one traced loop: no Python between."""
+        for t in tf.range(start, stop):
+            options = {**dict(static_options), **dynamic}
+            if taus is not None:
+                options["tau"] = taus[t]
+            x = tf.gather(data, indices[t])  # (S, B, pixels)
+            args = t, x, tf.unstack(seeds, n_seeds), n_samples, rates
+            weights, moments = _step(estimator, latents, options, weights, moments, *args)
+        return weights, moments
+
+    return steps
+
+
 @dataclass
 class Run:
-    """One training run: held-out -ELBO at the checkpoints, and when they were reached."""
+    """One training run: held-out -ELBO at the checkpoints, and when they were reached.
+    From train_copies, weights and test_loss lead with (seeds, learning rates)."""
 
     weights: dict  # name -> tensor, the final weights
     steps: np.ndarray  # (C,) steps done at each checkpoint, 0 first
-    test_loss: np.ndarray  # (C,) mean held-out -ELBO (nats per image)
+    test_loss: np.ndarray  # (C,) mean held-out -ELBO (nats per image); inf or nan: diverged
     seconds: np.ndarray  # (C,) training wall time up to each checkpoint (evaluation left out);
     # it includes the first step, which traces the step function (a second or more)
-    step_seconds: float  # mean wall time of one step after the first: compare costs with this
+    step_seconds: float  # mean wall time of one step (of all copies) after the first
     decoder_evaluations: int  # decoder passes per image per step
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
 
@@ -128,46 +136,128 @@ def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B0
     The held-out loss is the -ELBO for "vimco" too: compare it with the ELBO's estimators
     on exact_scores' -log p(x), the quantity both objectives bound.
     """
+    sizes = n_samples, steps, batch_size, [learning_rate], [seed], evaluate_every
+    return _fit(estimator, train_x, test_x, arch, *sizes, anneal_to, eval_samples, dtype, options)
+
+
+def train_copies(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B008
+                 n_samples=1, steps=150, batch_size=32, learning_rates=(3e-3,), seeds=(0,),
+                 evaluate_every=25, anneal_to=None, eval_samples=16, dtype=tf.float32,
+                 **options):  # fmt: skip
+    """train for every (seed, learning rate) pair at once, one copy each: the steps of all
+    copies between two checkpoints in one traced loop, many times faster than a train
+    call per pair. Each copy gets what train with its seed and rate would, up to float
+    rounding (its layers are batched matrix products), and shares no numbers with the
+    others; where one diverges (train would raise) the others go on. To choose the
+    rates, pass validation_split's images as test_x."""
+    seeds = _grid(seeds, "seeds", lambda seed: checks.integer(seed, "seeds", 0))
+    sizes = n_samples, steps, batch_size, learning_rates, seeds, evaluate_every
+    return _fit(estimator, train_x, test_x, arch, *sizes, anneal_to, eval_samples, dtype,
+                options, copies=True)  # fmt: skip
+
+
+def _grid(values, name, check):
+    """values (a number or a non-empty sequence) as a list of checked values, or a ValueError."""
+    values = list(np.ravel(np.asarray(values, dtype=object)))
+    if not values:
+        raise ValueError(f"{name} must be one value or a non-empty sequence of them, got none")
+    return [check(value) for value in values]
+
+
+def validation_split(train_x, n_validation, seed=0):
+    """(fit, validation): n_validation of the training images, chosen at random by seed,
+    held out to choose learning rates on, so that the test images are used only to report."""
+    train_x = np.asarray(train_x)
+    n_validation = checks.integer(n_validation, "n_validation", 1)
+    if n_validation >= len(train_x):
+        raise ValueError(
+            f"n_validation must be below the {len(train_x)} training images, got {n_validation}"
+        )
+    order = np.random.default_rng([checks.integer(seed, "seed", 0), 2]).permutation(len(train_x))
+    return train_x[order[n_validation:]], train_x[order[:n_validation]]
+
+
+def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learning_rates, seeds,
+         evaluate_every, anneal_to, eval_samples, dtype, options, copies=False):  # fmt: skip
+    """train (one run: weights without a copy axis) or train_copies (copy c = s L + l)."""
     dtype = checks.dtype(dtype)
     steps = checks.integer(steps, "steps", 1)
     batch_size = checks.integer(batch_size, "batch_size", 1)
     evaluate_every = checks.integer(evaluate_every, "evaluate_every", 1)
     eval_samples = checks.integer(eval_samples, "eval_samples", 1)
-    rate = tf.constant(checks.positive_finite(learning_rate, "learning_rate", dtype), dtype)
+    name = "learning_rates" if copies else "learning_rate"
+    check = lambda rate: checks.positive_finite(rate, name, dtype)  # noqa: E731
+    rates = _grid(learning_rates, name, check) if copies else [check(learning_rates[0])]
+    rates = tf.constant(np.tile(rates, len(seeds)), dtype)  # (C,): copy s L + l at rate l
     train_x = vae_model.images(train_x, arch.pixels, "train_x")
     test_x = vae_model.images(test_x, arch.pixels, "test_x")
     estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
     taus = _temperatures(estimator, options, anneal_to, steps, dtype)
     static, dynamic = split_options(options, dtype)
-    step = _traced_step(estimator, arch.latents, static)
-    initial = vae_model.init_weights(arch, seed, train_x.mean(axis=0), dtype)
-    batches = (tf.constant(train_x, dtype), minibatches(len(train_x), batch_size, steps, seed))
-    fixed = checks.seed(seed), tf.constant(n_samples)  # the step's seed and n_samples
+    initial = [vae_model.init_weights(arch, s, train_x.mean(axis=0), dtype) for s in seeds]
+    data = tf.constant(train_x, dtype)
+    indices = np.stack([minibatches(len(train_x), batch_size, steps, s) for s in seeds], 1)
+    count = tf.constant(n_samples)
+    if copies:
+        repeats = len(rates) // len(seeds)
+        initial = {k: tf.repeat(tf.stack([w[k] for w in initial]), repeats, 0) for k in initial[0]}
+        loop = _traced_steps(estimator, arch.latents, static, len(seeds), len(rates))
+        fixed = (tf.constant(indices), data, tf.stack([checks.seed(s) for s in seeds]), count,
+                 dynamic, rates, None if taus is None else tf.constant(taus, dtype))  # fmt: skip
 
-    def evaluate(weights, t=0):
-        """The mean held-out -ELBO, or a ValueError at the step where it is inf or NaN."""
+        def advance(weights, moments, start, stop):
+            begin = time.perf_counter()
+            bounds = tf.constant(start, tf.int64), tf.constant(stop, tf.int64)
+            weights, moments = loop(weights, moments, *bounds, *fixed)
+            weights["dec_b2"].numpy()  # wait for the steps (a GPU runs ahead)
+            return weights, moments, time.perf_counter() - begin
+    else:
+        initial, step = initial[0], _traced_step(estimator, arch.latents, static)
+
+        def advance(weights, moments, start, stop):
+            elapsed = 0.0
+            for t in range(start, stop):
+                if taus is not None:
+                    dynamic["tau"] = tf.constant(taus[t], dtype)
+                begin = time.perf_counter()
+                batch = tf.constant(t, tf.int64), tf.gather(data, indices[t, 0])
+                fixed = checks.seed(seeds[0]), count, dynamic, rates[0]
+                weights, moments = step(weights, moments, *batch, *fixed)
+                weights["dec_b2"].numpy()  # wait for the step before reading the clock
+                elapsed += time.perf_counter() - begin
+            return weights, moments, elapsed
+
+    def evaluate(weights, t):
+        """The mean held-out -ELBO, of each copy; for one run a ValueError where it is inf
+        or NaN."""
         scores = vae_model.negative_elbo(
             weights, test_x, arch.latents, eval_samples, EVALUATION_SEED
         )
-        loss = float(tf.reduce_mean(scores))
-        if not np.isfinite(loss):
+        loss = tf.reduce_mean(scores, axis=-1).numpy().astype(np.float64)
+        if not copies and not np.isfinite(loss):
             raise ValueError(
                 f"the held-out -ELBO is non-finite ({loss}) at the checkpoint after step {t} "
                 f"of {steps}: use a smaller learning_rate"
             )
         return loss
 
-    done, losses, seconds, kept = [0], [evaluate(initial)], [0.0], [initial]
-    for t, weights, elapsed in _steps(step, initial, batches, taus, fixed, dynamic, rate):
-        if t == 1:
-            first = elapsed  # the first step traces: step_seconds leaves it out
-        if t % evaluate_every == 0 or t == steps:
-            done.append(t)
-            losses.append(evaluate(weights, t))
+    weights, moments, elapsed, start, first = initial, zero_moments(initial), 0.0, 0, 0.0
+    done, losses, seconds, kept = [0], [evaluate(initial, 0)], [0.0], [initial]
+    for stop in sorted({1, steps, *range(evaluate_every, steps, evaluate_every)}):
+        weights, moments, spent = advance(weights, moments, start, stop)
+        elapsed, start = elapsed + spent, stop
+        first = elapsed if stop == 1 else first  # the first step traces: left out below
+        if stop % evaluate_every == 0 or stop == steps:
+            done.append(stop)
+            losses.append(evaluate(weights, stop))
             seconds.append(elapsed)
             kept.append(weights)
     step_seconds = (elapsed - first) / (steps - 1) if steps > 1 else float("nan")
     evaluations = estimator.evaluations(arch.buckets, n_samples, latents=arch.latents, **options)
+    if copies:  # (C, ...) -> (S, L, ...)
+        grid = [len(seeds), -1]
+        kept = [{k: tf.reshape(v, [*grid, *v.shape[1:]]) for k, v in w.items()} for w in kept]
+        weights, losses = kept[-1], np.moveaxis(np.reshape(losses, [len(losses), *grid]), 0, -1)
     curves = (np.array(v) for v in (done, losses, seconds))
     return Run(weights, *curves, float(step_seconds), int(evaluations), kept)
 
@@ -182,97 +272,6 @@ def _temperatures(estimator, options, anneal_to, steps, dtype):
         )
     tau, anneal_to = options["tau"], checks.positive_finite(anneal_to, "anneal_to", dtype)
     return tau * (anneal_to / tau) ** (np.arange(steps) / max(steps - 1, 1))
-
-
-def _steps(step, weights, batches, taus, fixed, dynamic, rate):
-    """Take the training steps; after each, yield (steps done, weights, seconds of training)."""
-    data, indices = batches
-    moments, elapsed = zero_moments(weights), 0.0
-    for t, batch in enumerate(indices):
-        if taus is not None:
-            dynamic["tau"] = tf.constant(taus[t], rate.dtype)
-        start = time.perf_counter()
-        batch = tf.constant(t, tf.int64), tf.gather(data, batch)  # the step, its images
-        weights, moments = step(weights, moments, *batch, *fixed, dynamic, rate)
-        weights["dec_b2"].numpy()  # wait for the step (a GPU runs ahead) before reading the clock
-        elapsed += time.perf_counter() - start
-        yield t + 1, weights, elapsed
-
-
-# --- Gradient samples of the weights: R copies of the weights asked for, the rest shared.
-
-
-def _prefixes(which):
-    """The name prefixes of the weights `which` names, or a ValueError."""
-    parts = {"encoder": ("enc_",), "all": ("enc_", "dec_")}
-    if which not in parts:
-        raise ValueError(f"which must be one of {', '.join(parts)}, got {which!r}")
-    return parts[which]
-
-
-def _replicated(weights, x, n_replicates, latents):
-    """The problem and its params for R replicates of the images x (B, pixels): row r B + b
-    is replicate r's image b. The encoder's weights carry the replicate axis, and so do
-    the decoder's where they are copied (then each row gets its replicate's decoder)."""
-    logits = vae_model.encode(weights, x[None], latents)  # (R, B, n, K)
-    xs = tf.broadcast_to(x, tf.concat([[n_replicates], tf.shape(x)], 0))
-    params = {
-        "logits": tf.reshape(logits, tf.concat([[-1], tf.shape(logits)[2:]], 0)),
-        "x": tf.reshape(xs, [-1, x.shape[-1]]),
-    }
-    decoder = {k: v for k, v in weights.items() if k.startswith("dec_")}
-    if decoder["dec_w1"].shape.rank == 3:
-        decoder = {k: tf.repeat(v, tf.shape(x)[0], axis=0) for k, v in decoder.items()}
-    return vae_model.DecoderProblem(latents, **decoder), params
-
-
-@trace_cache
-def _traced_gradients(estimator, latents, static_options, copied):
-    static = dict(static_options)
-
-    @tf.function(reduce_retracing=True)
-    def gradients(weights, x, seed, n_replicates, n_samples, dynamic):
-        def surrogates(copies):  # (R,): replicate r's mean over the images
-            problem, params = _replicated(copies, x, n_replicates, latents)
-            options = {**static, **dynamic}
-            losses = surrogate_loss(estimator, problem, params, seed, n_samples, options)
-            return tf.reduce_mean(tf.reshape(losses, [n_replicates, -1]), axis=1)
-
-        return per_replicate_gradients(surrogates, weights, n_replicates, copied)
-
-    return gradients
-
-
-def gradient_samples(
-    estimator, weights, x, arch, n_replicates, n_samples=1, seed=0, which="encoder", **options
-):
-    """n_replicates independent estimates of the gradient of the mean -ELBO (for "vimco":
-    -L_k, k = n_samples) over the images x, with respect to the encoder's weights
-    (which="encoder"; the decoder stays shared) or to all weights (which="all"): dict
-    name -> array (R, *shape)."""
-    prefixes = _prefixes(which)
-    dtype = checked_weights(weights, arch)["dec_w1"].dtype
-    n_replicates = checks.integer(n_replicates, "n_replicates", 1)
-    estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
-    if which == "all" and estimator.enumerates:
-        raise ValueError(
-            f"{estimator.name!r} evaluates codes without the image axis, which one decoder "
-            "copy per replicate needs: use which='encoder'"
-        )
-    static, dynamic = split_options(options, dtype)
-    copied = tuple(name for name in weights if name.startswith(prefixes))
-    run = _traced_gradients(estimator, arch.latents, static, copied)
-    x = tf.constant(vae_model.images(x, arch.pixels), dtype=dtype)
-    counts = tf.constant(n_replicates), tf.constant(n_samples)
-    grads = run(weights, x, checks.seed(seed), *counts, dynamic)
-    return {k: v.numpy() for k, v in grads.items()}
-
-
-def encoder_gradient_samples(
-    estimator, weights, x, arch, n_replicates, n_samples=1, seed=0, **options
-):
-    """gradient_samples of the encoder's weights (the decoder shared)."""
-    return gradient_samples(estimator, weights, x, arch, n_replicates, n_samples, seed, **options)
 
 
 # Codes per pass of the exact gradient: its memory is bounded by a chunk, not K**n.
@@ -306,3 +305,37 @@ def exact_gradient(weights, x, arch, which="encoder"):
 def exact_encoder_gradient(weights, x, arch):
     """exact_gradient of the encoder's weights."""
     return exact_gradient(weights, x, arch)
+
+
+def refit_encoder(weights, x, arch, steps=100, learning_rate=1e-2):
+    """The weights with the encoder refitted to the images x by `steps` full-batch Adam
+    steps down the exact mean -ELBO (all K**n codes), the decoder frozen. The -ELBO the
+    refit removes is what the training left in the encoder (the estimator's noise, the
+    amortisation) rather than in the decoder. log p(x | c) of every image and code is
+    computed once, in the weights' dtype: memory a few B K**n floats."""
+    weights = checked_weights(weights, arch)
+    steps = checks.integer(steps, "steps", 1)
+    dtype = weights["dec_w1"].dtype
+    rate = tf.constant(checks.positive_finite(learning_rate, "learning_rate", dtype), dtype)
+    x = tf.constant(vae_model.images(x, arch.pixels), dtype)
+    check_enumerable(arch.latents, arch.buckets, "refit_encoder")
+    problem = vae_model.DecoderProblem.from_weights(weights, arch.latents)
+    _, codes, log_px = vae_model.decoded_codes(problem, x, arch.buckets, 0, None)
+    codes = tf.reshape(codes, [codes.shape[0], -1])  # (K**n, n K)
+    encoder = {k: v for k, v in weights.items() if k.startswith("enc_")}
+    return {**weights, **_refit(encoder, x, codes, log_px, tf.constant(steps), rate, arch.latents)}
+
+
+@tf.function(reduce_retracing=True)
+def _refit(encoder, x, codes, log_px, steps, rate, latents):
+    moments = zero_moments(encoder)
+    for t in tf.range(steps):
+        with tf.GradientTape() as tape:
+            tape.watch(encoder)
+            logits = vae_model.encode(encoder, x, latents)
+            log_q = tf.reshape(tf.nn.log_softmax(logits), [tf.shape(x)[0], -1])
+            q = tf.exp(tf.matmul(log_q, codes, transpose_b=True))  # q(c | x) (B, K**n)
+            loss = vae_model.kl_to_uniform(logits) - tf.reduce_sum(q * log_px, axis=-1)
+            loss = tf.reduce_mean(loss)
+        encoder, moments = adam(encoder, tape.gradient(loss, encoder), moments, t, rate)
+    return encoder
