@@ -13,7 +13,10 @@ def adam(params, grads, moments, step, learning_rate, names=None):
     parameters (the others unchanged) and the new moments."""
     (b1, b2), (first, second) = ADAM_BETAS, moments
     names = list(grads if names is None else names)
-    learning_rate = tf.cast(learning_rate, params[names[0]].dtype)  # a Python float works too
+    dtype = params[names[0]].dtype  # a Python float rate is made in it, not via float32
+    learning_rate = tf.cast(
+        learning_rate if tf.is_tensor(learning_rate) else tf.constant(learning_rate, dtype), dtype
+    )
     t = tf.cast(step + 1, learning_rate.dtype)
     new, first, second = dict(params), dict(first), dict(second)
     for name in names:

@@ -64,6 +64,16 @@ def test_adam_takes_a_python_float_learning_rate():
     np.testing.assert_allclose(as_float["a"], [0.9, -1.9], rtol=1e-6)  # first step: -0.1 sign
 
 
+def test_a_python_float_learning_rate_keeps_float64_precision():
+    # Adam's first step moves each parameter by lr * g / (|g| + 1e-8): 0.1 in float64, not
+    # 0.1 rounded to float32 (0.10000000149...), which is off by 1.5e-9.
+    params = {"a": tf.constant([1.0, -2.0], tf.float64)}
+    grads = {"a": tf.constant([0.5, -3.0], tf.float64)}
+    new, _ = h.adam.adam(params, grads, h.adam.zero_moments(params), 0, 0.1)
+    expected = np.array([1.0, -2.0]) - 0.1 * np.array([0.5, -3.0]) / (np.array([0.5, 3.0]) + 1e-8)
+    np.testing.assert_allclose(new["a"], expected, rtol=1e-15, atol=0)
+
+
 class NoExact:
     """A problem with everything the estimators need, but no exact objective."""
 
