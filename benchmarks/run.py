@@ -76,7 +76,6 @@ VAE_VARIANTS = {
     "IndeCateR (M = 1)": ("indecater", 1, {}),
     "Gumbel-softmax (N = 1)": ("gumbel_softmax", 1, {}),
     "REBAR (N = nK / 3)": ("rebar", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
-    "RELAX (N = nK / 3)": ("relax", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
     "Gumbel-Rao (N = nK, M = 10)": ("gumbel_rao", None, {"n_gumbel": 10}),
     "VIMCO (k = nK)": ("vimco", None, {}),
 }

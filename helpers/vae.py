@@ -158,16 +158,25 @@ def train_copies(estimator, train_x, test_x, arch=vae_model.Architecture(),  # n
 
 def _grid(values, name, check):
     """values (a number or a non-empty sequence) as a list of checked values, or a ValueError."""
-    values = list(np.ravel(np.asarray(values, dtype=object)))
-    if not values:
-        raise ValueError(f"{name} must be one value or a non-empty sequence of them, got none")
-    return [check(value) for value in values]
+    values = np.asarray(values, dtype=object)
+    if values.ndim > 1 or not values.size:
+        raise ValueError(
+            f"{name} must be one value or a non-empty flat sequence of them, "
+            f"got {values.tolist()!r}"
+        )
+    values = [check(value) for value in values.ravel()]
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:  # a repeat trains the same copy twice
+        raise ValueError(f"{name} has repeated values {repeated}: give each once")
+    return values
 
 
 def validation_split(train_x, n_validation, seed=0):
     """(fit, validation): n_validation of the training images, chosen at random by seed,
     held out to choose learning rates on, so that the test images are used only to report."""
     train_x = np.asarray(train_x)
+    if train_x.ndim != 2:
+        raise ValueError(f"train_x must be images (N, pixels), got shape {train_x.shape}")
     n_validation = checks.integer(n_validation, "n_validation", 1)
     if n_validation >= len(train_x):
         raise ValueError(
@@ -267,8 +276,9 @@ def _temperatures(estimator, options, anneal_to, steps, dtype):
     if anneal_to is None:
         return None
     if "tau" not in options:
+        why = " (RELAX's tau is part of its state)" if "state" in options else ""
         raise ValueError(
-            f"anneal_to needs an estimator with a temperature tau, not {estimator.name!r}"
+            f"anneal_to needs an estimator with a temperature tau, not {estimator.name!r}{why}"
         )
     tau, anneal_to = options["tau"], checks.positive_finite(anneal_to, "anneal_to", dtype)
     return tau * (anneal_to / tau) ** (np.arange(steps) / max(steps - 1, 1))
@@ -312,7 +322,9 @@ def refit_encoder(weights, x, arch, steps=100, learning_rate=1e-2):
     steps down the exact mean -ELBO (all K**n codes), the decoder frozen. The -ELBO the
     refit removes is what the training left in the encoder (the estimator's noise, the
     amortisation) rather than in the decoder. log p(x | c) of every image and code is
-    computed once, in the weights' dtype: memory a few B K**n floats."""
+    computed once, in the weights' dtype: memory a few B K**n floats. It stops after
+    `steps`, converged or not: before reading a gap off it, refit the result once more and
+    check that the -ELBO no longer falls."""
     weights = checked_weights(weights, arch)
     steps = checks.integer(steps, "steps", 1)
     dtype = weights["dec_w1"].dtype

@@ -33,6 +33,12 @@ def checked_estimator(estimator, arch, n_samples, dtype, options):
             f"estimator {estimator.name!r} is an oracle that reads the exact gradient off a "
             "problem; for the VAE use vae.exact_gradient, which enumerates the K**n codes"
         )
+    if estimator.control.gradients is not None and "state" not in options:
+        raise ValueError(
+            f"the VAE does not learn RELAX's control variate: without a state {estimator.name!r} "
+            "is REBAR at tau = eta = 1; use 'rebar', or pass state= (h.relax_state(K, "
+            "latents=n), or one h.optimise learned), which stays fixed"
+        )
     options = estimator.checked_options(options, n_samples, arch.latents, arch.buckets, dtype)
     return estimator, options
 
@@ -41,13 +47,26 @@ def checked_weights(weights, arch):
     """The weights, or a ValueError unless they have every name and shape that arch's
     init_weights gives: weights of another architecture would run, with arch's n and K,
     to wrong numbers (a partial sum of the codes, options checked against another K)."""
-    for name, wanted in vae_model.init_weights(arch).items():
+    shapes = {name: tuple(value.shape) for name, value in vae_model.init_weights(arch).items()}
+    for name, wanted in shapes.items():
         if name not in weights:
             raise ValueError(f"weights lacks {name!r}, which {arch} needs")
-        if tuple(weights[name].shape) != tuple(wanted.shape):
+        shape = tuple(weights[name].shape)
+        if shape != wanted:
+            hint = "pass the architecture the weights were made for"
+            if shape[-len(wanted) :] == wanted:
+                hint = (
+                    "these are train_copies' weights: pick one copy, {k: v[s, l] for k, v in ...}"
+                )
             raise ValueError(
-                f"weights[{name!r}] has shape {tuple(weights[name].shape)}, but {arch} needs "
-                f"{tuple(wanted.shape)}: pass the architecture the weights were made for"
+                f"weights[{name!r}] has shape {shape}, but {arch} needs {wanted}: {hint}"
+            )
+    dtypes = {name: tf.as_dtype(weights[name].dtype) for name in shapes}
+    for name, dtype in dtypes.items():
+        if dtype != dtypes["dec_w1"]:  # the dtype the VAE's functions compute in
+            raise ValueError(
+                f"weights[{name!r}] is {dtype.name}, weights['dec_w1'] {dtypes['dec_w1'].name}: "
+                "give every weight one dtype"
             )
     return weights
 

@@ -1,6 +1,7 @@
 """Training many copies of the VAE at once (vae.train_copies), the validation split, and
 refitting a trained encoder with the exact gradient (vae.refit_encoder)."""
 
+import helpers as h
 from helpers import vae
 from helpers.adam import adam, zero_moments
 
@@ -62,7 +63,12 @@ def test_each_copy_takes_the_steps_of_its_seed_and_rate_trained_alone(
 
 @pytest.mark.parametrize(
     ("estimator", "options"),
-    [("rebar", {}), ("relax", {}), ("gumbel_rao", {"n_gumbel": 3}), ("sum_and_sample", {})],
+    [
+        ("rebar", {}),
+        ("relax", {"state": h.relax_state(4, scale=0.5)}),
+        ("gumbel_rao", {"n_gumbel": 3}),
+        ("sum_and_sample", {}),
+    ],
 )
 def test_the_one_latent_estimators_train_as_copies_too(estimator, options):
     # Their noise has extra draws (conditional Gumbels, integer categories) and RELAX a
@@ -95,8 +101,8 @@ def test_copies_do_not_interact():
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"seeds": ()}, r"^seeds must be one value or a non-empty sequence of them, got none"),
-        ({"learning_rates": []}, "^learning_rates must be one value or a non-empty sequence"),
+        ({"seeds": ()}, r"^seeds must be one value or a non-empty flat sequence of them, got \[\]"),
+        ({"learning_rates": []}, "^learning_rates must be one value or a non-empty flat sequence"),
         ({"learning_rates": (1e-2, 0.0)}, "^learning_rates must be"),
         ({"learning_rates": (1e-2, float("nan"))}, "^learning_rates must be"),
         ({"seeds": (0, -1)}, r"^seeds must be an integer >= 0, got -1"),

@@ -103,5 +103,10 @@ def resolve(estimator):
     for known in ESTIMATORS.values():
         if estimator == known.name or estimator is known.surrogate:
             return known
+    if estimator == "vimco":
+        raise ValueError(
+            "'vimco' is the VAE's estimator of the importance-weighted bound, not of a "
+            "problem's expectation: use it with h.vae.train or h.vae.gradient_samples"
+        )
     names = ", ".join(repr(name) for name in ESTIMATORS)
     raise ValueError(f"unknown estimator {estimator!r}; known estimators: {names}")
