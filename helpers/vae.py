@@ -28,8 +28,7 @@ from .vae_model import *  # noqa: F403  (h.vae.X reaches the model's names too)
 from .vae_model import _batched
 
 __all__ = [*vae_model.__all__, *vae_gradients.__all__, "Run", "exact_encoder_gradient",
-           "exact_gradient", "refit_encoder", "train", "train_copies",
-           "validation_split"]  # fmt: skip
+           "exact_gradient", "refit_encoder", "train", "train_copies"]  # fmt: skip
 
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
 
@@ -169,21 +168,6 @@ def _grid(values, name, check):
     if repeated:  # a repeat trains the same copy twice
         raise ValueError(f"{name} has repeated values {repeated}: give each once")
     return values
-
-
-def validation_split(train_x, n_validation, seed=0):
-    """(fit, validation): n_validation of the training images, chosen at random by seed,
-    held out to choose learning rates on, so that the test images are used only to report."""
-    train_x = np.asarray(train_x)
-    if train_x.ndim != 2:
-        raise ValueError(f"train_x must be images (N, pixels), got shape {train_x.shape}")
-    n_validation = checks.integer(n_validation, "n_validation", 1)
-    if n_validation >= len(train_x):
-        raise ValueError(
-            f"n_validation must be below the {len(train_x)} training images, got {n_validation}"
-        )
-    order = np.random.default_rng([checks.integer(seed, "seed", 0), 2]).permutation(len(train_x))
-    return train_x[order[n_validation:]], train_x[order[:n_validation]]
 
 
 def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learning_rates, seeds,

@@ -26,7 +26,7 @@ from .tracing import trace_cache
 
 __all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "THRESHOLD", "VIMCO", "encode",
            "exact_scores", "init_weights", "kl_to_uniform", "load_digits", "log_likelihood",
-           "negative_elbo", "vimco"]  # fmt: skip
+           "negative_elbo", "validation_split", "vimco"]  # fmt: skip
 
 # Pixel intensities run 0..16; a pixel is on when it is at least half that. A fixed
 # threshold (not stochastic binarisation) keeps the held-out ELBO a fixed target, so
@@ -47,6 +47,21 @@ def load_digits(seed=0, held_out=HELD_OUT):
     binary = (images >= THRESHOLD).astype(np.float64)
     order = np.random.default_rng(checks.integer(seed, "seed", 0)).permutation(len(binary))
     return binary[order[held_out:]], binary[order[:held_out]]
+
+
+def validation_split(train_x, n_validation, seed=0):
+    """(fit, validation): n_validation of the training images, chosen at random by seed,
+    held out to choose learning rates on, so that the test images are used only to report."""
+    train_x = np.asarray(train_x)
+    if train_x.ndim != 2:
+        raise ValueError(f"train_x must be images (N, pixels), got shape {train_x.shape}")
+    n_validation = checks.integer(n_validation, "n_validation", 1)
+    if n_validation >= len(train_x):
+        raise ValueError(
+            f"n_validation must be below the {len(train_x)} training images, got {n_validation}"
+        )
+    order = np.random.default_rng([checks.integer(seed, "seed", 0), 2]).permutation(len(train_x))
+    return train_x[order[n_validation:]], train_x[order[:n_validation]]
 
 
 @dataclass(frozen=True)
