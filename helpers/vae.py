@@ -206,6 +206,7 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
             return weights, moments, time.perf_counter() - begin
     else:
         initial, step = initial[0], _traced_step(estimator, arch.latents, static)
+        fixed = checks.seed(seeds[0]), count, dynamic, rates[0]  # made once, not every step
 
         def advance(weights, moments, start, stop):
             elapsed = 0.0
@@ -214,7 +215,6 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
                     dynamic["tau"] = tf.constant(taus[t], dtype)
                 begin = time.perf_counter()
                 batch = tf.constant(t, tf.int64), tf.gather(data, indices[t, 0])
-                fixed = checks.seed(seeds[0]), count, dynamic, rates[0]
                 weights, moments = step(weights, moments, *batch, *fixed)
                 weights["dec_b2"].numpy()  # wait for the step before reading the clock
                 elapsed += time.perf_counter() - begin
