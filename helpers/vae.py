@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks, vae_gradients, vae_model
+from . import checks, vae_gradients, vae_model, vae_relax
 from ._tf import tf
 from .adam import adam, zero_moments
 from .problem import check_enumerable
@@ -33,14 +33,18 @@ __all__ = [*vae_model.__all__, *vae_gradients.__all__, "Run", "exact_encoder_gra
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
 
 
-def _step(estimator, latents, options, weights, moments, t, x, seeds, n_samples, rates):
+def _step(estimator, latents, options, weights, moments, control, t, x, seeds, n_samples,
+          rates):  # fmt: skip
     """Step t of C = S L copies at once. Copy c = s L + l starts from seed s's weights and
     takes its images x[s] (S, B, pixels) and its noise, from the seed seeds[s] folded with
     t, and its learning rate rates[c] (C,): the same numbers as that seed's run alone,
     up to float rounding. Each copy's loss depends on its own weights only, so the
-    gradient of their sum is every copy's own. Weights without the copy axis: one run."""
+    gradient of their sum is every copy's own. Weights without the copy axis: one run.
+    control: RELAX's phi of every copy (vae_relax), learned from the same draws; else {}."""
     copies = tf.shape(rates)[0]
     x = tf.repeat(x, copies // len(seeds), axis=0)  # (C, B, pixels)
+    if control:
+        options = {**options, "state": vae_relax.per_row(control["phi"], tf.shape(x)[1])}
     with tf.GradientTape() as tape:
         tape.watch(weights)
         logits = vae_model.encode(weights, x, latents)  # (C, B, n, K)
@@ -60,7 +64,9 @@ def _step(estimator, latents, options, weights, moments, t, x, seeds, n_samples,
     for name, grad in grads.items():  # each copy at its own rate
         rate = tf.reshape(rates, [-1] + [1] * (grad.shape.rank - 1))
         weights, moments = adam(weights, grads, moments, t, rate, names=(name,))
-    return weights, moments
+    if control:
+        control = vae_relax.learn_control(problem, params, noise, control, t)
+    return weights, moments, control
 
 
 def _per_copy(values, copies):
@@ -73,10 +79,10 @@ def _per_copy(values, copies):
 @trace_cache
 def _traced_step(estimator, latents, static_options):
     @tf.function(reduce_retracing=True)
-    def step(weights, moments, t, x, seed, n_samples, dynamic, learning_rate):
+    def step(state, t, x, seed, n_samples, dynamic, learning_rate):
         options = {**dict(static_options), **dynamic}
         args = t, x[None], [seed], n_samples, learning_rate[None]
-        return _step(estimator, latents, options, weights, moments, *args)
+        return _step(estimator, latents, options, *state, *args)
 
     return step
 
@@ -85,8 +91,7 @@ def _traced_step(estimator, latents, static_options):
 def _traced_steps(estimator, latents, static_options, n_seeds, n_copies):
     # One trace per grid: n_copies stays a known size (see vae_model.two_layers).
     @tf.function(reduce_retracing=True)
-    def steps(weights, moments, start, stop, indices, data, seeds, n_samples, dynamic, rates,
-              taus):  # fmt: skip
+    def steps(state, start, stop, indices, data, seeds, n_samples, dynamic, rates, taus):
         """Steps start, ..., stop - 1 of every copy in one traced loop: no Python between."""
         for t in tf.range(start, stop):
             options = {**dict(static_options), **dynamic}
@@ -94,8 +99,8 @@ def _traced_steps(estimator, latents, static_options, n_seeds, n_copies):
                 options["tau"] = taus[t]
             x = tf.gather(data, indices[t])  # (S, B, pixels)
             args = t, x, tf.unstack(seeds, n_seeds), n_samples, rates
-            weights, moments = _step(estimator, latents, options, weights, moments, *args)
-        return weights, moments
+            state = _step(estimator, latents, options, *state, *args)
+        return state
 
     return steps
 
@@ -111,8 +116,9 @@ class Run:
     seconds: np.ndarray  # (C,) training wall time up to each checkpoint (evaluation left out);
     # it includes the first step, which traces the step function (a second or more)
     step_seconds: float  # mean wall time of one step (of all copies) after the first
-    decoder_evaluations: int  # decoder passes per image per step
+    decoder_evaluations: int  # decoder passes per image per step (learning RELAX's phi: twice)
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
+    state: dict = None  # "relax": the learned phi (name -> array) for gradient_samples' state=
 
 
 def minibatches(n_images, batch_size, steps, seed):
@@ -133,7 +139,9 @@ def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B0
     own noise is drawn from the seed and the step. anneal_to: lower an estimator's tau
     geometrically from options["tau"] to anneal_to over the run (as Jang et al. 2017).
     The held-out loss is the -ELBO for "vimco" too: compare it with the ELBO's estimators
-    on exact_scores' -log p(x), the quantity both objectives bound.
+    on exact_scores' -log p(x), the quantity both objectives bound. "relax" learns its
+    control variate phi beside the weights (helpers.vae_relax), from options["state"] or
+    relax_state(K, tau, eta, latents=n), at the option state_learning_rate.
     """
     sizes = n_samples, steps, batch_size, [learning_rate], [seed], evaluate_every
     return _fit(estimator, train_x, test_x, arch, *sizes, anneal_to, eval_samples, dtype, options)
@@ -184,9 +192,11 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
     rates = tf.constant(np.tile(rates, len(seeds)), dtype)  # (C,): copy s L + l at rate l
     train_x = vae_model.images(train_x, arch.pixels, "train_x")
     test_x = vae_model.images(test_x, arch.pixels, "test_x")
+    state_rate = options.pop("state_learning_rate", None)
     estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
     taus = _temperatures(estimator, options, anneal_to, steps, dtype)
     static, dynamic = split_options(options, dtype)
+    control = vae_relax.initial_control(estimator, state_rate, dynamic, len(rates), dtype)
     initial = [vae_model.init_weights(arch, s, train_x.mean(axis=0), dtype) for s in seeds]
     data = tf.constant(train_x, dtype)
     indices = np.stack([minibatches(len(train_x), batch_size, steps, s) for s in seeds], 1)
@@ -198,27 +208,27 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
         fixed = (tf.constant(indices), data, tf.stack([checks.seed(s) for s in seeds]), count,
                  dynamic, rates, None if taus is None else tf.constant(taus, dtype))  # fmt: skip
 
-        def advance(weights, moments, start, stop):
+        def advance(state, start, stop):
             begin = time.perf_counter()
             bounds = tf.constant(start, tf.int64), tf.constant(stop, tf.int64)
-            weights, moments = loop(weights, moments, *bounds, *fixed)
-            weights["dec_b2"].numpy()  # wait for the steps (a GPU runs ahead)
-            return weights, moments, time.perf_counter() - begin
+            state = loop(state, *bounds, *fixed)
+            state[0]["dec_b2"].numpy()  # wait for the steps (a GPU runs ahead)
+            return state, time.perf_counter() - begin
     else:
         initial, step = initial[0], _traced_step(estimator, arch.latents, static)
         fixed = checks.seed(seeds[0]), count, dynamic, rates[0]  # made once, not every step
 
-        def advance(weights, moments, start, stop):
+        def advance(state, start, stop):
             elapsed = 0.0
             for t in range(start, stop):
                 if taus is not None:
                     dynamic["tau"] = tf.constant(taus[t], dtype)
                 begin = time.perf_counter()
                 batch = tf.constant(t, tf.int64), tf.gather(data, indices[t, 0])
-                weights, moments = step(weights, moments, *batch, *fixed)
-                weights["dec_b2"].numpy()  # wait for the step before reading the clock
+                state = step(state, *batch, *fixed)
+                state[0]["dec_b2"].numpy()  # wait for the step before reading the clock
                 elapsed += time.perf_counter() - begin
-            return weights, moments, elapsed
+            return state, elapsed
 
     def evaluate(weights, t):
         """The mean held-out -ELBO, of each copy; for one run a ValueError where it is inf
@@ -234,10 +244,11 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
             )
         return loss
 
-    weights, moments, elapsed, start, first = initial, zero_moments(initial), 0.0, 0, 0.0
+    state, elapsed, start, first = (initial, zero_moments(initial), control), 0.0, 0, 0.0
     done, losses, seconds, kept = [0], [evaluate(initial, 0)], [0.0], [initial]
     for stop in sorted({1, steps, *range(evaluate_every, steps, evaluate_every)}):
-        weights, moments, spent = advance(weights, moments, start, stop)
+        state, spent = advance(state, start, stop)
+        weights = state[0]
         elapsed, start = elapsed + spent, stop
         first = elapsed if stop == 1 else first  # the first step traces: left out below
         if stop % evaluate_every == 0 or stop == steps:
@@ -247,12 +258,14 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
             kept.append(weights)
     step_seconds = (elapsed - first) / (steps - 1) if steps > 1 else float("nan")
     evaluations = estimator.evaluations(arch.buckets, n_samples, latents=arch.latents, **options)
+    evaluations *= 2 if control else 1  # learning phi evaluates the decoder at them again
     if copies:  # (C, ...) -> (S, L, ...)
         grid = [len(seeds), -1]
         kept = [{k: tf.reshape(v, [*grid, *v.shape[1:]]) for k, v in w.items()} for w in kept]
         weights, losses = kept[-1], np.moveaxis(np.reshape(losses, [len(losses), *grid]), 0, -1)
     curves = (np.array(v) for v in (done, losses, seconds))
-    return Run(weights, *curves, float(step_seconds), int(evaluations), kept)
+    learned = vae_relax.learned_state(state[2], len(seeds) if copies else None)
+    return Run(weights, *curves, float(step_seconds), int(evaluations), kept, learned)
 
 
 def _temperatures(estimator, options, anneal_to, steps, dtype):

@@ -33,12 +33,6 @@ def checked_estimator(estimator, arch, n_samples, dtype, options):
             f"estimator {estimator.name!r} is an oracle that reads the exact gradient off a "
             "problem; for the VAE use vae.exact_gradient, which enumerates the K**n codes"
         )
-    if estimator.control.gradients is not None and "state" not in options:
-        raise ValueError(
-            f"the VAE does not learn RELAX's control variate: without a state {estimator.name!r} "
-            "is REBAR at tau = eta = 1; use 'rebar', or pass state= (h.relax_state(K, "
-            "latents=n), or one h.optimise learned), which stays fixed"
-        )
     options = estimator.checked_options(options, n_samples, arch.latents, arch.buckets, dtype)
     return estimator, options
 
