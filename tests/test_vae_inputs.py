@@ -4,7 +4,6 @@ and what to do instead."""
 import helpers as h
 from helpers import vae
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -14,20 +13,6 @@ ARCH = vae.Architecture(latents=2, buckets=3, hidden=4)
 def digits_subset():
     train, test = vae.load_digits()
     return train[:40], test[:10]
-
-
-def test_relax_without_a_state_is_refused_since_the_vae_does_not_learn_its_control():
-    # Without a state RELAX's control network is zero: REBAR at tau = eta = 1 under
-    # another name. With a state (fixed during training) it runs.
-    train, test = digits_subset()
-    with pytest.raises(ValueError, match="does not learn RELAX's control variate.*'rebar'"):
-        vae.train("relax", train, test, ARCH, 2, steps=2)
-    weights = vae.init_weights(ARCH)
-    with pytest.raises(ValueError, match="does not learn RELAX's control variate"):
-        vae.gradient_samples("relax", weights, test[:2], ARCH, 3, n_samples=2)
-    state = h.relax_state(ARCH.buckets, latents=ARCH.latents, scale=0.5)
-    run = vae.train("relax", train, test, ARCH, 2, steps=2, evaluate_every=2, state=state)
-    assert np.isfinite(run.test_loss).all()
 
 
 def test_a_grid_of_rates_or_seeds_must_be_flat_and_without_repeats():

@@ -1,0 +1,118 @@
+"""RELAX in the VAE's training: its control variate phi is learned beside the weights."""
+
+import helpers as h
+from helpers import vae
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+ALPHA = 1e-3  # family-wise level of the Bonferroni test over all coordinates
+SMALL = vae.Architecture(latents=3, buckets=3, hidden=16)
+TINY = vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
+RTOL, ATOL = 1e-5, 2e-6  # float32 copies as batched products against one run (test_vae_batched)
+
+
+def digits_subset(n_train=40):
+    train, test = vae.load_digits()
+    return train[:n_train], test[:16]
+
+
+def test_relax_is_trainable_in_the_vae_without_a_state():
+    # The notebook lists the estimators that handle n = 8 by this call: RELAX among them.
+    arch = vae.Architecture()
+    estimator, options = vae.checked_estimator("relax", arch, 10, tf.float32, {})
+    assert estimator.name == "relax" and set(options) == {"state"}
+    train, test = digits_subset()
+    run = vae.train("relax", train, test, SMALL, 2, steps=2, batch_size=4, evaluate_every=2)
+    assert np.isfinite(run.test_loss).all()
+    assert set(run.state) == set(h.relax_state(3, latents=3)) and run.state["eta"].shape == ()
+    assert vae.train("rebar", train, test, SMALL, 2, steps=2, evaluate_every=2).state is None
+
+
+def test_phi_is_learned_and_each_copy_learns_its_own():
+    train, test = digits_subset()
+    start = h.relax_state(SMALL.buckets, tau=0.5, eta=0.8, latents=SMALL.latents)
+    run = vae.train_copies("relax", train, test, SMALL, 2, steps=10, batch_size=8,
+                           seeds=(0, 1), learning_rates=(3e-3, 1e-2), state=start)  # fmt: skip
+    for name, value in run.state.items():
+        assert value.shape == (2, 2, *np.shape(start[name]))
+        flat = value.reshape(4, -1)
+        assert np.all(np.abs(flat - np.ravel(start[name])).max(axis=1) > 1e-4), name
+        assert all(not np.allclose(flat[i], flat[j]) for i in range(4) for j in range(i)), name
+
+
+def test_copies_learn_the_same_phi_as_one_run_each():
+    train, test = digits_subset()
+    sizes = dict(n_samples=2, steps=6, batch_size=8, evaluate_every=3, state_learning_rate=3e-2)
+    seeds, rates = (0, 1), (1e-2, 3e-3)
+    copies = vae.train_copies("relax", train, test, SMALL, seeds=seeds, learning_rates=rates,
+                              **sizes)  # fmt: skip
+    for s, r in ((0, 0), (1, 1)):  # two of the four copies (each run alone takes seconds)
+        alone = vae.train("relax", train, test, SMALL, learning_rate=rates[r], seed=seeds[s],
+                          **sizes)  # fmt: skip
+        for name, value in alone.weights.items():
+            got = copies.weights[name][s, r]
+            np.testing.assert_allclose(got, value, rtol=RTOL, atol=ATOL, err_msg=name)
+        for name, value in alone.state.items():
+            got = copies.state[name][s, r]
+            np.testing.assert_allclose(got, value, rtol=RTOL, atol=ATOL, err_msg=name)
+        np.testing.assert_allclose(copies.test_loss[s, r], alone.test_loss, rtol=RTOL)
+
+
+def test_the_learned_phi_lowers_the_encoder_gradients_variance():
+    # E g is the same for every phi (RELAX is unbiased), so E|g|^2 differs between two
+    # phi by exactly the difference of their total variances. With common noise (one
+    # seed) d_r = |g_r(initial)|^2 - |g_r(learned)|^2 are independent across the 400
+    # replicates, and their mean is ~normal: an unbiased learner that did not lower the
+    # variance would exceed 5 standard errors with probability 3e-7. Seen: E|g|^2 halved,
+    # z ~ 19.
+    train, test = digits_subset(500)
+    run = vae.train("relax", train, test, SMALL, 2, steps=300, evaluate_every=300, seed=1)
+    initial = h.relax_state(SMALL.buckets, latents=SMALL.latents)
+
+    def squared_norms(state):
+        grads = vae.gradient_samples("relax", run.weights, test, SMALL, 400, seed=7, state=state)
+        return sum(np.sum(np.reshape(v, (400, -1)) ** 2, axis=1) for v in grads.values())
+
+    before, after = squared_norms(initial), squared_norms(run.state)
+    drop = before - after
+    assert drop.mean() > 5 * drop.std() / np.sqrt(len(drop))
+    assert after.mean() < 0.8 * before.mean()  # clearly lower, not just detectably
+
+
+def test_relax_with_a_learned_phi_is_unbiased():
+    # Bonferroni over every coordinate of both networks: if the estimator is unbiased,
+    # the worst |z| over 20,000 replicates exceeds the bound with probability at most ALPHA.
+    rng = np.random.default_rng(0)
+    images = (rng.random((60, TINY.pixels)) < 0.5).astype(np.float64)
+    run = vae.train("relax", images, images[:8], TINY, 2, steps=100, batch_size=8,
+                    dtype=tf.float64, evaluate_every=100, state_learning_rate=3e-2)  # fmt: skip
+    assert np.abs(run.state["w2"]).max() > 0.05  # r_rho, zero at the start, is in use
+    weights = run.weights
+    grads = vae.gradient_samples("relax", weights, images[:3], TINY, 20_000, seed=5,
+                                 which="all", state=run.state)  # fmt: skip
+    exact = vae.exact_gradient(weights, images[:3], TINY, "all")
+    worst, bound = h.stats.unbiasedness(grads, exact, ALPHA)
+    assert worst < bound
+
+
+@pytest.mark.parametrize("rate", [0.0, -1e-3, np.nan, np.inf])
+def test_state_learning_rate_must_be_positive_and_finite(rate):
+    train, test = digits_subset()
+    with pytest.raises(ValueError, match="state_learning_rate"):
+        vae.train("relax", train, test, SMALL, 2, steps=2, state_learning_rate=rate)
+
+
+def test_state_learning_rate_is_refused_for_an_estimator_without_a_learned_control():
+    train, test = digits_subset()
+    with pytest.raises(ValueError, match="state_learning_rate.*'rebar' learns none"):
+        vae.train("rebar", train, test, SMALL, 2, steps=2, state_learning_rate=1e-2)
+    with pytest.raises(ValueError, match="state_learning_rate.*'vimco' learns none"):
+        vae.train_copies("vimco", train, test, SMALL, 2, steps=2, state_learning_rate=1e-2)
+
+
+def test_anneal_to_with_relax_says_its_tau_is_part_of_its_state():
+    train, test = digits_subset()
+    with pytest.raises(ValueError, match="RELAX's tau is part of its state"):
+        vae.train("relax", train, test, SMALL, 2, steps=2, anneal_to=0.3)
