@@ -76,6 +76,7 @@ VAE_VARIANTS = {
     "IndeCateR (M = 1)": ("indecater", 1, {}),
     "Gumbel-softmax (N = 1)": ("gumbel_softmax", 1, {}),
     "REBAR (N = nK / 3)": ("rebar", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
+    "RELAX, phi learned (N = nK / 3)": ("relax", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
     "Gumbel-Rao (N = nK, M = 10)": ("gumbel_rao", None, {"n_gumbel": 10}),
     "VIMCO (k = nK)": ("vimco", None, {}),
 }
