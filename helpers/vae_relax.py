@@ -4,11 +4,12 @@ Each copy of the training has its own phi (eta, log_tau and r_rho's W1, b1, w2),
 by Adam at every step down the gradient in phi of sum_b mean_n |g_bn|^2, g_bn the
 estimate from draw n of the gradient of image b's reconstruction term with respect to
 its encoder LOGITS (variance_step of estimators.control_variates). E g does not depend on
-phi, so this gradient is that of the estimates' variance. Grathwohl et al. (2018,
-Algorithm 2) descend the variance of the gradient of the parameters theta themselves;
-here the logits stand in for the encoder's weights, whose gradient is the chain rule
-through them: one cheap gradient per image instead of one per weight. The weights' own
-gradient is the RELAX surrogate's, unchanged by this step.
+phi, so this gradient is that of the estimates' variance. A departure from Grathwohl et
+al. (2018, Algorithms 1 and 2), who descend the variance of the gradient of the
+distribution's parameters theta, here the encoder's weights: the logits stand in for
+them (the weights' gradient is the chain rule through the logits), one cheap gradient
+per image instead of one per weight and draw. The weights' own gradient is the RELAX
+surrogate's, which this step leaves unchanged.
 """
 
 from . import checks

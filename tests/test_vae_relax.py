@@ -86,9 +86,12 @@ def test_relax_with_a_learned_phi_is_unbiased():
     # the worst |z| over 20,000 replicates exceeds the bound with probability at most ALPHA.
     rng = np.random.default_rng(0)
     images = (rng.random((60, TINY.pixels)) < 0.5).astype(np.float64)
+    # Started with r_rho in use (w2 != 0: from zero, w2 stays near it on this tiny model).
+    start = h.relax_state(TINY.buckets, latents=TINY.latents, scale=0.5, seed=1)
     run = vae.train("relax", images, images[:8], TINY, 2, steps=100, batch_size=8,
-                    dtype=tf.float64, evaluate_every=100, state_learning_rate=3e-2)  # fmt: skip
-    assert np.abs(run.state["w2"]).max() > 0.05  # r_rho, zero at the start, is in use
+                    dtype=tf.float64, evaluate_every=100, state=start)  # fmt: skip
+    assert np.abs(run.state["w2"]).max() > 0.1
+    assert np.abs(run.state["w2"] - start["w2"]).max() > 0.05  # learned, not the start
     weights = run.weights
     grads = vae.gradient_samples("relax", weights, images[:3], TINY, 20_000, seed=5,
                                  which="all", state=run.state)  # fmt: skip
