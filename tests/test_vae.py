@@ -367,9 +367,9 @@ def test_annealing_lowers_tau_geometrically_from_its_start_to_anneal_to(monkeypa
     def recording(*args):
         step = traced_for_real(*args)
 
-        def recorded(weights, moments, t, x, seed, n_samples, dynamic, rate):
+        def recorded(state, t, x, seed, n_samples, dynamic, rate):
             taus.append(float(dynamic["tau"]))
-            return step(weights, moments, t, x, seed, n_samples, dynamic, rate)
+            return step(state, t, x, seed, n_samples, dynamic, rate)
 
         return recorded
 
