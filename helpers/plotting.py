@@ -27,6 +27,7 @@ STYLES = {
     "relax": ("#CC6677", "RELAX"),
     "gumbel_rao": ("#882255", "Gumbel-Rao"),
     "indecater": ("#44AA99", "IndeCateR"),
+    "vimco": ("#999933", "VIMCO"),  # notebook 08
 }
 
 
