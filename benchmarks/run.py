@@ -77,7 +77,7 @@ VAE_VARIANTS = {
     "Gumbel-softmax (N = 1)": ("gumbel_softmax", 1, {}),
     "REBAR (N = nK / 3)": ("rebar", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
     "RELAX, phi learned (N = nK / 3)": ("relax", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
-    "Gumbel-Rao (N = nK, M = 10)": ("gumbel_rao", None, {"n_gumbel": 10}),
+    "Gumbel-Rao (N = nK, M = 4)": ("gumbel_rao", None, {"n_gumbel": 4}),
     "VIMCO (k = nK)": ("vimco", None, {}),
 }
 ENUMERATION_EVALUATIONS = 2**22  # R = this / K**n replicates per timed call
