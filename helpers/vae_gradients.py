@@ -49,9 +49,7 @@ def checked_weights(weights, arch):
         if shape != wanted:
             hint = "pass the architecture the weights were made for"
             if shape[-len(wanted) :] == wanted:
-                hint = (
-                    "these are train_copies' weights: pick one copy, {k: v[s, l] for k, v in ...}"
-                )
+                hint = vae_model.ONE_COPY
             raise ValueError(
                 f"weights[{name!r}] has shape {shape}, but {arch} needs {wanted}: {hint}"
             )

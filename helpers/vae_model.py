@@ -34,6 +34,7 @@ __all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "THRESHOLD", "VIMCO", "
 THRESHOLD = 8
 HELD_OUT = 297  # 1,797 images: 1,500 to train on, 297 held out
 MAX_UNSTACKED = 64  # copies of a network computed one by one (a traced graph grows with them)
+ONE_COPY = "these are train_copies' weights: pick one, {k: v[s, l] for k, v in run.weights.items()}"
 
 
 def load_digits(seed=0, held_out=HELD_OUT):
@@ -216,10 +217,12 @@ def images(x, pixels, name="x"):
     return x
 
 
-def _checked(weights, x, latents, dtype=None):
+def _checked(weights, x, latents, dtype=None, copies=False):
     """Images x as a tensor (of the weights' dtype by default), and the weights' n and K,
-    or a ValueError: the weights know only n K, so latents must divide it."""
+    or a ValueError: latents must divide their n K, and copy axes need copies=True."""
     latents = checks.integer(latents, "latents", 1)
+    if not copies and len(weights["enc_w1"].shape) != 2:
+        raise ValueError(f"weights['enc_w1'] has shape {weights['enc_w1'].shape}: {ONE_COPY}")
     outputs = int(weights["enc_b2"].shape[-1])
     if outputs % latents or outputs // latents < 2:
         raise ValueError(
@@ -234,7 +237,7 @@ def negative_elbo(weights, x, latents, n_samples=16, seed=0):
     """-ELBO per image (B,): the reconstruction term by n_samples draws from q, KL exact.
     Weights with a leading axis of C copies (train_copies') give (C, B), the same draws."""
     n_samples = checks.integer(n_samples, "n_samples", 1)
-    x, latents, buckets = _checked(weights, x, latents)
+    x, latents, buckets = _checked(weights, x, latents, copies=True)
     u = uniform(checks.seed(seed), [x.shape[0], n_samples, latents, buckets], x.dtype)
     logits, _, recon = _sampled(weights, x, latents, u)
     return tf.reduce_mean(recon, axis=-1) + kl_to_uniform(logits)

@@ -38,11 +38,23 @@ def test_anneal_to_with_relax_says_its_tau_is_part_of_its_state():
 
 
 def test_weights_of_many_copies_are_told_to_pick_one():
+    # train_copies' weights lead with (seeds, rates). The scores would take that axis for
+    # the images': log_likelihood silently averaged the wrong numbers when chunk equalled
+    # n_samples. Only negative_elbo, which train_copies evaluates with, takes them.
     train, test = digits_subset()
     run = vae.train_copies("score_function", train, test, ARCH, 2, steps=1, batch_size=4,
                            seeds=(0, 1), evaluate_every=1)  # fmt: skip
-    with pytest.raises(ValueError, match=r"pick one copy.*v\[s, l\]"):
-        vae.refit_encoder(run.weights, test, ARCH, steps=1)
+    pick = r"train_copies' weights: pick one, \{k: v\[s, l\] for k, v in run.weights.items\(\)\}"
+    for score in (
+        lambda w: vae.refit_encoder(w, test, ARCH, steps=1),
+        lambda w: vae.log_likelihood(w, test[:4], ARCH.latents, n_samples=4, chunk=4),
+        lambda w: vae.log_likelihood(w, test[:4], ARCH.latents, n_samples=5, chunk=4),
+        lambda w: vae.exact_scores(w, test[:4], ARCH.latents),
+    ):
+        with pytest.raises(ValueError, match=pick):
+            score(run.weights)
+        score({k: v[1, 0] for k, v in run.weights.items()})  # the message's recipe runs
+    assert vae.negative_elbo(run.weights, test[:4], ARCH.latents).shape == (2, 1, 4)
 
 
 def test_weights_of_mixed_dtypes_are_refused():
