@@ -51,7 +51,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: help env lab test test-browser test-install lint unit outputs badges bench student \
+.PHONY: help env lab test test-browser test-install lint unit outputs badges bench vae-rates student \
 	html clean mutants
 
 help:
@@ -62,6 +62,7 @@ help:
 	@echo "make outputs  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make badges   rewrite Binder/Colab badges and links from pyproject.toml"
 	@echo "make bench    time the estimators and the notebooks (not part of make test)"
+	@echo "make vae-rates  choose notebook 08's learning rates on a validation split (minutes)"
 	@echo "make mutants  mutation testing of helpers/ against the unit tests (slow; resumable)"
 	@echo "make student  student copies (solutions emptied, outputs cleared) in student/"
 	@echo "make html     the notebooks and README as a static site in _site/"
@@ -127,6 +128,9 @@ bench: env
 	$(PYTHON) -m pip install --quiet -e ".[bench]" $(CONSTRAINTS)
 	$(PYTHON) benchmarks/run.py
 	$(PYTHON) tools/badges.py
+
+vae-rates: env
+	$(PYTHON) benchmarks/vae_rates.py
 
 MUTANTS_READY := $(dir $(ENV_READY)).mutants-ready
 
