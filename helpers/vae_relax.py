@@ -15,7 +15,7 @@ surrogate's, from the same pass of the decoder (one_pass): 3 N evaluations per i
 from . import checks
 from ._tf import tf
 from .adam import adam, zero_moments
-from .estimators.control_variates import _per_draw, relax, second_moments
+from .estimators.control_variates import _per_draw, relax
 
 # Adam's rate for phi: 1e-2 moves phi's few entries by order 1 over a few hundred steps
 # (the length of notebook 08's runs) from REBAR's start; 1e-3 barely moves them there.
@@ -57,7 +57,7 @@ def one_pass(tape, kl, weights, problem, params, noise, control, step):
     copy), their mean over the draws, by the chain rule through the logits, the encoder's
     gradient; the same tape gives the decoder's, pathwise. Returns (grads, control)."""
     phi = control["phi"]
-    copies, rows = tf.shape(phi["eta"])[0], tf.shape(params["logits"])[0]
+    images = tf.shape(params["logits"])[0] // tf.shape(phi["eta"])[0]  # B, per copy
     draws = tf.shape(noise["u"])[1]
     per_draw = {k: tf.repeat(tf.stop_gradient(v), draws, axis=0) for k, v in params.items()}
     noise = {name: _per_draw(value, draws) for name, value in noise.items()}
@@ -66,20 +66,19 @@ def one_pass(tape, kl, weights, problem, params, noise, control, step):
         outer.watch(phi)
         with tf.GradientTape() as inner:
             inner.watch([per_draw["logits"], decoder])
-            state = per_row(phi, rows // copies * draws)
+            state = per_row(phi, images * draws)
             total = tf.reduce_sum(relax(problem, per_draw, noise, state))
         logits_grads, decoder_grads = inner.gradient(total, [per_draw["logits"], decoder])
-        squares = tf.reshape(second_moments({"g": logits_grads}, ("g",)), [-1, draws])
+        squares = tf.reshape(tf.reduce_sum(tf.square(logits_grads), axis=[-2, -1]), [-1, draws])
         summed = tf.reduce_sum(tf.reduce_mean(squares, axis=1))
-    # The loss is each copy's mean over its images and every image's mean over its draws.
-    scale = tf.cast(rows // copies * draws, total.dtype)
-    logits_grads = tf.reshape(
-        logits_grads, tf.concat([[rows, draws], tf.shape(params["logits"])[1:]], 0)
-    )
-    logits_grads = tf.reduce_mean(logits_grads, axis=1) / tf.cast(rows // copies, total.dtype)
+    # total sums over draws and images, the loss averages them: divide by B N
+    shape = tf.concat([[-1, draws], tf.shape(params["logits"])[1:]], 0)
+    per_image = tf.cast(images, total.dtype)
+    logits_grads = tf.reduce_mean(tf.reshape(logits_grads, shape), axis=1) / per_image
     encoder = {k: v for k, v in weights.items() if k.startswith("enc_")}
-    targets, seeds = [kl, params["logits"]], [tf.ones_like(kl), logits_grads]
-    grads = tape.gradient(targets, encoder, output_gradients=seeds)
+    targets, target_grads = [kl, params["logits"]], [tf.ones_like(kl), logits_grads]
+    grads = tape.gradient(targets, encoder, output_gradients=target_grads)
+    scale = per_image * tf.cast(draws, total.dtype)
     grads.update({name: grad / scale for name, grad in decoder_grads.items()})
     phi, moments = adam(phi, outer.gradient(summed, phi), control["moments"], step, control["rate"])
     return grads, {**control, "phi": phi, "moments": moments}
