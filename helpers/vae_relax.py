@@ -47,15 +47,14 @@ def per_row(phi, images):
 
 
 def one_pass(tape, kl, weights, problem, params, noise, control, step):
-    """The weights' gradient of sum_c mean_b (RELAX's surrogate + kl) and one Adam step of
-    every copy's phi, from ONE pass of the decoder: 3 N evaluations per image, as REBAR's.
+    """The weights' gradient of sum_c mean_b (RELAX's surrogate + KL) and one Adam step of
+    every copy's phi, both from ONE pass of the decoder (3 N evaluations per image).
 
-    tape: the weights' tape, which recorded kl, the KL term's sum_c mean_b, and
-    params["logits"] (C B, n, K), the rows' logits from the encoder's weights. Each draw is
-    its own row (variance_step's layout), so the inner tape gives draw n's gradient g_bn
-    of the logits: their squared norms give phi's gradient (of sum_b mean_n |g_bn|^2 per
-    copy), their mean over the draws, by the chain rule through the logits, the encoder's
-    gradient; the same tape gives the decoder's, pathwise. Returns (grads, control)."""
+    tape recorded kl (the KL term's sum_c mean_b) and params["logits"] (C B, n, K) from the
+    weights. Each draw is a row of its own (as in variance_step): the inner tape's logits
+    gradient g_bn of each draw gives phi's objective and, averaged over the draws, the
+    encoder's gradient by the chain rule; the decoder's comes from the same tape, pathwise.
+    Returns (grads, control)."""
     phi = control["phi"]
     images = tf.shape(params["logits"])[0] // tf.shape(phi["eta"])[0]  # B, per copy
     draws = tf.shape(noise["u"])[1]
@@ -66,8 +65,7 @@ def one_pass(tape, kl, weights, problem, params, noise, control, step):
         outer.watch(phi)
         with tf.GradientTape() as inner:
             inner.watch([per_draw["logits"], decoder])
-            state = per_row(phi, images * draws)
-            total = tf.reduce_sum(relax(problem, per_draw, noise, state))
+            total = tf.reduce_sum(relax(problem, per_draw, noise, per_row(phi, images * draws)))
         logits_grads, decoder_grads = inner.gradient(total, [per_draw["logits"], decoder])
         squares = tf.reshape(tf.reduce_sum(tf.square(logits_grads), axis=[-2, -1]), [-1, draws])
         summed = tf.reduce_sum(tf.reduce_mean(squares, axis=1))
