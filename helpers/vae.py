@@ -40,11 +40,9 @@ def _step(estimator, latents, options, weights, moments, control, t, x, seeds, n
     t, and its learning rate rates[c] (C,): the same numbers as that seed's run alone,
     up to float rounding. Each copy's loss depends on its own weights only, so the
     gradient of their sum is every copy's own. Weights without the copy axis: one run.
-    control: RELAX's phi of every copy (vae_relax), learned from the same draws; else {}."""
+    control: RELAX's phi of every copy (vae_relax), learned from the same pass; else {}."""
     copies = tf.shape(rates)[0]
     x = tf.repeat(x, copies // len(seeds), axis=0)  # (C, B, pixels)
-    if control:
-        options = {**options, "state": vae_relax.per_row(control["phi"], tf.shape(x)[1])}
     with tf.GradientTape() as tape:
         tape.watch(weights)
         logits = vae_model.encode(weights, x, latents)  # (C, B, n, K)
@@ -58,14 +56,18 @@ def _step(estimator, latents, options, weights, moments, control, t, x, seeds, n
             for seed in seeds
         ]  # fmt: skip
         noise = {name: _per_copy([d[name] for d in draws], copies) for name in draws[0]}
-        losses = surrogate_loss(estimator, problem, params, noise, options)
+        if control:  # RELAX's surrogate is vae_relax.one_pass's: the KL term only here
+            losses = vae_model.kl_to_uniform(params["logits"])
+        else:
+            losses = surrogate_loss(estimator, problem, params, noise, options)
         loss = tf.reduce_sum(tf.reduce_mean(tf.reshape(losses, [copies, -1]), axis=1))
-    grads = tape.gradient(loss, weights)
+    if control:
+        grads, control = vae_relax.one_pass(tape, loss, weights, problem, params, noise, control, t)
+    else:
+        grads = tape.gradient(loss, weights)
     for name, grad in grads.items():  # each copy at its own rate
         rate = tf.reshape(rates, [-1] + [1] * (grad.shape.rank - 1))
         weights, moments = adam(weights, grads, moments, t, rate, names=(name,))
-    if control:
-        control = vae_relax.learn_control(problem, params, noise, control, t)
     return weights, moments, control
 
 
@@ -116,7 +118,7 @@ class Run:
     seconds: np.ndarray  # (C,) training wall time up to each checkpoint (evaluation left out);
     # it includes the first step, which traces the step function (a second or more)
     step_seconds: float  # mean wall time of one step (of all copies) after the first
-    decoder_evaluations: int  # decoder passes per image per step (learning RELAX's phi: twice)
+    decoder_evaluations: int  # decoder passes per image per step
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
     state: dict = None  # "relax": the learned phi (name -> array) for gradient_samples' state=
 
@@ -231,8 +233,7 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
             return state, elapsed
 
     def evaluate(weights, t):
-        """The mean held-out -ELBO, of each copy; for one run a ValueError where it is inf
-        or NaN."""
+        """Each copy's mean held-out -ELBO; for one run a ValueError where it is inf or NaN."""
         scores = vae_model.negative_elbo(
             weights, test_x, arch.latents, eval_samples, EVALUATION_SEED
         )
@@ -258,7 +259,6 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
             kept.append(weights)
     step_seconds = (elapsed - first) / (steps - 1) if steps > 1 else float("nan")
     evaluations = estimator.evaluations(arch.buckets, n_samples, latents=arch.latents, **options)
-    evaluations *= 2 if control else 1  # learning phi evaluates the decoder at them again
     if copies:  # (C, ...) -> (S, L, ...)
         grid = [len(seeds), -1]
         kept = [{k: tf.reshape(v, [*grid, *v.shape[1:]]) for k, v in w.items()} for w in kept]

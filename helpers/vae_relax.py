@@ -3,19 +3,19 @@
 Each copy of the training has its own phi (eta, log_tau and r_rho's W1, b1, w2), moved
 by Adam at every step down the gradient in phi of sum_b mean_n |g_bn|^2, g_bn the
 estimate from draw n of the gradient of image b's reconstruction term with respect to
-its encoder LOGITS (variance_step of estimators.control_variates). E g does not depend on
+its encoder LOGITS (as variance_step of estimators.control_variates). E g does not depend on
 phi, so this gradient is that of the estimates' variance. A departure from Grathwohl et
 al. (2018, Algorithms 1 and 2), who descend the variance of the gradient of the
 distribution's parameters theta, here the encoder's weights: the logits stand in for
 them (the weights' gradient is the chain rule through the logits), one cheap gradient
 per image instead of one per weight and draw. The weights' own gradient is the RELAX
-surrogate's, which this step leaves unchanged.
+surrogate's, from the same pass of the decoder (one_pass): 3 N evaluations per image.
 """
 
 from . import checks
 from ._tf import tf
 from .adam import adam, zero_moments
-from .estimators.control_variates import variance_step
+from .estimators.control_variates import _per_draw, relax
 
 # Adam's rate for phi: 1e-2 moves phi's few entries by order 1 over a few hundred steps
 # (the length of notebook 08's runs) from REBAR's start; 1e-3 barely moves them there.
@@ -46,22 +46,40 @@ def per_row(phi, images):
     return {name: tf.repeat(value, images, axis=0) for name, value in phi.items()}
 
 
-def learn_control(problem, params, noise, control, step):
-    """One Adam step of every copy's phi, for the rows params (C B, ...) and their noise,
-    the draws that gave the weights' gradient at this step."""
+def one_pass(tape, kl, weights, problem, params, noise, control, step):
+    """The weights' gradient of sum_c mean_b (RELAX's surrogate + KL) and one Adam step of
+    every copy's phi, both from ONE pass of the decoder (3 N evaluations per image).
+
+    tape recorded kl (the KL term's sum_c mean_b) and params["logits"] (C B, n, K) from the
+    weights. Each draw is a row of its own (as in variance_step): the inner tape's logits
+    gradient g_bn of each draw gives phi's objective and, averaged over the draws, the
+    encoder's gradient by the chain rule; the decoder's comes from the same tape, pathwise.
+    Returns (grads, control)."""
     phi = control["phi"]
-    images = tf.shape(params["logits"])[0] // tf.shape(phi["eta"])[0]
-    params = {name: tf.stop_gradient(value) for name, value in params.items()}
-    _, _, grads = variance_step(problem, params, noise, per_row(phi, images), ("logits",))
-    grads = {  # d/dphi_c of the sum over copy c's images
-        name: tf.ensure_shape(
-            tf.reduce_sum(tf.reshape(g, tf.concat([[-1, images], tf.shape(g)[1:]], 0)), 1),
-            phi[name].shape,
-        )
-        for name, g in grads.items()
-    }
-    phi, moments = adam(phi, grads, control["moments"], step, control["rate"])
-    return {**control, "phi": phi, "moments": moments}
+    images = tf.shape(params["logits"])[0] // tf.shape(phi["eta"])[0]  # B, per copy
+    draws = tf.shape(noise["u"])[1]
+    per_draw = {k: tf.repeat(tf.stop_gradient(v), draws, axis=0) for k, v in params.items()}
+    noise = {name: _per_draw(value, draws) for name, value in noise.items()}
+    decoder = {k: v for k, v in weights.items() if k.startswith("dec_")}
+    with tf.GradientTape() as outer:
+        outer.watch(phi)
+        with tf.GradientTape() as inner:
+            inner.watch([per_draw["logits"], decoder])
+            total = tf.reduce_sum(relax(problem, per_draw, noise, per_row(phi, images * draws)))
+        logits_grads, decoder_grads = inner.gradient(total, [per_draw["logits"], decoder])
+        squares = tf.reshape(tf.reduce_sum(tf.square(logits_grads), axis=[-2, -1]), [-1, draws])
+        summed = tf.reduce_sum(tf.reduce_mean(squares, axis=1))
+    # total sums over draws and images, the loss averages them: divide by B N
+    shape = tf.concat([[-1, draws], tf.shape(params["logits"])[1:]], 0)
+    per_image = tf.cast(images, total.dtype)
+    logits_grads = tf.reduce_mean(tf.reshape(logits_grads, shape), axis=1) / per_image
+    encoder = {k: v for k, v in weights.items() if k.startswith("enc_")}
+    targets, target_grads = [kl, params["logits"]], [tf.ones_like(kl), logits_grads]
+    grads = tape.gradient(targets, encoder, output_gradients=target_grads)
+    scale = per_image * tf.cast(draws, total.dtype)
+    grads.update({name: grad / scale for name, grad in decoder_grads.items()})
+    phi, moments = adam(phi, outer.gradient(summed, phi), control["moments"], step, control["rate"])
+    return grads, {**control, "phi": phi, "moments": moments}
 
 
 def learned_state(control, seeds):

@@ -119,3 +119,56 @@ def test_anneal_to_with_relax_says_its_tau_is_part_of_its_state():
     train, test = digits_subset()
     with pytest.raises(ValueError, match="RELAX's tau is part of its state"):
         vae.train("relax", train, test, SMALL, 2, steps=2, anneal_to=0.3)
+
+
+def test_one_pass_gives_the_two_pass_gradients_of_the_weights_and_phi():
+    # One decoder pass per step (3 N evaluations per image) must give what the RELAX
+    # surrogate's gradient and, on the same draws, variance_step's gradient in phi give:
+    # the same sums in another order, so equal up to float64 rounding (1e-10).
+    from helpers.adam import adam, zero_moments
+    from helpers.estimators.control_variates import variance_step
+    from helpers.vae_relax import one_pass, per_row
+
+    copies, images, draws, dtype = 2, 3, 4, tf.float64
+    x = tf.constant(np.random.default_rng(0).integers(0, 2, (copies, images, 4)), dtype)
+    weights = [vae.init_weights(TINY, seed, dtype=dtype) for seed in range(copies)]
+    weights = {k: tf.stack([w[k] for w in weights]) for k in weights[0]}
+    phi = [h.relax_state(3, tau=0.5 + c, eta=0.8, scale=0.3, seed=c, latents=2) for c in range(2)]
+    phi = {k: tf.constant(np.stack([p[k] for p in phi]), dtype) for k in phi[0]}
+    estimator, _ = vae.checked_estimator("relax", TINY, draws, dtype, {})
+    problem = vae.DecoderProblem.from_weights(weights, TINY.latents)
+    noise = estimator.noise(problem, tf.constant([3, 4]), copies * images, draws, 3)
+    step, rate = tf.constant(0, tf.int64), tf.constant(1e-2, dtype)
+
+    def loss_and_params(loss):  # sum over the copies of their mean over the images
+        logits = vae.encode(weights, x, TINY.latents)
+        params = {"logits": tf.reshape(logits, [-1, 2, 3]), "x": tf.reshape(x, [-1, 4])}
+        return tf.reduce_sum(tf.reduce_mean(tf.reshape(loss(params), [copies, -1]), 1)), params
+
+    with tf.GradientTape() as tape:
+        tape.watch(weights)
+        options = {"state": per_row(phi, images)}
+        surrogate = lambda p: vae.surrogate_loss(estimator, problem, p, noise, options)  # noqa: E731
+        expected, params = loss_and_params(surrogate)
+    expected = tape.gradient(expected, weights)
+    rows = variance_step(problem, params, noise, per_row(phi, images), ("logits",))[2]
+    phi_grads = {k: tf.reduce_sum(tf.reshape(g, [copies, images, -1]), 1) for k, g in rows.items()}
+    phi_grads = {k: tf.reshape(g, phi[k].shape) for k, g in phi_grads.items()}
+    expected_phi, expected_moments = adam(phi, phi_grads, zero_moments(phi), step, rate)
+
+    with tf.GradientTape() as tape:
+        tape.watch(weights)
+        kl, params = loss_and_params(lambda p: vae.kl_to_uniform(p["logits"]))
+    control = {"phi": phi, "moments": zero_moments(phi), "rate": rate}
+    grads, control = one_pass(tape, kl, weights, problem, params, noise, control, step)
+    for name, value in expected.items():
+        np.testing.assert_allclose(grads[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
+    pairs = (control["phi"], expected_phi), *zip(control["moments"], expected_moments, strict=True)
+    for got, want in pairs:  # phi after Adam's step, and Adam's moments (the first: 0.1 grad)
+        for name, value in want.items():
+            np.testing.assert_allclose(got[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
+    assert np.abs(phi_grads["w2"]).max() > 1e-3  # phi's gradient is not trivially zero
+
+    train, test = digits_subset()
+    run = vae.train("relax", train, test, SMALL, draws, steps=1, batch_size=4, evaluate_every=1)
+    assert run.decoder_evaluations == 3 * draws  # as REBAR's: one decoder pass per step
