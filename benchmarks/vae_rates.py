@@ -18,8 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from helpers import vae
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "vae_rates.md"
@@ -66,7 +67,8 @@ def row(label, scores, rate):
 def write(rows):
     """The page: its table's rows by label, the old rows kept for labels not rerun."""
     old = PAGE.read_text().splitlines() if PAGE.exists() else []
-    kept = {line.split(" | ")[0][2:]: line for line in old if line.startswith("| ") and " | " in line}
+    rows_before = [line for line in old if line.startswith("| ") and " | " in line]
+    kept = {line.split(" | ")[0][2:]: line for line in rows_before}
     kept.update(rows)
     header = " | ".join(f"rate {r:g}" for r in RATES)
     lines = [
