@@ -4,12 +4,14 @@ Each copy of the training has its own phi (eta, log_tau and r_rho's W1, b1, w2),
 by Adam at every step down the gradient in phi of sum_b mean_n |g_bn|^2, g_bn the
 estimate from draw n of the gradient of image b's reconstruction term with respect to
 its encoder LOGITS (as variance_step of estimators.control_variates). E g does not depend on
-phi, so this gradient is that of the estimates' variance. A departure from Grathwohl et
-al. (2018, Algorithms 1 and 2), who descend the variance of the gradient of the
-distribution's parameters theta, here the encoder's weights: the logits stand in for
-them (the weights' gradient is the chain rule through the logits), one cheap gradient
-per image instead of one per weight and draw. The weights' own gradient is the RELAX
-surrogate's, from the same pass of the decoder (one_pass): 3 N evaluations per image.
+phi, so this gradient is that of the estimates' variance. The logits stand for the
+distribution's parameters theta of Grathwohl et al. (2018, Algorithms 1 and 2), as in
+their VAE code: one cheap gradient per image instead of one per weight and draw. Two
+departures from that code: eta and tau are one scalar each per copy (theirs: one per
+latent), and the decoder's gradient includes the control variate's terms (mean zero,
+extra noise; theirs trains the decoder on f(b) alone), as REBAR's here does. The
+weights' own gradient is the RELAX surrogate's, from the same pass of the decoder
+(one_pass): 3 N evaluations per image.
 """
 
 from . import checks
@@ -17,8 +19,8 @@ from ._tf import tf
 from .adam import adam, zero_moments
 from .estimators.control_variates import _per_draw, relax
 
-# Adam's rate for phi: 1e-2 moves phi's few entries by order 1 over a few hundred steps
-# (the length of notebook 08's runs) from REBAR's start; 1e-3 barely moves them there.
+# Adam's rate for phi: 1e-2 moves phi's few entries by order 1 within a few hundred steps
+# from REBAR's start; 1e-3 barely moves them there. Not tuned per model.
 STATE_LEARNING_RATE = 1e-2
 
 
