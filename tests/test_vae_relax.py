@@ -121,11 +121,14 @@ def test_anneal_to_with_relax_says_its_tau_is_part_of_its_state():
         vae.train("relax", train, test, SMALL, 2, steps=2, anneal_to=0.3)
 
 
-def test_one_pass_gives_the_two_pass_gradients_of_the_weights_and_phi():
+@pytest.mark.parametrize("at_step", [0, 5])
+def test_one_pass_gives_the_two_pass_gradients_of_the_weights_and_phi(at_step):
     # One decoder pass per step (3 N evaluations per image) must give what the RELAX
     # surrogate's gradient and, on the same draws, variance_step's gradient in phi give:
-    # the same sums in another order, so equal up to float64 rounding (1e-10).
-    from helpers.adam import adam, zero_moments
+    # the same sums in another order, so equal up to float64 rounding (1e-10). At step 5
+    # from non-zero moments too: Adam's bias correction depends on the step, so a step
+    # counter stuck at 0 (or off by one) moves phi by far more than the rounding.
+    from helpers.adam import adam
     from helpers.estimators.control_variates import variance_step
     from helpers.vae_relax import one_pass, per_row
 
@@ -138,7 +141,12 @@ def test_one_pass_gives_the_two_pass_gradients_of_the_weights_and_phi():
     estimator, _ = vae.checked_estimator("relax", TINY, draws, dtype, {})
     problem = vae.DecoderProblem.from_weights(weights, TINY.latents)
     noise = estimator.noise(problem, tf.constant([3, 4]), copies * images, draws, 3)
-    step, rate = tf.constant(0, tf.int64), tf.constant(1e-2, dtype)
+    step, rate = tf.constant(at_step, tf.int64), tf.constant(1e-2, dtype)
+    rng = np.random.default_rng(1)
+    moments = tuple(  # Adam's moments on entering the step: zero at step 0
+        {k: tf.constant(scale * rng.random(v.shape) * (at_step > 0), dtype) for k, v in phi.items()}
+        for scale in (1e-2, 1e-4)
+    )
 
     def loss_and_params(loss):  # sum over the copies of their mean over the images
         logits = vae.encode(weights, x, TINY.latents)
@@ -154,17 +162,17 @@ def test_one_pass_gives_the_two_pass_gradients_of_the_weights_and_phi():
     rows = variance_step(problem, params, noise, per_row(phi, images), ("logits",))[2]
     phi_grads = {k: tf.reduce_sum(tf.reshape(g, [copies, images, -1]), 1) for k, g in rows.items()}
     phi_grads = {k: tf.reshape(g, phi[k].shape) for k, g in phi_grads.items()}
-    expected_phi, expected_moments = adam(phi, phi_grads, zero_moments(phi), step, rate)
+    expected_phi, expected_moments = adam(phi, phi_grads, moments, step, rate)
 
     with tf.GradientTape() as tape:
         tape.watch(weights)
         kl, params = loss_and_params(lambda p: vae.kl_to_uniform(p["logits"]))
-    control = {"phi": phi, "moments": zero_moments(phi), "rate": rate}
+    control = {"phi": phi, "moments": moments, "rate": rate}
     grads, control = one_pass(tape, kl, weights, problem, params, noise, control, step)
     for name, value in expected.items():
         np.testing.assert_allclose(grads[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
     pairs = (control["phi"], expected_phi), *zip(control["moments"], expected_moments, strict=True)
-    for got, want in pairs:  # phi after Adam's step, and Adam's moments (the first: 0.1 grad)
+    for got, want in pairs:  # phi after Adam's step, and Adam's moments
         for name, value in want.items():
             np.testing.assert_allclose(got[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
     assert np.abs(phi_grads["w2"]).max() > 1e-3  # phi's gradient is not trivially zero
@@ -172,3 +180,48 @@ def test_one_pass_gives_the_two_pass_gradients_of_the_weights_and_phi():
     train, test = digits_subset()
     run = vae.train("relax", train, test, SMALL, draws, steps=1, batch_size=4, evaluate_every=1)
     assert run.decoder_evaluations == 3 * draws  # as REBAR's: one decoder pass per step
+
+
+@pytest.mark.parametrize("rate", [3e-2, 1e-3])
+def test_phi_first_step_moves_each_coordinate_by_the_state_learning_rate(rate):
+    # Adam's first step is rate * g / (|g| + 1e-8) per coordinate: never more than the
+    # rate, and the rate to 1e-4 relative wherever |g| > 1e-4 (seen: all but 2 of 90
+    # coordinates to 1e-6, the other two to 4e-6). A phi learned at another rate (the
+    # default 1e-2, or the weights' 3e-3) moves by that rate instead: a factor 3 at least.
+    train, test = digits_subset()
+    start = h.relax_state(SMALL.buckets, latents=SMALL.latents, scale=0.5, seed=1)
+    run = vae.train(
+        "relax",
+        train,
+        test,
+        SMALL,
+        2,
+        steps=1,
+        batch_size=8,
+        evaluate_every=1,
+        dtype=tf.float64,
+        state=start,
+        state_learning_rate=rate,
+    )
+    moved = np.concatenate([np.ravel(run.state[k] - start[k]) for k in start])
+    moved = np.abs(moved[np.abs(moved) > 1e-9 * rate])  # coordinates with a gradient
+    assert moved.size > 10
+    assert moved.max() <= rate * (1 + 1e-9)
+    np.testing.assert_allclose(np.median(moved), rate, rtol=1e-4)
+
+
+def test_learned_state_is_seeds_by_learning_rates_when_they_differ_in_number():
+    # With S = 2 seeds and L = 3 rates, state[s, l] is copy s L + l: what train with seed s
+    # and rate l learns, to float32 batching rounding (RTOL, ATOL); shape (S, L, ...). A
+    # transposed or mis-split grid gives another copy's phi, a step apart (~1e-2).
+    train, test = digits_subset()
+    sizes = dict(n_samples=2, steps=3, batch_size=8, evaluate_every=3, state_learning_rate=3e-2)
+    seeds, rates = (0, 1), (1e-2, 3e-3, 1e-3)
+    copies = vae.train_copies(
+        "relax", train, test, SMALL, seeds=seeds, learning_rates=rates, **sizes
+    )
+    for name, value in copies.state.items():
+        assert value.shape[:2] == (2, 3), name
+    alone = vae.train("relax", train, test, SMALL, learning_rate=rates[0], seed=seeds[1], **sizes)
+    for name, value in alone.state.items():
+        np.testing.assert_allclose(copies.state[name][1, 0], value, rtol=RTOL, atol=ATOL)
