@@ -57,7 +57,7 @@ def rewrite_links(html):
         r'href="(?:notebooks/|\.\./notebooks/)?(\d\d_[\w]+)\.ipynb"', r'href="\1.html"', html
     )
     html = re.sub(r'href="(?:\.\./)?README\.md"', 'href="index.html"', html)
-    html = re.sub(r'href="(?:docs/)?(\w+)\.md"', r'href="\1.html"', html)
+    html = re.sub(r'href="(?:\.\./)?(?:docs/)?(\w+)\.md"', r'href="\1.html"', html)
     # a docs page's figures sit beside it in docs/; the site keeps them in docs/ too
     return re.sub(r'src="(\w+\.png)"', r'src="docs/\1"', html)
 
