@@ -22,7 +22,8 @@ def peak_bytes(call):
     nan where it cannot be measured (not Linux). Memory that earlier calls freed and the
     allocator kept can be reused without a new peak, so a small result says little; a large one
     is memory the call held at once. Garbage left by earlier code is collected first: freed
-    during the call, it would hide its peak.
+    during the call, it would hide its peak; so would memory another thread frees meanwhile,
+    so measure in a process that does nothing else (a notebook's kernel, a fresh process).
     """
     gc.collect()
     try:
