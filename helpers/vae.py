@@ -1,14 +1,13 @@
-"""Training the categorical VAE of notebook 08 with the series' estimators, and its exact
-gradient.
+"""Training the categorical VAE of notebook 08 with the series' estimators.
 
 Training: any registered estimator that handles n latents, batched and traced, or
 "vimco", which maximises the importance-weighted bound L_k instead of the ELBO; the
 decoder's weights get their gradient pathwise. `train` trains one run, `train_copies`
-many (seeds and learning rates) in one pass. The exact gradient enumerates the K**n
-codes; `refit_encoder` descends it. The data, networks and scores are in
-helpers.vae_model, samples of the gradients in helpers.vae_gradients; `h.vae.X`
-reaches both. Unlike the model's helpers (the model first), these take the estimator,
-the weights, the images, then the architecture.
+many (seeds and learning rates) in one pass; either continues a Run (resume=). The data,
+networks and scores are in helpers.vae_model, samples of the gradients in
+helpers.vae_gradients, the exact gradient and the encoder's refit in helpers.vae_exact;
+`h.vae.X` reaches all three. Unlike the model's helpers (the model first), these take
+the estimator, the weights, the images, then the architecture.
 """
 
 import time
@@ -16,19 +15,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks, vae_gradients, vae_model, vae_relax
+from . import checks, vae_exact, vae_gradients, vae_model, vae_relax
 from ._tf import tf
 from .adam import adam, zero_moments
-from .problem import check_enumerable
 from .sampling import chunk_noise, split_options
 from .tracing import trace_cache
+from .vae_exact import *  # noqa: F403  (h.vae.X reaches the exact gradient too)
 from .vae_gradients import *  # noqa: F403  (h.vae.X reaches the gradients too)
-from .vae_gradients import _prefixes, checked_estimator, checked_weights, surrogate_loss
+from .vae_gradients import checked_estimator, surrogate_loss
 from .vae_model import *  # noqa: F403  (h.vae.X reaches the model's names too)
-from .vae_model import _batched
 
-__all__ = [*vae_model.__all__, *vae_gradients.__all__, "Run", "exact_encoder_gradient",
-           "exact_gradient", "refit_encoder", "train", "train_copies"]  # fmt: skip
+__all__ = [*vae_model.__all__, *vae_gradients.__all__, *vae_exact.__all__, "Run", "train",
+           "train_copies"]  # fmt: skip
 
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
 
@@ -121,6 +119,7 @@ class Run:
     decoder_evaluations: int  # decoder passes per image per step
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
     state: dict = None  # "relax": the learned phi (name -> array) for gradient_samples' state=
+    final: tuple = None  # (weights, Adam moments, control) after the last step: for resume=
 
 
 def minibatches(n_images, batch_size, steps, seed):
@@ -134,7 +133,8 @@ def minibatches(n_images, batch_size, steps, seed):
 # arch=Architecture(): a frozen dataclass, so one shared default is safe
 def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B008
           n_samples=1, steps=150, batch_size=32, learning_rate=3e-3, seed=0, evaluate_every=25,
-          anneal_to=None, eval_samples=16, dtype=tf.float32, **options):  # fmt: skip
+          anneal_to=None, eval_samples=16, dtype=tf.float32, resume=None,
+          **options):  # fmt: skip
     """Train the VAE with one estimator from the initialisation of `seed`.
 
     The same seed gives every estimator the same initial weights and minibatches; its
@@ -144,15 +144,20 @@ def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B0
     on exact_scores' -log p(x), the quantity both objectives bound. "relax" learns its
     control variate phi beside the weights (helpers.vae_relax), from options["state"] or
     relax_state(K, tau, eta, latents=n), at the option state_learning_rate.
+    resume: a Run this call continues for `steps` more steps, from its weights, Adam's
+    moments and RELAX's phi, on the same minibatch stream and noise as one longer run
+    with the same arguments; the Run returned holds both parts. With resume, anneal_to
+    holds tau at anneal_to (where the first part's schedule ended).
     """
     sizes = n_samples, steps, batch_size, [learning_rate], [seed], evaluate_every
-    return _fit(estimator, train_x, test_x, arch, *sizes, anneal_to, eval_samples, dtype, options)
+    return _fit(estimator, train_x, test_x, arch, *sizes, anneal_to, eval_samples, dtype, options,
+                resume=resume)  # fmt: skip
 
 
 def train_copies(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B008
                  n_samples=1, steps=150, batch_size=32, learning_rates=(3e-3,), seeds=(0,),
                  evaluate_every=25, anneal_to=None, eval_samples=16, dtype=tf.float32,
-                 **options):  # fmt: skip
+                 resume=None, **options):  # fmt: skip
     """train for every (seed, learning rate) pair at once, one copy each: the steps of all
     copies between two checkpoints in one traced loop, many times faster than a train
     call per pair. Each copy gets what train with its seed and rate would, up to float
@@ -162,7 +167,7 @@ def train_copies(estimator, train_x, test_x, arch=vae_model.Architecture(),  # n
     seeds = _grid(seeds, "seeds", lambda seed: checks.integer(seed, "seeds", 0))
     sizes = n_samples, steps, batch_size, learning_rates, seeds, evaluate_every
     return _fit(estimator, train_x, test_x, arch, *sizes, anneal_to, eval_samples, dtype,
-                options, copies=True)  # fmt: skip
+                options, copies=True, resume=resume)  # fmt: skip
 
 
 def _grid(values, name, check):
@@ -181,7 +186,8 @@ def _grid(values, name, check):
 
 
 def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learning_rates, seeds,
-         evaluate_every, anneal_to, eval_samples, dtype, options, copies=False):  # fmt: skip
+         evaluate_every, anneal_to, eval_samples, dtype, options, copies=False,
+         resume=None):  # fmt: skip
     """train (one run: weights without a copy axis) or train_copies (copy c = s L + l)."""
     dtype = checks.dtype(dtype)
     steps = checks.integer(steps, "steps", 1)
@@ -196,12 +202,16 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
     test_x = vae_model.images(test_x, arch.pixels, "test_x")
     state_rate = options.pop("state_learning_rate", None)
     estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
-    taus = _temperatures(estimator, options, anneal_to, steps, dtype)
     static, dynamic = split_options(options, dtype)
     control = vae_relax.initial_control(estimator, state_rate, dynamic, len(rates), dtype)
     initial = [vae_model.init_weights(arch, s, train_x.mean(axis=0), dtype) for s in seeds]
+    start = 0 if resume is None else _resumed_steps(resume, initial, len(rates), copies, control)
+    end = start + steps  # the steps of the whole run, resumed or not
+    taus = _temperatures(estimator, options, anneal_to, steps, dtype)
+    if taus is not None and resume is not None:
+        taus = np.full(end, taus[-1])  # the schedule ended at anneal_to: hold it
     data = tf.constant(train_x, dtype)
-    indices = np.stack([minibatches(len(train_x), batch_size, steps, s) for s in seeds], 1)
+    indices = np.stack([minibatches(len(train_x), batch_size, end, s) for s in seeds], 1)
     count = tf.constant(n_samples)
     if copies:
         repeats = len(rates) // len(seeds)
@@ -241,18 +251,23 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
         if not copies and not np.isfinite(loss):
             raise ValueError(
                 f"the held-out -ELBO is non-finite ({loss}) at the checkpoint after step {t} "
-                f"of {steps}: use a smaller learning_rate"
+                f"of {end}: use a smaller learning_rate"
             )
         return loss
 
-    state, elapsed, start, first = (initial, zero_moments(initial), control), 0.0, 0, 0.0
-    done, losses, seconds, kept = [0], [evaluate(initial, 0)], [0.0], [initial]
-    for stop in sorted({1, steps, *range(evaluate_every, steps, evaluate_every)}):
+    if resume is None:
+        state = initial, zero_moments(initial), control
+        done, losses, seconds, kept = [0], [evaluate(initial, 0)], [0.0], [initial]
+    else:
+        state, done, losses, seconds, kept = resume.final, [], [], [], []
+    elapsed, first = 0.0, 0.0
+    stops = range((start // evaluate_every + 1) * evaluate_every, end, evaluate_every)
+    for stop in sorted({start + 1, end, *stops}):
         state, spent = advance(state, start, stop)
         weights = state[0]
         elapsed, start = elapsed + spent, stop
-        first = elapsed if stop == 1 else first  # the first step traces: left out below
-        if stop % evaluate_every == 0 or stop == steps:
+        first = elapsed if stop == end - steps + 1 else first  # it may trace: left out below
+        if stop % evaluate_every == 0 or stop == end:
             done.append(stop)
             losses.append(evaluate(weights, stop))
             seconds.append(elapsed)
@@ -263,9 +278,35 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
         grid = [len(seeds), -1]
         kept = [{k: tf.reshape(v, [*grid, *v.shape[1:]]) for k, v in w.items()} for w in kept]
         weights, losses = kept[-1], np.moveaxis(np.reshape(losses, [len(losses), *grid]), 0, -1)
-    curves = (np.array(v) for v in (done, losses, seconds))
+    done, losses, seconds = np.array(done), np.array(losses), np.array(seconds)
+    if resume is not None:  # the whole run: the resumed part's curves, then this call's
+        done = np.concatenate([resume.steps, done])
+        losses = np.concatenate([resume.test_loss, losses], axis=-1)
+        seconds = np.concatenate([resume.seconds, resume.seconds[-1] + seconds])
+        kept = resume.checkpoints + kept
+        parts = [(end - steps - 1, resume.step_seconds), (steps - 1, step_seconds)]
+        step_seconds = sum(k * v for k, v in parts if k > 0) / max(sum(k for k, _ in parts), 1)
     learned = vae_relax.learned_state(state[2], len(seeds) if copies else None)
-    return Run(weights, *curves, float(step_seconds), int(evaluations), kept, learned)
+    curves = done, losses, seconds, float(step_seconds), int(evaluations), kept, learned
+    return Run(weights, *curves, state)
+
+
+def _resumed_steps(resume, initial, copies, batched, control):
+    """The steps `resume` (a Run) holds, or a ValueError where it cannot continue here."""
+    if not isinstance(resume, Run) or resume.final is None:
+        raise ValueError(
+            f"resume must be a Run that train or train_copies returned, got {resume!r}"
+        )
+    weights, _, old_control = resume.final
+    shape = lambda w: [copies, *w.shape] if batched else list(w.shape)  # noqa: E731
+    if any(list(weights[k].shape) != shape(initial[0][k]) for k in initial[0]):
+        raise ValueError(
+            "resume's run has other weights' shapes: resume it with the same arch, and for "
+            "train_copies the same seeds and learning_rates (and train's run with train)"
+        )
+    if bool(old_control) != bool(control):
+        raise ValueError("resume's run was trained with another estimator: RELAX resumes RELAX")
+    return int(resume.steps[-1])
 
 
 def _temperatures(estimator, options, anneal_to, steps, dtype):
@@ -279,72 +320,3 @@ def _temperatures(estimator, options, anneal_to, steps, dtype):
         )
     tau, anneal_to = options["tau"], checks.positive_finite(anneal_to, "anneal_to", dtype)
     return tau * (anneal_to / tau) ** (np.arange(steps) / max(steps - 1, 1))
-
-
-# Codes per pass of the exact gradient: its memory is bounded by a chunk, not K**n.
-EXACT_CHUNK = 2**13
-
-
-def exact_gradient(weights, x, arch, which="encoder"):
-    """The gradient of the exact mean -ELBO over x (K**n codes, in chunks) with respect to
-    the encoder's weights (which="encoder") or all weights (which="all"). In float64
-    whatever the weights' dtype: a float32 sum over K**n codes would lose the digits a
-    bias test at many replicates needs."""
-    prefixes = _prefixes(which)
-    weights = {k: tf.cast(v, tf.float64) for k, v in checked_weights(weights, arch).items()}
-    x = tf.constant(vae_model.images(x, arch.pixels), dtype=tf.float64)
-    wanted = {k: v for k, v in weights.items() if k.startswith(prefixes)}
-    total = {k: 0.0 for k in wanted}
-    codes = arch.buckets**arch.latents
-    for start in range(0, codes, EXACT_CHUNK):  # the gradient of a sum: chunk by chunk
-        with tf.GradientTape() as tape:
-            tape.watch(wanted)
-            problem, params = _batched({**weights, **wanted}, x, arch.latents)
-            loss = vae_model.reconstruction(problem, params, start, min(EXACT_CHUNK, codes - start))
-            if start == 0:
-                loss += vae_model.kl_to_uniform(params["logits"])
-            loss = tf.reduce_mean(loss)
-        for k, g in tape.gradient(loss, wanted).items():
-            total[k] += g.numpy()
-    return total
-
-
-def exact_encoder_gradient(weights, x, arch):
-    """exact_gradient of the encoder's weights."""
-    return exact_gradient(weights, x, arch)
-
-
-def refit_encoder(weights, x, arch, steps=100, learning_rate=1e-2):
-    """The weights with the encoder refitted to the images x by `steps` full-batch Adam
-    steps down the exact mean -ELBO (all K**n codes), the decoder frozen. The -ELBO the
-    refit removes is what the training left in the encoder (the estimator's noise, the
-    amortisation) rather than in the decoder. log p(x | c) of every image and code is
-    computed once, in the weights' dtype: memory a few B K**n floats. It stops after
-    `steps`, converged or not: before reading a gap off it, refit the result once more and
-    check that the -ELBO no longer falls."""
-    weights = checked_weights(weights, arch)
-    steps = checks.integer(steps, "steps", 1)
-    dtype = weights["dec_w1"].dtype
-    rate = tf.constant(checks.positive_finite(learning_rate, "learning_rate", dtype), dtype)
-    x = tf.constant(vae_model.images(x, arch.pixels), dtype)
-    check_enumerable(arch.latents, arch.buckets, "refit_encoder")
-    problem = vae_model.DecoderProblem.from_weights(weights, arch.latents)
-    _, codes, log_px = vae_model.decoded_codes(problem, x, arch.buckets, 0, None)
-    codes = tf.reshape(codes, [codes.shape[0], -1])  # (K**n, n K)
-    encoder = {k: v for k, v in weights.items() if k.startswith("enc_")}
-    return {**weights, **_refit(encoder, x, codes, log_px, tf.constant(steps), rate, arch.latents)}
-
-
-@tf.function(reduce_retracing=True)
-def _refit(encoder, x, codes, log_px, steps, rate, latents):
-    moments = zero_moments(encoder)
-    for t in tf.range(steps):
-        with tf.GradientTape() as tape:
-            tape.watch(encoder)
-            logits = vae_model.encode(encoder, x, latents)
-            log_q = tf.reshape(tf.nn.log_softmax(logits), [tf.shape(x)[0], -1])
-            q = tf.exp(tf.matmul(log_q, codes, transpose_b=True))  # q(c | x) (B, K**n)
-            loss = vae_model.kl_to_uniform(logits) - tf.reduce_sum(q * log_px, axis=-1)
-            loss = tf.reduce_mean(loss)
-        encoder, moments = adam(encoder, tape.gradient(loss, encoder), moments, t, rate)
-    return encoder

@@ -184,7 +184,7 @@ def test_a_problem_whose_logits_carry_a_data_axis_has_its_categories_last(monkey
     # size guard reports that count).
     arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
     images = tf.constant([[1, 0, 1, 1], [0, 1, 0, 0]], tf.float32)
-    problem, params = h.vae._batched(h.vae.init_weights(arch), images, 2)
+    problem, params = h.vae_model._batched(h.vae.init_weights(arch), images, 2)
     grads = h.problem_gradient_samples(problem, params, "score_function", 5)
     assert grads["logits"].shape == (5, 2, 2, 3)
     monkeypatch.setattr(h.sampling, "MAX_VALUES_PER_REPLICATE", 5)

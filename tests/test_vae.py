@@ -3,7 +3,7 @@
 import itertools
 
 import helpers as h
-from helpers import vae
+from helpers import vae, vae_exact, vae_model
 from helpers.adam import ADAM_BETAS, ADAM_EPSILON, adam
 
 import numpy as np
@@ -45,7 +45,7 @@ def test_exact_negative_elbo_equals_an_independent_numpy_computation():
     q = np.exp(log_q_joint)
     kl = np.sum(np.exp(log_q) * log_q, axis=(1, 2)) + TINY.latents * np.log(TINY.buckets)
     expected = -np.sum(q * log_px, axis=1) + kl
-    problem, params = vae._batched(weights, tf.constant(IMAGES), TINY.latents)
+    problem, params = vae_model._batched(weights, tf.constant(IMAGES), TINY.latents)
     np.testing.assert_allclose(problem.exact(params).numpy(), expected, rtol=1e-12)
     np.testing.assert_allclose(vae.kl_to_uniform(params["logits"]).numpy(), kl, rtol=1e-12)
 
@@ -69,7 +69,7 @@ def test_monte_carlo_elbo_and_importance_sampled_likelihood_agree_with_enumerati
     q, log_prior = np.exp(log_q_joint), -TINY.latents * np.log(TINY.buckets)
     samples = 4000
     # -ELBO by draws: within 4 standard errors of the exact value (per image; 3 images).
-    problem, params = vae._batched(weights, tf.constant(IMAGES), TINY.latents)
+    problem, params = vae_model._batched(weights, tf.constant(IMAGES), TINY.latents)
     exact = problem.exact(params).numpy()
     estimate = vae.negative_elbo(weights, IMAGES, TINY.latents, samples, seed=1).numpy()
     recon_sd = np.sqrt(np.sum(q * log_px**2, 1) - np.sum(q * log_px, 1) ** 2)
@@ -205,7 +205,7 @@ def test_bad_input_is_a_value_error():
 def test_exact_gradient_in_chunks_is_the_gradient_in_one_pass(monkeypatch):
     weights = tiny_weights()
     whole = vae.exact_encoder_gradient(weights, IMAGES, TINY)
-    monkeypatch.setattr(vae, "EXACT_CHUNK", 2)  # 9 codes in 5 chunks
+    monkeypatch.setattr(vae_exact, "EXACT_CHUNK", 2)  # 9 codes in 5 chunks
     for name, value in vae.exact_encoder_gradient(weights, IMAGES, TINY).items():
         np.testing.assert_allclose(value, whole[name], rtol=1e-12, atol=1e-15)
 

@@ -1,7 +1,7 @@
 """The VAE's reliability: bad arguments get a clear ValueError, and the numbers hold at the
 edges (likelihoods far below what exp() can hold, any chunk size)."""
 
-from helpers import vae
+from helpers import vae, vae_exact
 
 import numpy as np
 import pytest
@@ -116,7 +116,7 @@ def test_exact_gradient_of_one_latent_in_chunks_is_the_gradient_in_one_pass(monk
     arch = vae.Architecture(latents=1, buckets=5, hidden=4, pixels=4)
     model = vae.init_weights(arch, seed=1, dtype=tf.float64)
     whole = vae.exact_gradient(model, IMAGES, arch, which="all")
-    monkeypatch.setattr(vae, "EXACT_CHUNK", 2)  # 5 codes in 3 chunks
+    monkeypatch.setattr(vae_exact, "EXACT_CHUNK", 2)  # 5 codes in 3 chunks
     for name, value in vae.exact_gradient(model, IMAGES, arch, which="all").items():
         np.testing.assert_allclose(value, whole[name], rtol=1e-12, atol=1e-15)
 
