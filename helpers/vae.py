@@ -304,6 +304,8 @@ def _resumed_steps(resume, initial, copies, batched, control):
             "resume's run has other weights' shapes: resume it with the same arch, and for "
             "train_copies the same seeds and learning_rates (and train's run with train)"
         )
+    if weights["dec_b2"].dtype != initial[0]["dec_b2"].dtype:
+        raise ValueError(f"resume's run is in {weights['dec_b2'].dtype.name}: pass that dtype")
     if bool(old_control) != bool(control):
         raise ValueError("resume's run was trained with another estimator: RELAX resumes RELAX")
     return int(resume.steps[-1])

@@ -72,5 +72,8 @@ def test_a_run_that_cannot_continue_here_is_refused():
     with pytest.raises(ValueError, match="train's run with train"):
         single = vae.train("score_function", TRAIN, TEST, TINY, steps=2, **SIZES)
         copies("score_function", 2, resume=single)
+    with pytest.raises(ValueError, match="run is in float64: pass that dtype"):
+        vae.train_copies("score_function", TRAIN, TEST, TINY, steps=2, resume=run,
+                         **{**COPIES, "dtype": tf.float32})  # fmt: skip
     with pytest.raises(ValueError, match="RELAX resumes RELAX"):
         copies("relax", 2, resume=run)
