@@ -53,33 +53,6 @@ CASES = {
         lambda: h.sample(model(), 2, seed=2**63),
         r"^seed must be below 2\*\*63, got 9223372036854775808$",
     ),
-    # Gradient samples and their noise.
-    "gradient_samples n_replicates": (
-        lambda: h.gradient_samples(model(), "elementary", 0),
-        integer("n_replicates", 1, 0),
-    ),
-    "gradient_samples n_samples": (
-        lambda: h.gradient_samples(model(), "elementary", 3, n_samples=0),
-        integer("n_samples", 1, 0),
-    ),
-    "problem_gradient_samples n_replicates": (
-        lambda: h.problem_gradient_samples(model().problem(), model().values(), "elementary", 0),
-        integer("n_replicates", 1, 0),
-    ),
-    "problem_gradient_samples n_samples": (
-        lambda: h.problem_gradient_samples(
-            model().problem(), model().values(), "elementary", 3, n_samples=0
-        ),
-        integer("n_samples", 1, 0),
-    ),
-    "noise_for n_replicates": (
-        lambda: h.noise_for(model(), "elementary", 0),
-        integer("n_replicates", 1, 0),
-    ),
-    "noise_for n_samples": (
-        lambda: h.noise_for(model(), "elementary", 3, n_samples=0),
-        integer("n_samples", 1, 0),
-    ),
     # The estimators' options, in the model's dtype.
     "gumbel_softmax straight_through": (
         lambda: h.gradient_samples(model(), "gumbel_softmax", 3, straight_through="yes"),
@@ -152,70 +125,12 @@ CASES = {
         r"^scale must be a finite number, got inf$",
     ),
     "relax_state seed": (lambda: h.relax_state(3, seed=-1), integer("seed", 0, -1)),
-    "relax_gradients n_replicates": (
-        lambda: h.relax_gradients(model(), 0),
-        integer("n_replicates", 1, 0),
-    ),
-    "relax_gradients n_samples": (
-        lambda: h.relax_gradients(model(), 3, n_samples=0),
-        integer("n_samples", 1, 0),
-    ),
     # The VAE.
     "load_digits held_out": (lambda: vae.load_digits(held_out=0), integer("held_out", 1, 0)),
     "load_digits seed": (lambda: vae.load_digits(seed=-1), integer("seed", 0, -1)),
-    "Architecture latents": (
-        lambda: vae.Architecture(**{**ARCH, "latents": 0}),
-        integer("latents", 1, 0),
-    ),
-    "Architecture buckets": (
-        lambda: vae.Architecture(**{**ARCH, "buckets": 1}),
-        integer("buckets", 2, 1),
-    ),
-    "Architecture hidden": (
-        lambda: vae.Architecture(**{**ARCH, "hidden": 0}),
-        integer("hidden", 1, 0),
-    ),
-    "Architecture pixels": (
-        lambda: vae.Architecture(**{**ARCH, "pixels": 0}),
-        integer("pixels", 1, 0),
-    ),
     "init_weights seed": (
         lambda: vae.init_weights(vae.Architecture(**ARCH), seed=-1),
         integer("seed", 0, -1),
-    ),
-    "negative_elbo n_samples": (
-        lambda: vae.negative_elbo(weights(), IMAGES, 2, n_samples=0),
-        integer("n_samples", 1, 0),
-    ),
-    "negative_elbo seed": (
-        lambda: vae.negative_elbo(weights(), IMAGES, 2, seed=-1),
-        integer("seed", 0, -1),
-    ),
-    "log_likelihood n_samples": (
-        lambda: vae.log_likelihood(weights(), IMAGES, 2, n_samples=0),
-        integer("n_samples", 1, 0),
-    ),
-    "log_likelihood chunk": (
-        lambda: vae.log_likelihood(weights(), IMAGES, 2, chunk=0),
-        integer("chunk", 1, 0),
-    ),
-    "log_likelihood seed": (
-        lambda: vae.log_likelihood(weights(), IMAGES, 2, seed=-1),
-        integer("seed", 0, -1),
-    ),
-    "exact_scores chunk": (
-        lambda: vae.exact_scores(weights(), IMAGES, 2, chunk=0),
-        integer("chunk", 1, 0),
-    ),
-    "vae.gradient_samples n_replicates": (
-        lambda: vae.gradient_samples("elementary", weights(), IMAGES, vae.Architecture(**ARCH), 0),
-        integer("n_replicates", 1, 0),
-    ),
-    "vae.gradient_samples n_samples": (
-        lambda: vae.gradient_samples(
-            "elementary", weights(), IMAGES, vae.Architecture(**ARCH), 3, n_samples=0
-        ),
-        integer("n_samples", 1, 0),
     ),
     "train steps": (lambda: train(steps=0), integer("steps", 1, 0)),
     "train batch_size": (lambda: train(batch_size=0), integer("batch_size", 1, 0)),
@@ -238,6 +153,50 @@ CASES = {
         lambda: train(estimator="gumbel_softmax", anneal_to=0.0),
         in_float32("anneal_to"),
     ),
+}
+
+# The VAE's architecture: each size one below the lowest it allows.
+CASES |= {
+    f"Architecture {name}": (
+        lambda name=name, low=low: vae.Architecture(**{**ARCH, name: low - 1}),
+        integer(name, low, low - 1),
+    )
+    for name, low in (("latents", 1), ("buckets", 2), ("hidden", 1), ("pixels", 1))
+}
+
+# Replicate and sample counts: each call with n_replicates = r and n_samples = n.
+COUNTS = {
+    "gradient_samples": lambda r, n: h.gradient_samples(model(), "elementary", r, n_samples=n),
+    "problem_gradient_samples": lambda r, n: h.problem_gradient_samples(
+        model().problem(), model().values(), "elementary", r, n_samples=n
+    ),
+    "noise_for": lambda r, n: h.noise_for(model(), "elementary", r, n_samples=n),
+    "relax_gradients": lambda r, n: h.relax_gradients(model(), r, n_samples=n),
+    "vae.gradient_samples": lambda r, n: vae.gradient_samples(
+        "elementary", weights(), IMAGES, vae.Architecture(**ARCH), r, n_samples=n
+    ),
+}
+CASES |= {
+    f"{label} {name}": (lambda call=call, r=r, n=n: call(r, n), integer(name, 1, 0))
+    for label, call in COUNTS.items()
+    for name, r, n in (("n_replicates", 0, 1), ("n_samples", 3, 0))
+}
+
+# The VAE's scores of images: each integer argument one below the lowest it allows.
+SCORE_INTEGERS = [
+    (vae.negative_elbo, "n_samples", 1),
+    (vae.negative_elbo, "seed", 0),
+    (vae.log_likelihood, "n_samples", 1),
+    (vae.log_likelihood, "chunk", 1),
+    (vae.log_likelihood, "seed", 0),
+    (vae.exact_scores, "chunk", 1),
+]
+CASES |= {
+    f"{score.__name__} {name}": (
+        lambda score=score, name=name, low=low: score(weights(), IMAGES, 2, **{name: low - 1}),
+        integer(name, low, low - 1),
+    )
+    for score, name, low in SCORE_INTEGERS
 }
 
 
