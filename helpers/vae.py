@@ -1,12 +1,10 @@
-"""Training the categorical VAE of notebook 08 with the series' estimators.
-
-Training: any registered estimator that handles n latents, batched and traced, or
-"vimco", which maximises the importance-weighted bound L_k instead of the ELBO; the
-decoder's weights get their gradient pathwise. `train` trains one run, `train_copies`
-many (seeds and learning rates) in one pass; either continues a Run (resume=). The data,
-networks and scores are in helpers.vae_model, samples of the gradients in
-helpers.vae_gradients, the exact gradient and the encoder's refit in helpers.vae_exact;
-`h.vae.X` reaches all three. Unlike the model's helpers (the model first), these take
+"""Training the categorical VAE of notebook 08 with the series' estimators: any registered
+one that handles n latents, batched and traced, or "vimco", which maximises the
+importance-weighted bound L_k instead of the ELBO; the decoder's weights get their
+gradient pathwise. `train_copies` trains many runs (seeds, learning rates) in one pass,
+`train` one; either continues a Run (resume=). `h.vae.X` also reaches helpers.vae_model
+(data, networks, scores), vae_gradients (gradient samples) and vae_exact (the exact
+gradient, the encoder's refit). Unlike the model's helpers (the model first), these take
 the estimator, the weights, the images, then the architecture.
 """
 
@@ -34,26 +32,26 @@ EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: com
 def _step(estimator, latents, options, weights, moments, control, t, x, seeds, n_samples,
           rates):  # fmt: skip
     """Step t of C = S L copies at once. Copy c = s L + l starts from seed s's weights and
-    takes its images x[s] (S, B, pixels) and its noise, from the seed seeds[s] folded with
-    t, and its learning rate rates[c] (C,): the same numbers as that seed's run alone,
-    up to float rounding. Each copy's loss depends on its own weights only, so the
-    gradient of their sum is every copy's own. Weights without the copy axis: one run.
-    control: RELAX's phi of every copy (vae_relax), learned from the same pass; else {}."""
+    takes its images x[s] (S, B, pixels), its noise from the seed seeds[s] folded with t,
+    and its learning rate rates[c] (C,). Each copy's loss depends on its own weights only,
+    so the gradient of their sum is every copy's own. Weights without the copy axis: one
+    copy (train). control: every copy's RELAX phi (vae_relax), learned in the same pass."""
     copies = tf.shape(rates)[0]
-    x = tf.repeat(x, copies // len(seeds), axis=0)  # (C, B, pixels)
+    repeats = copies // len(seeds)  # copies per seed
+    x = tf.repeat(x, repeats, axis=0)  # (C, B, pixels)
     with tf.GradientTape() as tape:
         tape.watch(weights)
         logits = vae_model.encode(weights, x, latents)  # (C, B, n, K)
         problem = vae_model.DecoderProblem.from_weights(weights, latents)
-        params = {"logits": tf.reshape(logits, tf.concat([[-1], tf.shape(logits)[2:]], 0)),
-                  "x": tf.reshape(x, [-1, x.shape[-1]])}  # fmt: skip
+        params = {"logits": vae_model.rows(logits), "x": tf.reshape(x, [-1, x.shape[-1]])}
         sizes = tf.shape(x)[1], n_samples, tf.shape(logits)[-1]
         draws = [
             chunk_noise(estimator, problem, tf.random.experimental.stateless_fold_in(seed, t),
                         *sizes, options)
             for seed in seeds
         ]  # fmt: skip
-        noise = {name: _per_copy([d[name] for d in draws], copies) for name in draws[0]}
+        stacked = {name: tf.stack([d[name] for d in draws]) for name in draws[0]}  # (S, B, ...)
+        noise = {name: vae_model.rows(tf.repeat(v, repeats, 0)) for name, v in stacked.items()}
         if control:  # RELAX's surrogate is vae_relax.one_pass's: the KL term only here
             losses = vae_model.kl_to_uniform(params["logits"])
         else:
@@ -69,27 +67,10 @@ def _step(estimator, latents, options, weights, moments, control, t, x, seeds, n
     return weights, moments, control
 
 
-def _per_copy(values, copies):
-    """Each seed's noise (B, ...) for its copies: (C B, ...), copy c's rows c B + b."""
-    value = tf.stack(values)
-    value = tf.repeat(value, copies // len(values), axis=0)
-    return tf.reshape(value, tf.concat([[-1], tf.shape(value)[2:]], 0))
-
-
-@trace_cache
-def _traced_step(estimator, latents, static_options):
-    @tf.function(reduce_retracing=True)
-    def step(state, t, x, seed, n_samples, dynamic, learning_rate):
-        options = {**dict(static_options), **dynamic}
-        args = t, x[None], [seed], n_samples, learning_rate[None]
-        return _step(estimator, latents, options, *state, *args)
-
-    return step
-
-
 @trace_cache
 def _traced_steps(estimator, latents, static_options, n_seeds, n_copies):
-    # One trace per grid: n_copies stays a known size (see vae_model.two_layers).
+    # One trace per grid, n_copies a known size (see vae_model.two_layers); False: train's
+    # weights without the copy axis, another rank than one copy's (no shapes relaxed).
     @tf.function(reduce_retracing=True)
     def steps(state, start, stop, indices, data, seeds, n_samples, dynamic, rates, taus):
         """Steps start, ..., stop - 1 of every copy in one traced loop: no Python between."""
@@ -113,8 +94,7 @@ class Run:
     weights: dict  # name -> tensor, the final weights
     steps: np.ndarray  # (C,) steps done at each checkpoint, 0 first
     test_loss: np.ndarray  # (C,) mean held-out -ELBO (nats per image); inf or nan: diverged
-    seconds: np.ndarray  # (C,) training wall time up to each checkpoint (evaluation left out);
-    # it includes the first step, which traces the step function (a second or more)
+    seconds: np.ndarray  # (C,) training wall time up to each checkpoint, evaluation left out
     step_seconds: float  # mean wall time of one step (of all copies) after the first
     decoder_evaluations: int  # decoder passes per image per step
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
@@ -135,39 +115,37 @@ def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B0
           n_samples=1, steps=150, batch_size=32, learning_rate=3e-3, seed=0, evaluate_every=25,
           anneal_to=None, eval_samples=16, dtype=tf.float32, resume=None,
           **options):  # fmt: skip
-    """Train the VAE with one estimator from the initialisation of `seed`.
+    """Train the VAE with one estimator from the initialisation of `seed` (train_copies' one
+    copy, without the copy axis); a ValueError where the held-out loss is non-finite.
 
-    The same seed gives every estimator the same initial weights and minibatches; its
-    own noise is drawn from the seed and the step. anneal_to: lower an estimator's tau
-    geometrically from options["tau"] to anneal_to over the run (as Jang et al. 2017).
-    The held-out loss is the -ELBO for "vimco" too: compare it with the ELBO's estimators
-    on exact_scores' -log p(x), the quantity both objectives bound. "relax" learns its
-    control variate phi beside the weights (helpers.vae_relax), from options["state"] or
-    relax_state(K, tau, eta, latents=n), at the option state_learning_rate.
-    resume: a Run this call continues for `steps` more steps, from its weights, Adam's
-    moments and RELAX's phi, on the same minibatch stream and noise as one longer run
-    with the same arguments; the Run returned holds both parts. With resume, anneal_to
-    holds tau at anneal_to (where the first part's schedule ended).
+    The same seed gives every estimator the same initial weights and minibatches; its own
+    noise is drawn from the seed and the step. anneal_to: lower tau geometrically from
+    options["tau"] to anneal_to over the run (as Jang et al. 2017). The held-out loss is
+    the -ELBO for "vimco" too: compare it with the ELBO's estimators on exact_scores'
+    -log p(x), which both objectives bound. "relax" learns its phi beside the weights
+    (helpers.vae_relax) from options["state"] or relax_state(K, tau, eta, latents=n), at
+    the option state_learning_rate. resume: a Run to continue for `steps` more steps, from
+    its weights, Adam's moments and RELAX's phi, on the minibatches and noise of one longer
+    run; the Run returned holds both parts, and anneal_to holds tau at its end.
     """
     sizes = n_samples, steps, batch_size, [learning_rate], [seed], evaluate_every
     return _fit(estimator, train_x, test_x, arch, *sizes, anneal_to, eval_samples, dtype, options,
-                resume=resume)  # fmt: skip
+                False, resume)  # fmt: skip
 
 
 def train_copies(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B008
                  n_samples=1, steps=150, batch_size=32, learning_rates=(3e-3,), seeds=(0,),
                  evaluate_every=25, anneal_to=None, eval_samples=16, dtype=tf.float32,
                  resume=None, **options):  # fmt: skip
-    """train for every (seed, learning rate) pair at once, one copy each: the steps of all
-    copies between two checkpoints in one traced loop, many times faster than a train
-    call per pair. Each copy gets what train with its seed and rate would, up to float
-    rounding (its layers are batched matrix products), and shares no numbers with the
-    others; where one diverges (train would raise) the others go on. To choose the
+    """train for every (seed, learning rate) pair at once, one copy each, many times faster
+    than a train call per pair. Each copy gets what train with its seed and rate would, up
+    to float rounding (its layers are batched matrix products), and shares no numbers with
+    the others; where one diverges (train would raise) the others go on. To choose the
     rates, pass validation_split's images as test_x."""
     seeds = _grid(seeds, "seeds", lambda seed: checks.integer(seed, "seeds", 0))
     sizes = n_samples, steps, batch_size, learning_rates, seeds, evaluate_every
-    return _fit(estimator, train_x, test_x, arch, *sizes, anneal_to, eval_samples, dtype,
-                options, copies=True, resume=resume)  # fmt: skip
+    return _fit(estimator, train_x, test_x, arch, *sizes, anneal_to, eval_samples, dtype, options,
+                True, resume)  # fmt: skip
 
 
 def _grid(values, name, check):
@@ -186,9 +164,8 @@ def _grid(values, name, check):
 
 
 def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learning_rates, seeds,
-         evaluate_every, anneal_to, eval_samples, dtype, options, copies=False,
-         resume=None):  # fmt: skip
-    """train (one run: weights without a copy axis) or train_copies (copy c = s L + l)."""
+         evaluate_every, anneal_to, eval_samples, dtype, options, copies, resume):  # fmt: skip
+    """train_copies (copy c = s L + l), or train (copies=False: one copy, no copy axis)."""
     dtype = checks.dtype(dtype)
     steps = checks.integer(steps, "steps", 1)
     batch_size = checks.integer(batch_size, "batch_size", 1)
@@ -204,46 +181,24 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
     estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
     static, dynamic = split_options(options, dtype)
     control = vae_relax.initial_control(estimator, state_rate, dynamic, len(rates), dtype)
-    initial = [vae_model.init_weights(arch, s, train_x.mean(axis=0), dtype) for s in seeds]
-    start = 0 if resume is None else _resumed_steps(resume, initial, len(rates), copies, control)
+    weights = [vae_model.init_weights(arch, s, train_x.mean(axis=0), dtype) for s in seeds]
+    initial = weights[0]  # train's: one copy without the copy axis (_step takes both)
+    if copies:
+        repeats = len(rates) // len(seeds)
+        initial = {k: tf.repeat(tf.stack([w[k] for w in weights]), repeats, 0) for k in initial}
+    start = 0 if resume is None else _resumed_steps(resume, initial, control)
     end = start + steps  # the steps of the whole run, resumed or not
     taus = _temperatures(estimator, options, anneal_to, steps, dtype)
     if taus is not None and resume is not None:
         taus = np.full(end, taus[-1])  # the schedule ended at anneal_to: hold it
-    data = tf.constant(train_x, dtype)
     indices = np.stack([minibatches(len(train_x), batch_size, end, s) for s in seeds], 1)
-    count = tf.constant(n_samples)
-    if copies:
-        repeats = len(rates) // len(seeds)
-        initial = {k: tf.repeat(tf.stack([w[k] for w in initial]), repeats, 0) for k in initial[0]}
-        loop = _traced_steps(estimator, arch.latents, static, len(seeds), len(rates))
-        fixed = (tf.constant(indices), data, tf.stack([checks.seed(s) for s in seeds]), count,
-                 dynamic, rates, None if taus is None else tf.constant(taus, dtype))  # fmt: skip
-
-        def advance(state, start, stop):
-            begin = time.perf_counter()
-            bounds = tf.constant(start, tf.int64), tf.constant(stop, tf.int64)
-            state = loop(state, *bounds, *fixed)
-            state[0]["dec_b2"].numpy()  # wait for the steps (a GPU runs ahead)
-            return state, time.perf_counter() - begin
-    else:
-        initial, step = initial[0], _traced_step(estimator, arch.latents, static)
-        fixed = checks.seed(seeds[0]), count, dynamic, rates[0]  # made once, not every step
-
-        def advance(state, start, stop):
-            elapsed = 0.0
-            for t in range(start, stop):
-                if taus is not None:
-                    dynamic["tau"] = tf.constant(taus[t], dtype)
-                begin = time.perf_counter()
-                batch = tf.constant(t, tf.int64), tf.gather(data, indices[t, 0])
-                state = step(state, *batch, *fixed)
-                state[0]["dec_b2"].numpy()  # wait for the step before reading the clock
-                elapsed += time.perf_counter() - begin
-            return state, elapsed
+    loop = _traced_steps(estimator, arch.latents, static, len(seeds), copies and len(rates))
+    fixed = (tf.constant(indices), tf.constant(train_x, dtype),
+             tf.stack([checks.seed(s) for s in seeds]), tf.constant(n_samples), dynamic, rates,
+             None if taus is None else tf.constant(taus, dtype))  # fmt: skip
 
     def evaluate(weights, t):
-        """Each copy's mean held-out -ELBO; for one run a ValueError where it is inf or NaN."""
+        """Each copy's mean held-out -ELBO; for train a ValueError where it is inf or NaN."""
         scores = vae_model.negative_elbo(
             weights, test_x, arch.latents, eval_samples, EVALUATION_SEED
         )
@@ -263,21 +218,23 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
     elapsed, first = 0.0, 0.0
     stops = range((start // evaluate_every + 1) * evaluate_every, end, evaluate_every)
     for stop in sorted({start + 1, end, *stops}):
-        state, spent = advance(state, start, stop)
-        weights = state[0]
-        elapsed, start = elapsed + spent, stop
+        begin = time.perf_counter()
+        bounds = tf.constant(start, tf.int64), tf.constant(stop, tf.int64)
+        state = loop(state, *bounds, *fixed)
+        state[0]["dec_b2"].numpy()  # wait for the steps (a GPU runs ahead)
+        elapsed, start = elapsed + time.perf_counter() - begin, stop
         first = elapsed if stop == end - steps + 1 else first  # it may trace: left out below
         if stop % evaluate_every == 0 or stop == end:
             done.append(stop)
-            losses.append(evaluate(weights, stop))
+            losses.append(evaluate(state[0], stop))
             seconds.append(elapsed)
-            kept.append(weights)
+            kept.append(state[0])
     step_seconds = (elapsed - first) / (steps - 1) if steps > 1 else float("nan")
     evaluations = estimator.evaluations(arch.buckets, n_samples, latents=arch.latents, **options)
     if copies:  # (C, ...) -> (S, L, ...)
         grid = [len(seeds), -1]
         kept = [{k: tf.reshape(v, [*grid, *v.shape[1:]]) for k, v in w.items()} for w in kept]
-        weights, losses = kept[-1], np.moveaxis(np.reshape(losses, [len(losses), *grid]), 0, -1)
+        losses = np.moveaxis(np.reshape(losses, [len(losses), *grid]), 0, -1)
     done, losses, seconds = np.array(done), np.array(losses), np.array(seconds)
     if resume is not None:  # the whole run: the resumed part's curves, then this call's
         done = np.concatenate([resume.steps, done])
@@ -288,23 +245,22 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
         step_seconds = sum(k * v for k, v in parts if k > 0) / max(sum(k for k, _ in parts), 1)
     learned = vae_relax.learned_state(state[2], len(seeds) if copies else None)
     curves = done, losses, seconds, float(step_seconds), int(evaluations), kept, learned
-    return Run(weights, *curves, state)
+    return Run(kept[-1], *curves, state)
 
 
-def _resumed_steps(resume, initial, copies, batched, control):
+def _resumed_steps(resume, initial, control):
     """The steps `resume` (a Run) holds, or a ValueError where it cannot continue here."""
     if not isinstance(resume, Run) or resume.final is None:
         raise ValueError(
             f"resume must be a Run that train or train_copies returned, got {resume!r}"
         )
     weights, _, old_control = resume.final
-    shape = lambda w: [copies, *w.shape] if batched else list(w.shape)  # noqa: E731
-    if any(list(weights[k].shape) != shape(initial[0][k]) for k in initial[0]):
+    if any(list(weights[k].shape) != list(initial[k].shape) for k in initial):
         raise ValueError(
             "resume's run has other weights' shapes: resume it with the same arch, and for "
             "train_copies the same seeds and learning_rates (and train's run with train)"
         )
-    if weights["dec_b2"].dtype != initial[0]["dec_b2"].dtype:
+    if weights["dec_b2"].dtype != initial["dec_b2"].dtype:
         raise ValueError(f"resume's run is in {weights['dec_b2'].dtype.name}: pass that dtype")
     if bool(old_control) != bool(control):
         raise ValueError("resume's run was trained with another estimator: RELAX resumes RELAX")

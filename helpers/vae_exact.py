@@ -1,6 +1,5 @@
-"""The categorical VAE's exact gradient (all K**n codes enumerated, in chunks) and the refit
-of an encoder down it, the decoder frozen: notebook 08's amortisation check. h.vae.X
-reaches these names."""
+"""The categorical VAE's exact gradient (all K**n codes, in chunks) and the refit of an
+encoder down it, the decoder frozen: notebook 08's amortisation check (h.vae.X)."""
 
 from . import checks, vae_model
 from ._tf import tf
@@ -16,10 +15,9 @@ EXACT_CHUNK = 2**13
 
 
 def exact_gradient(weights, x, arch, which="encoder"):
-    """The gradient of the exact mean -ELBO over x (K**n codes, in chunks) with respect to
-    the encoder's weights (which="encoder") or all weights (which="all"). In float64
-    whatever the weights' dtype: a float32 sum over K**n codes would lose the digits a
-    bias test at many replicates needs."""
+    """The gradient of the exact mean -ELBO over x with respect to the encoder's weights
+    (which="encoder") or all weights (which="all"), in float64 whatever the weights' dtype:
+    a float32 sum over K**n codes would lose the digits a bias test at many replicates needs."""
     prefixes = _prefixes(which)
     weights = {k: tf.cast(v, tf.float64) for k, v in checked_weights(weights, arch).items()}
     x = tf.constant(vae_model.images(x, arch.pixels), dtype=tf.float64)
@@ -45,13 +43,12 @@ def exact_encoder_gradient(weights, x, arch):
 
 
 def refit_encoder(weights, x, arch, steps=100, learning_rate=1e-2):
-    """The weights with the encoder refitted to the images x by `steps` full-batch Adam
-    steps down the exact mean -ELBO (all K**n codes), the decoder frozen. The -ELBO the
-    refit removes is what the training left in the encoder (the estimator's noise, the
-    amortisation) rather than in the decoder. log p(x | c) of every image and code is
-    computed once, in the weights' dtype: memory a few B K**n floats. It stops after
-    `steps`, converged or not: before reading a gap off it, refit the result once more and
-    check that the -ELBO no longer falls."""
+    """The weights with the encoder refitted to the images x by `steps` full-batch Adam steps
+    down the exact mean -ELBO, the decoder frozen: the -ELBO it removes is what training
+    left in the encoder (the estimator's noise, the amortisation) rather than the decoder.
+    log p(x | c) of every image and code is computed once (memory a few B K**n floats). It
+    stops after `steps`, converged or not: before reading a gap off it, refit the result
+    once more and check that the -ELBO no longer falls."""
     weights = checked_weights(weights, arch)
     steps = checks.integer(steps, "steps", 1)
     dtype = weights["dec_w1"].dtype

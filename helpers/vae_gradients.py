@@ -1,9 +1,7 @@
-"""Samples of the gradients of the VAE's weights (notebook 08), and the checks and the
-surrogate loss that helpers.vae's training shares with them.
-
-`gradient_samples` runs the engine of helpers.sampling on R copies of the encoder's
-weights (with which="all", of the decoder's too), the other weights shared.
-helpers.vae re-exports these names: `h.vae.X` reaches them.
+"""Samples of the gradients of the VAE's weights (notebook 08): `gradient_samples` runs
+helpers.sampling's engine on R copies of the encoder's weights (which="all": of the
+decoder's too), the others shared; and the checks and surrogate loss that helpers.vae's
+training shares. `h.vae.X` reaches these names.
 """
 
 from . import checks, vae_model
@@ -53,12 +51,12 @@ def checked_weights(weights, arch):
             raise ValueError(
                 f"weights[{name!r}] has shape {shape}, but {arch} needs {wanted}: {hint}"
             )
-    dtypes = {name: tf.as_dtype(weights[name].dtype) for name in shapes}
-    for name, dtype in dtypes.items():
-        if dtype != dtypes["dec_w1"]:  # the dtype the VAE's functions compute in
+    dtype = tf.as_dtype(weights["dec_w1"].dtype)  # the dtype the VAE's functions compute in
+    for name in shapes:
+        if tf.as_dtype(weights[name].dtype) != dtype:
             raise ValueError(
-                f"weights[{name!r}] is {dtype.name}, weights['dec_w1'] {dtypes['dec_w1'].name}: "
-                "give every weight one dtype"
+                f"weights[{name!r}] is {tf.as_dtype(weights[name].dtype).name}, "
+                f"weights['dec_w1'] {dtype.name}: give every weight one dtype"
             )
     return weights
 
@@ -84,10 +82,7 @@ def _replicated(weights, x, n_replicates, latents):
     the decoder's where they are copied (then each row gets its replicate's decoder)."""
     logits = vae_model.encode(weights, x[None], latents)  # (R, B, n, K)
     xs = tf.broadcast_to(x, tf.concat([[n_replicates], tf.shape(x)], 0))
-    params = {
-        "logits": tf.reshape(logits, tf.concat([[-1], tf.shape(logits)[2:]], 0)),
-        "x": tf.reshape(xs, [-1, x.shape[-1]]),
-    }
+    params = {"logits": vae_model.rows(logits), "x": tf.reshape(xs, [-1, x.shape[-1]])}
     decoder = {k: v for k, v in weights.items() if k.startswith("dec_")}
     if decoder["dec_w1"].shape.rank == 3:
         decoder = {k: tf.repeat(v, tf.shape(x)[0], axis=0) for k, v in decoder.items()}
@@ -138,8 +133,7 @@ def gradient_samples(
     return {k: v.numpy() for k, v in grads.items()}
 
 
-def encoder_gradient_samples(
-    estimator, weights, x, arch, n_replicates, n_samples=1, seed=0, **options
-):
+def encoder_gradient_samples(estimator, weights, x, arch, n_replicates, n_samples=1, seed=0,
+                             **options):  # fmt: skip
     """gradient_samples of the encoder's weights (the decoder shared)."""
     return gradient_samples(estimator, weights, x, arch, n_replicates, n_samples, seed, **options)

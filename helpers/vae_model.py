@@ -1,17 +1,14 @@
 """The categorical VAE of notebook 08: data, networks and scores (helpers.vae trains it).
 
-Data: scikit-learn's 1,797 8x8 digits (no download), binarised at half intensity. An
-encoder MLP q(s | x) gives n categoricals of K categories, a decoder MLP p(x | s) 64
-Bernoulli pixels from their one-hot (or relaxed) codes; the prior is uniform.
--ELBO(x) = E_q[-log p(x | s)] + KL(q(s | x) || uniform): the KL is exact (n K terms), the
-first term is what the estimators differentiate. VIMCO, the VAE's own estimator, aims
-at the importance-weighted bound L_k instead. The decoder is a problem
-(helpers.problem.Problem) whose params, the encoder's logits and the images, lead with
-the batch axis, the estimators' replicate axis: one surrogate per image, the encoder's
-gradient the chain rule through the logits. The decoder's weights are shared fields.
+scikit-learn's 1,797 8x8 digits (no download), binarised at half intensity. An encoder
+MLP q(s | x) gives n categoricals of K categories, a decoder MLP p(x | s) 64 Bernoulli
+pixels from their one-hot (or relaxed) codes; the prior is uniform. -ELBO(x) =
+E_q[-log p(x | s)] + KL(q(s | x) || uniform): the KL is exact, the first term is what the
+estimators differentiate (VIMCO, the VAE's own, aims at the importance-weighted bound L_k).
+The decoder is a problem (helpers.problem.Problem) whose params, the encoder's logits and
+the images, lead with the batch axis, the estimators' replicate axis.
 """
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,10 +113,15 @@ def two_layers(x, w1, b1, w2, b2):
 
 
 def encode(weights, x, latents):
-    """The encoder's logits (..., n, K) for images x (..., pixels); for encoder weights
-    with a leading axis of R copies, x (1, B, pixels) gives (R, B, n, K)."""
+    """The encoder's logits (..., n, K) for images x (..., pixels); weights of R copies
+    take x (R or 1, B, pixels) and give (R, B, n, K)."""
     logits = two_layers(x, *(weights[f"enc_{name}"] for name in ("w1", "b1", "w2", "b2")))
     return tf.reshape(logits, tf.concat([tf.shape(logits)[:-1], [latents, -1]], 0))
+
+
+def rows(value):
+    """value (C, B, ...) as rows (C B, ...): row c B + b is value[c, b]."""
+    return tf.reshape(value, tf.concat([[-1], tf.shape(value)[2:]], 0))
 
 
 def kl_to_uniform(logits):
@@ -141,7 +143,7 @@ class DecoderProblem:
     dec_b2: tf.Tensor = None
 
     @classmethod
-    def from_weights(cls, weights, latents):
+    def from_weights(cls, weights, latents):  # the dec_ entries of the VAE's weights
         return cls(latents, **{k: v for k, v in weights.items() if k.startswith("dec_")})
 
     @property
@@ -253,14 +255,11 @@ def _sampled(weights, x, latents, u):
 
 
 def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
-    """log p(x) per image by importance sampling with q(s | x) as the proposal.
-
-    log (1/S) sum_m p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q: a lower bound in
-    expectation (Burda et al. 2016) that tightens as S grows; S = n_samples. The draws
-    for all images come from the seed at once (B S n K uniforms); the decoder then runs
-    on `chunk` images at a time (memory chunk x S passes), so the chunk bounds the
-    memory and leaves the numbers as they are.
-    """
+    """log p(x) per image by importance sampling with q(s | x) as the proposal: log (1/S)
+    sum_m p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q, S = n_samples, a lower bound in
+    expectation (Burda et al. 2016) that tightens as S grows. The draws of all images come
+    from the seed at once; the decoder runs on `chunk` images at a time: the chunk bounds
+    the memory (chunk x S passes) and leaves the numbers as they are."""
     n_samples = checks.integer(n_samples, "n_samples", 1)
     chunk = checks.integer(chunk, "chunk", 1)
     x, latents, buckets = _checked(weights, x, latents)
@@ -278,9 +277,9 @@ def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
 def vimco(problem, params, noise):
     """VIMCO (Mnih & Rezende 2016): a surrogate of -L_k per image (R,), whose gradient is
     VIMCO's estimate of -grad L_k, L_k = E log (1/k) sum_j w_j with w_j = p(x, s_j) / q(s_j | x)
-    for k = n_samples draws s_j ~ q(s | x); the prior p(s) is uniform.
+    for k = n_samples draws s_j ~ q(s | x). Its value is -L^, L^ = log (1/k) sum_j w_j.
 
-    Its value is -L^, L^ = log (1/k) sum_j w_j. With the draws fixed,
+    With the draws fixed,
     grad L_k = E[sum_j L^ grad log q(s_j) + grad L^], and grad L^ = sum_j w~_j grad log w_j
     (w~ the normalised weights) is pathwise: the decoder's through log p(x | s_j), the
     encoder's through -log q(s_j). Each sample's learning signal L^ gets the baseline
@@ -301,7 +300,7 @@ def vimco(problem, params, noise):
     return -bound - tf.reduce_sum(score_term(bound[:, None] - baselines, log_q), axis=1)
 
 
-def _check_vimco(options, n_samples, latents, buckets, dtype=None):
+def _check_vimco(options, n_samples, latents, buckets, dtype=None):  # Estimator.check
     if n_samples < 2:
         raise ValueError(
             f"estimator 'vimco' needs n_samples >= 2, got n_samples={n_samples}: each "
@@ -315,11 +314,9 @@ VIMCO = Estimator("vimco", vimco, uniform_per_category, per_sample, check=_check
 
 
 def exact_scores(weights, x, latents, chunk=2048):
-    """The exact -ELBO and -log p(x) per image, (B,) each, by enumerating all K**n codes.
-
-    Computed in float64, in chunks of codes (memory B x chunk): no sampling noise,
-    so two models can be compared on the same images without Monte Carlo error.
-    """
+    """The exact -ELBO and -log p(x) per image, (B,) each, by enumerating all K**n codes in
+    float64, in chunks of codes (memory B x chunk): two models compared on the same images
+    without Monte Carlo error."""
     chunk = checks.integer(chunk, "chunk", 1)
     x, latents, buckets = _checked(weights, x, latents, tf.float64)
     weights = {k: tf.cast(v, tf.float64) for k, v in weights.items()}
@@ -330,21 +327,21 @@ def exact_scores(weights, x, latents, chunk=2048):
 
 @trace_cache
 def _traced_exact(latents, buckets):  # K is static: a retraced graph may not know the shapes
-    exact_chunks = functools.partial(_exact_chunks, latents=latents, buckets=buckets)
-    return tf.function(exact_chunks, reduce_retracing=True)
+    @tf.function(reduce_retracing=True)
+    def exact_chunks(weights, x, total, chunk):
+        """sum_c q(c|x) (-log p(x|c)) + KL and logsumexp_c log p(x|c), over code chunks."""
+        problem, params = _batched(weights, x, latents)
+        log_q_flat = tf.reshape(tf.nn.log_softmax(params["logits"]), [-1, latents * buckets])
+        recon = tf.zeros(tf.shape(x)[:1], tf.float64)
+        log_px = tf.fill(tf.shape(x)[:1], tf.constant(-np.inf, tf.float64))
+        for start in tf.range(0, total, chunk):
+            size = tf.minimum(chunk, total - start)
+            _, codes, log_px_s = decoded_codes(problem, x, buckets, start, size)  # (B, C)
+            # log q(s | x) (B, C) as a matrix product rather than a gather
+            codes = tf.reshape(codes, [-1, latents * buckets])
+            log_q = tf.matmul(log_q_flat, codes, transpose_b=True)
+            recon -= tf.reduce_sum(tf.exp(log_q) * log_px_s, -1)
+            log_px = tf.reduce_logsumexp(tf.stack([log_px, tf.reduce_logsumexp(log_px_s, -1)]), 0)
+        return recon + kl_to_uniform(params["logits"]), log_px
 
-
-def _exact_chunks(weights, x, total, chunk, latents, buckets):
-    # sum_c q(c|x) (-log p(x|c)) + KL and logsumexp_c log p(x|c), accumulated over code chunks
-    problem, params = _batched(weights, x, latents)
-    log_q_flat = tf.reshape(tf.nn.log_softmax(params["logits"]), [-1, latents * buckets])
-    recon = tf.zeros(tf.shape(x)[:1], tf.float64)
-    log_px = tf.fill(tf.shape(x)[:1], tf.constant(-np.inf, tf.float64))
-    for start in tf.range(0, total, chunk):
-        size = tf.minimum(chunk, total - start)
-        _, codes, log_px_s = decoded_codes(problem, x, buckets, start, size)  # (B, C)
-        # log q(s | x) (B, C) as a matrix product rather than a gather
-        log_q = tf.matmul(log_q_flat, tf.reshape(codes, [-1, latents * buckets]), transpose_b=True)
-        recon -= tf.reduce_sum(tf.exp(log_q) * log_px_s, -1)
-        log_px = tf.reduce_logsumexp(tf.stack([log_px, tf.reduce_logsumexp(log_px_s, -1)]), 0)
-    return recon + kl_to_uniform(params["logits"]), log_px
+    return exact_chunks

@@ -1,17 +1,14 @@
 """RELAX's control variate phi learned while the VAE trains (helpers.vae.train("relax")).
 
 Each copy of the training has its own phi (eta, log_tau and r_rho's W1, b1, w2), moved
-by Adam at every step down the gradient in phi of sum_b mean_n |g_bn|^2, g_bn the
-estimate from draw n of the gradient of image b's reconstruction term with respect to
-its encoder LOGITS (as variance_step of estimators.control_variates). E g does not depend on
-phi, so this gradient is that of the estimates' variance. The logits stand for the
-distribution's parameters theta of Grathwohl et al. (2018, Algorithms 1 and 2), as in
-their VAE code: one cheap gradient per image instead of one per weight and draw. Two
-departures from that code: eta and tau are one scalar each per copy (theirs: one per
-latent), and the decoder's gradient includes the control variate's terms (mean zero,
-extra noise; theirs trains the decoder on f(b) alone), as REBAR's here does. The
-weights' own gradient is the RELAX surrogate's, from the same pass of the decoder
-(one_pass): 3 N evaluations per image.
+by Adam at every step down the gradient in phi of sum_b mean_n |g_bn|^2, g_bn draw n's
+estimate of the gradient of image b's reconstruction term in its encoder LOGITS (as
+estimators.control_variates.variance_step): E g does not depend on phi, so this is the
+gradient of the variance. The logits stand for Grathwohl et al.'s (2018) theta, as in
+their VAE code: one cheap gradient per image instead of one per weight and draw. Unlike
+that code, eta and tau are one scalar each per copy (theirs: one per latent), and the
+decoder's gradient keeps the control variate's terms (mean zero, extra noise), as REBAR's
+here does.
 """
 
 from . import checks
@@ -26,9 +23,8 @@ STATE_LEARNING_RATE = 1e-2
 
 def initial_control(estimator, rate, dynamic, copies, dtype):
     """{"phi": every copy's phi (C, ...), Adam's "moments" and "rate"} for "relax", from
-    dynamic["state"] (split_options' tensors, popped: the learned phi replace it);
-    {} for the others. rate: the option state_learning_rate (STATE_LEARNING_RATE when
-    None), which only "relax" takes: otherwise a ValueError."""
+    dynamic["state"] (popped: the learned phi replace it); {} for the others. rate: the
+    option state_learning_rate (None: STATE_LEARNING_RATE), which only "relax" takes."""
     if estimator.control.gradients is None:
         if rate is not None:
             raise ValueError(
@@ -49,14 +45,12 @@ def per_row(phi, images):
 
 
 def one_pass(tape, kl, weights, problem, params, noise, control, step):
-    """The weights' gradient of sum_c mean_b (RELAX's surrogate + KL) and one Adam step of
-    every copy's phi, both from ONE pass of the decoder (3 N evaluations per image).
-
-    tape recorded kl (the KL term's sum_c mean_b) and params["logits"] (C B, n, K) from the
-    weights. Each draw is a row of its own (as in variance_step): the inner tape's logits
-    gradient g_bn of each draw gives phi's objective and, averaged over the draws, the
-    encoder's gradient by the chain rule; the decoder's comes from the same tape, pathwise.
-    Returns (grads, control)."""
+    """(grads, control): the weights' gradient of sum_c mean_b (RELAX's surrogate + KL) and
+    one Adam step of every copy's phi, from ONE pass of the decoder (3 N evaluations per
+    image). tape recorded kl (the KL term's sum_c mean_b) and params["logits"] (C B, n, K).
+    Each draw is a row of its own (as in variance_step): the inner tape's logits gradient
+    of each draw gives phi's objective and, averaged over the draws, the encoder's gradient
+    by the chain rule; the decoder's comes from the same tape, pathwise."""
     phi = control["phi"]
     images = tf.shape(params["logits"])[0] // tf.shape(phi["eta"])[0]  # B, per copy
     draws = tf.shape(noise["u"])[1]
@@ -85,8 +79,8 @@ def one_pass(tape, kl, weights, problem, params, noise, control, step):
 
 
 def learned_state(control, seeds):
-    """The learned phi, name -> array: (S, L, ...) for `seeds` seeds of train_copies, one
-    copy's (no copy axis) for seeds None; None where nothing was learned."""
+    """The learned phi, name -> array: (S, L, ...) for `seeds` seeds, one copy's (no copy
+    axis) for seeds None; None where nothing was learned."""
     if not control:
         return None
     phi = {name: value.numpy() for name, value in control["phi"].items()}
