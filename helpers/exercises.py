@@ -90,14 +90,12 @@ EXERCISES = {
 
 def _number(answer):
     """answer as a float, or None when it is not a single real number."""
-    if isinstance(answer, bool | np.bool_):
+    if isinstance(answer, numbers.Real) and not isinstance(answer, bool | np.bool_):
+        return float(answer)
+    value = np.asarray(answer)
+    if value.shape != () or not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
         return None
-    value = np.asarray(answer) if not isinstance(answer, numbers.Real) else answer
-    if isinstance(value, np.ndarray):
-        if value.shape != () or not np.issubdtype(value.dtype, np.number):
-            return None
-        value = value.item()
-    return float(value) if isinstance(value, numbers.Real) else None
+    return float(value)
 
 
 def _describe(answer):

@@ -5,8 +5,8 @@
     mu_s = sigmoid(x_s . A + B),        log sigma_s = x_s . C + D
     z = mu_s + sigma_s * eps,           eps ~ N(0, 1)
 
-theta = (logits, A, B, C, D); n = `latents`, 1 in the original notebook's model: its logits have
-shape (K,), for n > 1 shape (n, K). `Model` holds the tf.Variables; the mathematics is in
+theta = (logits, A, B, C, D); n = `latents`, 1 in the original notebook (logits of shape (K,)),
+else logits of shape (n, K). `Model` holds the tf.Variables; the mathematics is in
 helpers.model_math, the model as an estimators' problem in helpers.model_problem.
 """
 
@@ -62,18 +62,16 @@ class Model:
             )
         width = (self.dim + self.latents * self.buckets,)
         shapes = {"logits": self.event_shape, "A": width, "B": (), "C": width, "D": ()}
-        values = {}
-        for name in PARAM_NAMES:
-            value = tf.convert_to_tensor(self.params[name])
+        values = {name: tf.convert_to_tensor(self.params[name]) for name in PARAM_NAMES}
+        for name, value in values.items():
             if tuple(value.shape) != shapes[name]:
                 raise ValueError(
-                    f"parameter {name!r} has shape {tuple(value.shape)}, but a model with "
-                    f"dim={self.dim} (the length of x), {self.latents} latent(s) and "
-                    f"{self.buckets} categories needs {shapes[name]}"
+                    f"parameter {name!r} has shape {tuple(value.shape)}, but a model with dim="
+                    f"{self.dim} (the length of x), {self.latents} latent(s) and {self.buckets} "
+                    f"categories needs {shapes[name]}"
                 )
             if not np.all(np.isfinite(value.numpy())):
                 raise ValueError(f"parameter {name!r} holds non-finite values; assign finite ones")
-            values[name] = value
         return values
 
     def probs(self):
@@ -104,45 +102,37 @@ class Model:
 def as_model(value):
     """value itself if it is a Model, else a ValueError that says what is expected."""
     if not isinstance(value, Model):
-        raise ValueError(
-            f"model must be a helpers Model (from h.make_model), got {type(value).__name__}"
-        )
+        raise ValueError(f"model must be a helpers Model, got {type(value).__name__}")
     return value
 
 
 def make_model(dim=10, buckets=5, seed=0, dtype="float64", latents=1):
-    """A model with dim context features and `latents` choices of buckets categories.
-
-    Drawn from numpy's Generator seeded with `seed`, at scales that keep the K components
-    distinct for any dim and K: logits ~ N(0, 1); A[:dim] ~ N(0, 1/dim), so x . A stays O(1)
-    instead of saturating the sigmoid; A[dim:] ~ N(0, 2^2), so the means mu_s spread over (0,
-    1); B ~ N(0, 0.5^2); C is 0.5 times a draw like A's with A[dim:] ~ N(0, 1); D ~ N(-2,
-    0.3^2), so sigma is typically 0.05 to 0.3; x ~ N(0, 1). For n > 1 latents the n K one-hot
-    entries of A and C are drawn at their n = 1 scale over sqrt(n), so mu_s stays spread over
-    (0, 1) whatever n; latents=1 draws the original model's numbers.
-    """
+    """A model with dim context features and `latents` choices of buckets categories, drawn from
+    numpy's Generator seeded with `seed` at scales that keep the K components distinct for any
+    dim and K: x, logits ~ N(0, 1); A[:dim] ~ N(0, 1/dim) keeps x . A O(1) (no saturated
+    sigmoid); A[dim:] ~ N(0, 2^2 / n) spreads the means mu_s over (0, 1) whatever n; B ~ N(0,
+    0.5^2); C is half a draw like A's with unit one-hot scale; D ~ N(-2, 0.3^2) makes sigma
+    typically 0.05 to 0.3. latents=1 draws the original model's numbers."""
     dim = checks.integer(dim, "dim", 1)
     buckets = checks.integer(buckets, "buckets", 2)
     latents = checks.integer(latents, "latents", 1)
     dtype = checks.dtype(dtype)
     rng = np.random.default_rng(checks.integer(seed, "seed", 0))
-    width = latents * buckets
-    spread = 1.0 if latents == 1 else 1 / np.sqrt(latents)
+    width, spread = latents * buckets, 1.0 if latents == 1 else 1 / np.sqrt(latents)
 
-    def context_weights():
-        return rng.normal(size=dim) / np.sqrt(dim)
+    def weights(scale):  # A or C: x's part ~ N(0, 1/dim), the one-hot part ~ N(0, scale^2 / n)
+        context = rng.normal(size=dim) / np.sqrt(dim)
+        return np.concatenate([context, scale * spread * rng.normal(size=width)])
 
-    logits = rng.normal(size=buckets if latents == 1 else (latents, buckets))
     initial = {
-        "logits": logits,
-        "A": np.concatenate([context_weights(), 2.0 * spread * rng.normal(size=width)]),
+        "logits": rng.normal(size=buckets if latents == 1 else (latents, buckets)),
+        "A": weights(2.0),
         "B": 0.5 * rng.normal(),
-        "C": 0.5 * np.concatenate([context_weights(), spread * rng.normal(size=width)]),
+        "C": 0.5 * weights(1.0),
         "D": -2.0 + 0.3 * rng.normal(),
     }
     params = {
-        name: tf.Variable(np.asarray(value), dtype=dtype, name=name)
-        for name, value in initial.items()
+        name: tf.Variable(np.asarray(v), dtype=dtype, name=name) for name, v in initial.items()
     }
     return Model(tf.constant(rng.normal(size=dim), dtype=dtype), params)
 

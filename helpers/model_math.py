@@ -1,10 +1,9 @@
-"""The model's mathematics (helpers.model states it) on a parameter mapping: z given s, and its
-exact expectation. `conditionals` gives (mu, sigma) for one-hot or relaxed s; `conditionals_all`
-and `conditionals_one_changed` for every configuration, or every single-latent change, without
-materialising their one-hots. `loss_from` is the exact objective L(theta) = sum_s p_s E_eps
-f(mu_s + sigma_s eps), enumerated in chunks. `params` tensors may carry leading batch axes (one
-per replicate, say) that broadcast against those of s: one traced pass evaluates many parameter
-copies. These functions take tensors, not a Model: model, model_problem and exact build on them.
+"""The model's mathematics (helpers.model states it) on a parameter mapping, not a Model: z given
+s, and its exact expectation. `conditionals` gives (mu, sigma) for one-hot or relaxed s,
+`conditionals_all` and `conditionals_one_changed` for every configuration, or every single-latent
+change, without making their one-hots. `loss_from` is the exact objective L(theta) = sum_s p_s
+E_eps f(mu_s + sigma_s eps), enumerated in chunks. `params` may carry leading batch axes (one per
+replicate, say) that broadcast against those of s: one traced pass evaluates many copies.
 """
 
 import functools
@@ -125,9 +124,8 @@ def sum_over_chunks(terms, zero, count, size):
         return start + size, tf.nest.map_structure(tf.add, total, part)
 
     start = tf.constant(0, tf.int64)
-    return tf.while_loop(
-        lambda start, _: start < count, body, [start, zero], parallel_iterations=1
-    )[1]
+    loop = tf.while_loop(lambda start, _: start < count, body, [start, zero], parallel_iterations=1)
+    return loop[1]
 
 
 def _loss_chunks(terms, zero, params, f, nodes, latents):

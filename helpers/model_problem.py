@@ -26,12 +26,9 @@ BASELINE_NODES = 16
 
 
 def noise_log_density(eps, mu, sigma):
-    """log N(z; mu, sigma) at z = mu + sigma eps held fixed, built from eps itself.
-
-    (z - mu) / sigma is the same number, but becomes 0 when z rounds to mu (float32,
-    sigma <= 1e-8). Here the standardised value is eps exactly, with the gradient of
-    (z - mu) / sigma at fixed z: -1/sigma for mu, -eps/sigma for sigma.
-    """
+    """log N(z; mu, sigma) at z = mu + sigma eps held fixed, built from eps: (z - mu) / sigma
+    becomes 0 when z rounds to mu (float32, sigma <= 1e-8), but eps is the standardised value
+    exactly; it gets the gradient of (z - mu) / sigma at fixed z (-1/sigma, -eps/sigma)."""
     standardised = (tf.stop_gradient(mu) - mu) / sigma + eps * (tf.stop_gradient(sigma) / sigma)
     return -0.5 * tf.square(standardised) - tf.math.log(sigma) - 0.5 * np.log(2 * np.pi)
 
@@ -48,8 +45,7 @@ class ModelProblem:
     def dtype(self):
         return self.x.dtype
 
-    def _one_hot(self, s):
-        """s as the model takes it: (..., K) for one latent, (..., n, K) for several."""
+    def _one_hot(self, s):  # s as the model takes it: (..., K) for one latent, else (..., n, K)
         return s[..., 0, :] if self.latents == 1 else s
 
     def logits(self, params):
@@ -82,15 +78,14 @@ class ModelProblem:
     def optimal_baseline(self, params, pathwise_z):
         """The constant b minimising tr Cov of (f - b) grad log q: E[f |g|^2] / E[|g|^2].
 
-        Per replicate's theta, by enumerating s and Gauss-Hermite quadrature over eps,
-        kept out of the gradient so the estimator stays unbiased whatever its accuracy.
-        |g|^2 is closed form: g = e_s - p for the logits (n > 1: sum_i 1 - 2 p_i(s_i)
-        + |p_i|^2); scoring z adds (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2 + 1) for
-        (A, B) and (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), |x_s|^2 = |x|^2 + n.
-        BASELINE_NODES = 16 nodes are exact up to degree 31 (f = z^2 gives 6) and
-        accurate for smooth f, at a quarter of the exact loss's cost. params carry
-        leading axes (R, 1); returns (R, 1). Summed in chunks of configurations whose
-        nodes hold ONE_LATENT_CHUNK_VALUES values, so memory stays bounded for any K**n.
+        Per replicate's theta (params with leading axes (R, 1); returns (R, 1)), by enumerating
+        s and Gauss-Hermite quadrature over eps, out of the gradient so the estimator stays
+        unbiased whatever its accuracy. |g|^2 is closed form: g = e_s - p for the logits (n > 1:
+        sum_i 1 - 2 p_i(s_i) + |p_i|^2); scoring z adds (eps / sigma)^2 (mu (1 - mu))^2 (|x_s|^2
+        + 1) for (A, B) and (eps^2 - 1)^2 (|x_s|^2 + 1) for (C, D), |x_s|^2 = |x|^2 + n.
+        BASELINE_NODES = 16 nodes are exact up to degree 31 (f = z^2 needs 6), accurate for smooth
+        f, at a quarter of the exact loss's cost. Chunks of ONE_LATENT_CHUNK_VALUES values keep
+        memory bounded for any K**n.
         """
         x, f, n = self.x, self.f, self.latents
         params = {name: tf.stop_gradient(value) for name, value in params.items()}
@@ -126,8 +121,8 @@ class ModelProblem:
         zeros = (tf.zeros_like(params["B"]),) * 2  # B has exactly the leading axes (R, 1)
 
         def one_pass():  # one chunk summed outside a loop keeps the one-pass sum's bits
-            start = tf.constant(0, tf.int64)
-            return tf.nest.map_structure(tf.add, zeros, terms(start, tf.minimum(size, count)))
+            part = terms(tf.constant(0, tf.int64), tf.minimum(size, count))
+            return tf.nest.map_structure(tf.add, zeros, part)
 
         buckets = marginal.shape[-1]  # None in a graph traced for any K
         if buckets is not None and buckets**n * BASELINE_NODES <= ONE_LATENT_CHUNK_VALUES:

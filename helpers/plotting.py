@@ -64,10 +64,8 @@ def reference_slope(ax, x, anchor, slope=-0.5, text=r"$\propto 1/\sqrt{n}$"):
 
 
 def median_band(ax, x, runs, color, label=None, ls="-", alpha=0.15):
-    """Median over runs (a line) and their min-to-max range (a band) against x.
-
-    runs: array (len(x), n_runs), e.g. optimise's "loss" for every step.
-    """
+    """Median over runs (a line) and their min-to-max range (a band) against x; runs: array
+    (len(x), n_runs), e.g. optimise's "loss" for every step."""
     runs = np.asarray(runs, dtype=float)
     if runs.ndim != 2 or runs.shape[0] != len(x):
         raise ValueError(f"runs must have shape (len(x), n_runs) = ({len(x)}, n), got {runs.shape}")

@@ -1,10 +1,9 @@
 """Summaries of gradient samples against a reference gradient.
 
 `grads` is what `gradient_samples` returns: dict name -> array (R, *shape), one row per
-independent replicate. `reference` is a dict of the same names without the replicate axis,
-usually `exact_gradient(model)`. Per-coordinate results keep the parameter shapes; `total` adds
-a dict up over every coordinate (the trace of the covariance, for variances), `by_block` adds up
-within each name.
+independent replicate; `reference` has the same names without the replicate axis, usually
+`exact_gradient(model)`. Per-coordinate results keep the parameter shapes; `total` adds a dict up
+over every coordinate (for variances: the trace of the covariance), `by_block` within each name.
 """
 
 import warnings
@@ -17,28 +16,18 @@ class ZeroSpreadWarning(UserWarning):
     """A coordinate has no spread over the replicates, so its z-score is infinite."""
 
 
-def _replicates(grads, minimum=1):
-    """The number of replicates R in grads: the same for every name and at least `minimum`."""
+def _replicates(grads, minimum=1, reference=None):
+    """The number of replicates R in grads, checked: the same for every name and at least
+    `minimum`; reference, if given, has every name of grads, finite, with one estimate's shape."""
     if not isinstance(grads, dict) or not grads:
-        raise ValueError(
-            f"grads must be a non-empty dict name -> array, got {type(grads).__name__}"
-        )
+        raise ValueError(f"grads must be a non-empty dict of arrays, got {type(grads).__name__}")
     count = {np.shape(value)[0] if np.ndim(value) else 0 for value in grads.values()}
     if len(count) != 1:
-        raise ValueError(
-            f"grads must hold the same number of replicates for every name, got {count}"
-        )
+        raise ValueError(f"grads must hold the same number of replicates for every name: {count}")
     count = count.pop()
     if count < minimum:
         raise ValueError(f"this statistic needs at least {minimum} replicate(s), got {count}")
-    return count
-
-
-def _checked_reference(grads, reference, minimum=1):
-    """R (see _replicates), or a ValueError unless reference has every name of grads, finite,
-    with one estimate's shape."""
-    count = _replicates(grads, minimum)
-    for name, value in grads.items():
+    for name, value in grads.items() if reference is not None else ():
         if name not in reference:
             raise ValueError(f"reference has no entry {name!r}; it needs every name of grads")
         if np.shape(reference[name]) != np.shape(value)[1:]:
@@ -71,16 +60,8 @@ def standard_error(grads):
 
 def bias(grads, reference):
     """mean estimate - reference, per coordinate."""
-    _checked_reference(grads, reference)
+    _replicates(grads, reference=reference)
     return {name: value - reference[name] for name, value in mean(grads).items()}
-
-
-def mse(grads, reference):
-    """Mean squared error of one estimate against the reference, per coordinate."""
-    _checked_reference(grads, reference)
-    return {
-        name: np.mean(np.square(value - reference[name]), axis=0) for name, value in grads.items()
-    }
 
 
 def z_scores(grads, reference):
@@ -169,14 +150,12 @@ def effective_categories(probs):
 
 
 def decomposition(grads, reference):
-    """Squared bias, variance and MSE of one estimate, each with a standard error.
-
-    squared_bias = ||mean - reference||^2 - sum(variance) / R, which removes the noise of the mean
-    itself (the plain ||mean - reference||^2 overstates a small bias by tr Cov / R) and can come out
-    slightly negative when the bias is below the noise. Standard errors: normal approximation for
-    the squared bias, CLT over the per-replicate squared norms for the variance.
-    """
-    n = _checked_reference(grads, reference, minimum=2)
+    """Squared bias, variance and MSE of one estimate, each with a standard error. squared_bias =
+    ||mean - reference||^2 - sum(variance) / R removes the noise of the mean itself (the plain
+    ||mean - reference||^2 overstates a small bias by tr Cov / R), so it can come out slightly
+    negative when the bias is below the noise. Standard errors: normal approximation for the
+    squared bias, CLT over the per-replicate squared norms for the variance."""
+    n = _replicates(grads, 2, reference)
     flat = np.hstack([np.reshape(value, (n, -1)) for value in grads.values()])
     ref = np.concatenate([np.ravel(reference[name]) for name in grads])
     centred = flat - flat.mean(axis=0)
