@@ -47,22 +47,19 @@ register(Estimator("elementary", elementary, noise_per_configuration,
 
 
 def exact(problem, params, noise):
-    """The exact objective, whose gradient is the exact one: an oracle, not an estimator."""
+    """The exact objective, whose gradient is the exact one: an oracle, not an estimator (nothing
+    to draw, infinitely many evaluations)."""
     return problem.exact(params)
 
 
-# Nothing to draw, infinitely many evaluations: an oracle.
 register(Estimator("exact", exact, lambda problem, seed, *sizes: {},
                    lambda buckets, n_samples, latents=1, **_: math.inf))  # fmt: skip
 
 
 def indecater_noise(problem, seed, n_replicates, n_samples, buckets):
-    """u (R, M, n, K) for the M joint draws, and eps (R, M, n, 1): one per draw and latent.
-
-    Latent i's K evaluations share one eps (common random numbers), so its sum compares
-    the categories under the same continuous noise, which then drops out of the logits'
-    estimate where they agree. Latents and draws get independent eps.
-    """
+    """u (R, M, n, K) for the M joint draws, and eps (R, M, n, 1): one per draw and latent,
+    shared by the latent's K evaluations (common random numbers: the categories are compared
+    under the same continuous noise)."""
     shape = tf.stack([n_replicates, n_samples, problem.latents, buckets])
     u = uniform(tf.random.experimental.stateless_fold_in(seed, 1), shape, problem.dtype)
     return {"u": u, "eps": problem.noise(seed, tf.concat([shape[:3], [1]], 0))}
@@ -103,9 +100,8 @@ def indecater(problem, params, noise):
 
 
 def indecater_sizes(problem, latents, buckets, n_samples, options):
-    """Chunks sized for the n K one-hots of n K values per sample, whichever path runs, so
-    both give the same numbers. The problem's fast path makes no one-hot: one estimate
-    needs only n K values per sample, and is refused only where those do not fit."""
+    """Chunks sized for the n K one-hots of n K values per sample whichever path runs, so both
+    give the same numbers; with the problem's fast path (no one-hots) one estimate needs n K."""
     per_replicate = n_samples * (latents * buckets) ** 2
     if not hasattr(problem, "objective_one_changed"):
         return per_replicate, per_replicate
