@@ -3,12 +3,10 @@
 A surrogate takes a problem (helpers.problem.Problem), parameters with a leading replicate
 axis R, noise and options, and returns R scalars: the gradient of scalar r with respect to
 replicate r's parameters is replicate r's estimate. No estimator knows which model it
-differentiates. Each family file writes and registers its estimators; draws.py has the
-draws they share.
+differentiates. Each family file writes its estimators and registers them on import; draws.py
+has the draws they share. The names imported here are those reached as h.estimators.X.
 """
 
-# Each family registers its estimators on import; the names imported here are those the
-# notebooks, tests and benchmarks reach as h.estimators.X.
 from .control_variates import rebar, relax, uniform_twice
 from .draws import conditional_gumbel, gumbel, gumbel_max, relaxed_one_hot, with_sample_axis
 from .enumeration import (

@@ -182,11 +182,11 @@ def _per_draw(value, draws):
 
 
 def variance_step(problem, params, noise, state, names):
-    """(per-replicate RELAX gradients, m (R,), d sum_r m_r / d state) for params (R, ...)
-    and noise of N draws per replicate. Each draw's estimate g_rn is computed (the draws as
-    R N replicates of one sample); replicate r's gradient is their mean, and m_r = mean_n
-    |g_rn|^2 over `names` estimates E|g|^2, whose gradient in phi is the variance's (E g
-    does not depend on phi). A per-replicate state (eta (R,)) gets its own m_r's."""
+    """(per-replicate RELAX gradients, m (R,), d sum_r m_r / d state) for params (R, ...) and
+    noise of N draws per replicate. Each draw's estimate g_rn is computed (the draws as R N
+    replicates of one sample); replicate r's gradient is their mean, and m_r = mean_n |g_rn|^2
+    over `names` estimates E|g|^2, whose gradient in phi is the variance's (E g does not depend
+    on phi). A per-replicate state (eta (R,)) gets its own m_r's."""
     draws = tf.shape(noise["u"])[1]
     copies = {name: tf.repeat(value, draws, axis=0) for name, value in params.items()}
     noise = {name: _per_draw(value, draws) for name, value in noise.items()}

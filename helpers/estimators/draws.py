@@ -60,13 +60,11 @@ def relaxed_one_hot(logits, u, tau, straight_through=False):
 
 
 def conditional_gumbel(log_p, b, v):
-    """z~ ~ (log p + G) given argmax = b, from fresh uniforms v, in log space.
-
-    log_p normalised (logsumexp 0), b one-hot, v (..., K) strictly inside (0, 1).
-    The maximum is a standard Gumbel: z~_b = -log E_b with E = -log v; every other
-    coordinate is Gumbel(log p_i) truncated below it: z~_i = -log(E_i / p_i + E_b),
-    computed as -logaddexp(log E_i - log p_i, log E_b) (Tucker et al. 2017).
-    """
+    """z~ ~ (log p + G) given argmax = b, from fresh uniforms v, in log space (Tucker et al.
+    2017). log_p normalised (logsumexp 0), b one-hot, v (..., K) strictly inside (0, 1). The
+    maximum is a standard Gumbel: z~_b = -log E_b with E = -log v; every other coordinate is
+    Gumbel(log p_i) truncated below it: z~_i = -log(E_i / p_i + E_b) = -logaddexp(log E_i -
+    log p_i, log E_b)."""
     log_e = -gumbel(v)  # log(-log v)
     log_e_b = tf.reduce_sum(b * log_e, axis=-1, keepdims=True)
     a, c = log_e - log_p, log_e_b  # logaddexp by hand: no stacked copy, about 3x faster

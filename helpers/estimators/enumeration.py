@@ -1,9 +1,7 @@
-"""Estimators that sum over categories instead of sampling them.
-
-The exact gradient (an oracle, the reference of every notebook), the
-elementary estimator (notebook 02: enumerate s, sample only the continuous
-noise) and IndeCateR (notebook 07, De Smet et al. 2023: for each of n latents,
-sum over its K categories with the other latents at their draws).
+"""Estimators that sum over categories instead of sampling them: the exact gradient (an oracle,
+the reference of every notebook), the elementary estimator (notebook 02: enumerate s, sample
+only the continuous noise) and IndeCateR (notebook 07, De Smet et al. 2023: for each of n
+latents, sum over its K categories with the other latents at their draws).
 """
 
 import math
@@ -21,11 +19,9 @@ def noise_per_configuration(problem, seed, n_replicates, n_samples, buckets):
 
 
 def elementary(problem, params, noise):
-    """Enumerate s, sample only the problem's noise: sum_c p_c mean_n g(c, eps_nc).
-
-    The sum over all K**n configurations c is exact, so p_c(theta) stays in the autodiff
-    graph; only the continuous noise (eps in z = mu + sigma eps) is sampled.
-    """
+    """Enumerate s, sample only the problem's noise: sum_c p_c mean_n g(c, eps_nc). The sum over
+    all K**n configurations c is exact, so p_c(theta) stays in the autodiff graph; only the
+    continuous noise (eps in z = mu + sigma eps) is sampled."""
     logits = problem.logits(params)  # (R, n, K)
     if hasattr(problem, "objective_all"):  # the problem's fast path
         values = problem.objective_all(params, noise["eps"])  # (R, N, C)
@@ -79,9 +75,8 @@ def indecater(problem, params, noise):
     With M joint draws s^m (Gumbel-max) and g_mik = g(s^m with s_i = k, eps_mi):
         logits of latent i:     mean_m sum_k grad p_i(k) g_mik
         continuous parameters:  mean_m mean_i sum_k p_i(k) grad g_mik
-    Each latent's term is an exact sum over s_i given draws of the others, so both parts
-    are unbiased, at M n K evaluations. For n = 1 it is the elementary estimator with one
-    eps for all K categories.
+    Each latent's term is an exact sum over s_i given draws of the others, so both parts are
+    unbiased, at M n K evaluations. For n = 1: the elementary estimator, one eps for all K.
     """
     params = with_sample_axis(params)
     p = tf.nn.softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)

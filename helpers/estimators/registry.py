@@ -1,7 +1,5 @@
-"""The Estimator record, the control-variate record, and the registry of estimators by name.
-
-Each family file builds its Estimator records and registers them here.
-"""
+"""The Estimator record, the control-variate record, and the registry that each family file
+registers its Estimators in, by name."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,9 +65,8 @@ def per_category_sizes(problem, latents, buckets, n_samples, options):
 
 @dataclass(frozen=True, eq=False)
 class ControlVariate:
-    """What optimise carries between steps for a learned or moving control variate,
-    optax-style. A baseline that depends on the draws alone is an option of its surrogate
-    and carries nothing: NO_STATE.
+    """What optimise carries between steps for a learned or moving control variate, optax-style
+    (a baseline that depends on the draws alone is an option of its surrogate: NO_STATE).
 
     init(problem, params, options) -> state, a dict of tensors, once per call
     value(state, step) -> the options the surrogate reads at this step

@@ -1,8 +1,6 @@
-"""Estimators that relax the categorical draw to a point on the simplex.
-
-Gumbel-softmax and its straight-through variant (notebook 03), and Gumbel-Rao
-(notebook 06, Paulus et al. 2021), which averages straight-through's gradient
-over Gumbels drawn given s.
+"""Estimators that relax the categorical draw to a point on the simplex: Gumbel-softmax and its
+straight-through variant (notebook 03), and Gumbel-Rao (notebook 06, Paulus et al. 2021), which
+averages straight-through's gradient over Gumbels drawn given s.
 """
 
 from .. import checks
@@ -19,11 +17,9 @@ from .registry import Estimator, per_sample, register
 
 
 def gumbel_softmax(problem, params, noise, tau, straight_through):
-    """Relax each s_i to y_i = softmax((log p_i + G_i) / tau) and feed y to the objective.
-
-    Unbiased for the gradient of the relaxed objective E g(y, eps), a biased
-    estimate of the true gradient; the bias vanishes as tau -> 0.
-    """
+    """Relax each s_i to y_i = softmax((log p_i + G_i) / tau) and feed y to the objective:
+    unbiased for the gradient of the relaxed objective E g(y, eps), biased for the true
+    gradient; the bias vanishes as tau -> 0."""
     params = with_sample_axis(params)
     y = relaxed_one_hot(problem.logits(params), noise["u"], tau, straight_through)  # (R, N, n, K)
     return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)

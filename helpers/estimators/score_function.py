@@ -40,13 +40,11 @@ BASELINES = {
 
 
 def score_function(problem, params, noise, baseline="none", value=None, pathwise_z=True):
-    """The log-derivative trick: grad E g = E[(g - b) grad log q] (+ the pathwise part).
-
-    s by Gumbel-max, log q(s) = sum_i log p_i(s_i). pathwise_z=True scores s alone and
-    reparameterises the continuous noise (z = mu_s + sigma_s eps); pathwise_z=False also
-    scores z, adding its log density (problem.scored_objective) with no gradient through
-    it. The baseline b is one of BASELINES.
-    """
+    """The log-derivative trick: grad E g = E[(g - b) grad log q] (+ the pathwise part), s by
+    Gumbel-max, log q(s) = sum_i log p_i(s_i). pathwise_z=True scores s alone and
+    reparameterises the continuous noise (z = mu_s + sigma_s eps); pathwise_z=False also scores
+    z, adding its log density (problem.scored_objective) with no gradient through it. The
+    baseline b is one of BASELINES."""
     params = with_sample_axis(params)
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
     s = gumbel_max(tf.stop_gradient(log_p), noise["u"])  # (R, N, n, K)
@@ -158,12 +156,11 @@ def noise_with_categories(problem, seed, n_replicates, n_samples, buckets):
 
 
 def sum_and_sample(problem, params, noise, top, baseline):
-    """Rao-Blackwellised score function (Liu et al. 2019): enumerate the `top` most
-    probable categories T, sample the rest from p restricted to the complement C:
-    grad L = sum_{c in T} grad(p_c m_c) + grad(w E_{q_C}[g]), w = sum_{c in C} p_c, q_C =
-    p / w on C. With no baseline the sampled term is w [grad g + g grad log p_s]; a LOO
-    baseline b multiplies grad log q_C(s) = grad log p_s - grad log w (zero mean under q_C).
-    """
+    """Rao-Blackwellised score function (Liu et al. 2019): enumerate the `top` most probable
+    categories T, sample the rest from p restricted to the complement C: grad L = sum_{c in T}
+    grad(p_c m_c) + grad(w E_{q_C}[g]), w = sum_{c in C} p_c, q_C = p / w on C. With no baseline
+    the sampled term is w [grad g + g grad log p_s]; a LOO baseline b multiplies grad log q_C(s)
+    = grad log p_s - grad log w (zero mean under q_C)."""
     params = with_sample_axis(params)
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)[..., 0, :]  # (R, 1, K)
     p = tf.exp(log_p)
@@ -210,13 +207,13 @@ register(Estimator("sum_and_sample", sum_and_sample, noise_with_categories,
 def set_weights(log_p, members, orderings):
     """Weights of the unordered set estimator (Kool et al. 2020) for sets S = members.
 
-    log_p (R, K), members (R, k) indices, orderings (k!, k) all permutations of 0..k-1.
-    t(o) = prod_i p_{o_i} / (1 - sum_{j<i} p_{o_j}) is the probability of drawing S in the
-    order o: p(S) = sum_o t(o), A_s = sum_{o: o_1 = s} t(o), B_{s s'} = sum_{o: o_1 = s,
-    o_2 = s'} t(o). Returns weight (R, k) = p(s) R(S, s) = A_s / p(S), and leave (R, k, k)
-    = p(s') R^{D\\s}(S, s') = B_{s s'} (1 - p_s) / A_s for s' != s, p_s on the diagonal
-    (the baseline of s, Kool et al. eq. 17). Each 1 - (mass drawn) is the log of the mass
-    left, never a difference: exact even where one p_s rounds to 1.
+    log_p (R, K), members (R, k) indices, orderings (k!, k) all permutations of 0..k-1. t(o) =
+    prod_i p_{o_i} / (1 - sum_{j<i} p_{o_j}) is the probability of drawing S in the order o:
+    p(S) = sum_o t(o), A_s = sum_{o: o_1 = s} t(o), B_{s s'} = sum_{o: o_1 = s, o_2 = s'} t(o).
+    Returns weight (R, k) = p(s) R(S, s) = A_s / p(S), and leave (R, k, k) = p(s') R^{D\\s}(S,
+    s') = B_{s s'} (1 - p_s) / A_s for s' != s, p_s on the diagonal (the baseline of s, Kool et
+    al. eq. 17). Each 1 - (mass drawn) is the log of the mass left, never a difference: exact
+    even where one p_s rounds to 1.
     """
     k = len(orderings[0])
     log_set = tf.gather(log_p, members, batch_dims=1)  # (R, k)
@@ -244,12 +241,10 @@ def set_weights(log_p, members, orderings):
 
 
 def unordered_set(problem, params, noise, orderings):
-    """The unordered set estimator with its built-in baseline (Kool et al. 2020).
-
-    S: k = n_samples distinct categories, the k largest log p + G. Score part sum_{s in S} p(s)
-    R(S, s) (g_s - b_s) grad log p_s, b_s = sum_{s' in S} p(s') R^{D\\s}(S, s') g_{s'};
-    pathwise part sum_{s in S} p(s) R(S, s) grad g_s, the same weights held constant.
-    """
+    """The unordered set estimator with its built-in baseline (Kool et al. 2020). S: k =
+    n_samples distinct categories, the k largest log p + G. Score part sum_{s in S} p(s) R(S, s)
+    (g_s - b_s) grad log p_s, b_s = sum_{s' in S} p(s') R^{D\\s}(S, s') g_{s'}; pathwise part
+    sum_{s in S} p(s) R(S, s) grad g_s, the same weights held constant."""
     params = with_sample_axis(params)
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)[:, 0, 0]  # (R, K)
     k = len(orderings[0])
