@@ -27,8 +27,11 @@ class Estimator:
     why_max_latents: str = ""  # why not more, and what to use instead
     noise_options: tuple = ()  # options that `noise` also takes, as keywords
     # (problem, latents, buckets, n_samples, options) -> (values one replicate's pass holds:
-    # sizes the chunks; values one estimate needs: refused above MAX_VALUES_PER_REPLICATE)
-    sizes: Callable = field(default_factory=lambda: per_category_sizes)  # default: n K each
+    # sizes the chunks; values one estimate needs: refused above MAX_VALUES_PER_REPLICATE);
+    # by default n K uniforms per sample, noise and working set alike
+    sizes: Callable = lambda problem, latents, buckets, n_samples, options: (
+        (n_samples * latents * buckets,) * 2
+    )
     control: "ControlVariate" = field(default_factory=lambda: NO_STATE)  # optimise's state
 
     def checked_options(self, options, n_samples, latents, buckets, dtype=None):
@@ -56,11 +59,6 @@ class Estimator:
 def per_sample(buckets, n_samples, latents=1, **options):
     """One model evaluation per sample."""
     return n_samples
-
-
-def per_category_sizes(problem, latents, buckets, n_samples, options):
-    """n K uniforms per sample: noise and working set alike."""
-    return (n_samples * latents * buckets,) * 2
 
 
 @dataclass(frozen=True, eq=False)
