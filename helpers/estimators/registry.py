@@ -19,7 +19,7 @@ class Estimator:
     evaluations: Callable
     options: dict = field(default_factory=dict)  # option name -> default value
     # (options, n_samples, latents, buckets, dtype=None) -> checked options, or a ValueError
-    check: Callable = None
+    check: Callable = lambda options, *sizes: options
     # (problem, params, options) -> options, once per gradient_samples call (one shared theta)
     prepare: Callable = None
     enumerates: bool = False  # sums over all K**n joint configurations
@@ -52,8 +52,7 @@ class Estimator:
             raise ValueError(
                 f"estimator {self.name!r} has no option {unknown[0]!r}; allowed options: {allowed}"
             )
-        merged = {**self.options, **options}
-        return self.check(merged, n_samples, latents, buckets, dtype) if self.check else merged
+        return self.check({**self.options, **options}, n_samples, latents, buckets, dtype)
 
 
 def per_sample(buckets, n_samples, latents=1, **options):
