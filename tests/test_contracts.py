@@ -248,7 +248,7 @@ def test_noise_has_the_documented_shapes():
     # Shapes are part of the contract: an extra axis of fresh noise stays unbiased.
     problem = h.make_model(dim=2, buckets=3).problem()
     seed = tf.constant([1, 2], tf.int64)
-    noise = h.estimators.uniform_and_conditionals(problem, seed, 4, 2, 3, 5)
+    noise = h.estimators.uniform_twice(problem, seed, 4, 2, 3, 5)
     assert noise["u"].shape == (4, 2, 1, 3) and noise["eps"].shape == (4, 2)
     assert noise["v"].shape == (4, 2, 5, 1, 3)  # (R, N, M, 1, K): M Gumbels given s
 

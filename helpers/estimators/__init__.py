@@ -3,13 +3,11 @@
 A surrogate takes a problem (helpers.problem.Problem), parameters with a leading replicate
 axis R, noise and options, and returns R scalars: the gradient of scalar r with respect to
 replicate r's parameters is replicate r's estimate. No estimator knows which model it
-differentiates. Each family file writes and registers its estimators; draws.py has the
-draws they share.
+differentiates. Each family file writes its estimators and registers them on import; draws.py
+has the draws they share. The names imported here are those reached as h.estimators.X.
 """
 
-# Each family registers its estimators on import; the names imported here are those the
-# notebooks, tests and benchmarks reach as h.estimators.X.
-from .control_variates import rebar, relax
+from .control_variates import rebar, relax, uniform_twice
 from .draws import conditional_gumbel, gumbel, gumbel_max, relaxed_one_hot, with_sample_axis
 from .enumeration import (
     elementary,
@@ -20,7 +18,7 @@ from .enumeration import (
     one_latent_changed,
 )
 from .registry import ESTIMATORS, ControlVariate, Estimator, register, resolve
-from .relaxations import gumbel_rao, gumbel_softmax, uniform_and_conditionals
+from .relaxations import gumbel_rao, gumbel_softmax
 from .score_function import (
     MOVING_AVERAGE,
     optimal_baseline_at,
@@ -41,4 +39,4 @@ __all__ = ["ESTIMATORS", "Estimator", "ControlVariate", "register", "resolve",
            "sum_and_sample", "unordered_set", "rebar", "relax", "MOVING_AVERAGE",
            "gumbel", "gumbel_max", "relaxed_one_hot", "conditional_gumbel", "with_sample_axis",
            "one_latent_changed", "set_weights", "optimal_baseline_at", "noise_per_configuration",
-           "indecater_noise", "uniform_and_conditionals"]  # fmt: skip
+           "indecater_noise", "uniform_twice"]  # fmt: skip

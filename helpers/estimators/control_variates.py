@@ -2,11 +2,11 @@
 
 For n independent categoricals s (n = 1 or more), z = log p + G, s = argmax z, z~ ~ z | s:
     grad = grad g(s) + [g(s) - c(z~)] grad log q(s) + grad c(z) - grad c(z~)
-is unbiased for every c: c(z) - c(z~) puts back the expected value that
-c(z~) grad log q(s) takes away. REBAR (Tucker et al. 2017): c = eta g(softmax(z / tau)).
-RELAX (Grathwohl et al. 2018) adds r_rho, a one-hidden-layer tanh network of the relaxed
-sample (the n latents' K values side by side), and learns phi = (eta, log tau, rho), its
-*state*, by descending the variance: E[grad] does not depend on phi, so that is E|grad|^2.
+is unbiased for every c: c(z) - c(z~) puts back the expected value that c(z~) grad log q(s)
+takes away. REBAR (Tucker et al. 2017): c = eta g(softmax(z / tau)). RELAX (Grathwohl et al.
+2018) adds r_rho, a one-hidden-layer tanh network of the relaxed sample (the n latents' K
+values side by side), and learns phi = (eta, log tau, rho), its *state*, by descending the
+variance: E[grad] does not depend on phi, so that is E|grad|^2.
 """
 
 import warnings
@@ -16,15 +16,9 @@ import numpy as np
 from .. import checks
 from .._tf import tf
 from ..adam import adam, zero_moments
-from .draws import conditional_gumbel, gumbel, with_sample_axis, with_uniforms
+from .draws import conditional_gumbel, gumbel, uniform_twice, with_sample_axis
 from .registry import ControlVariate, Estimator, register
 from .score_function import score_term
-
-
-def uniform_twice(problem, seed, n_replicates, n_samples, buckets):
-    """uniform_per_category's u and eps (the same numbers for the same seed), and
-    v (R, N, n, K): fresh uniforms for the conditional Gumbel z~ given s."""
-    return with_uniforms(tf.shape, problem, seed, n_replicates, n_samples, buckets)
 
 
 def rebar_draws(problem, params, noise):
@@ -40,10 +34,8 @@ def rebar_draws(problem, params, noise):
 
 
 def rebar(problem, params, noise, tau, eta=1.0):
-    """REBAR: c(z) = eta g(softmax(z / tau)), all three evaluations with the same eps.
-
-    The control variate has mean zero for every tau and eta.
-    """
+    """REBAR: c(z) = eta g(softmax(z / tau)), all three evaluations with the same eps; the
+    control variate has mean zero for every tau and eta."""
     params = with_sample_axis(params)
     z, z_tilde, f_hard, log_q = rebar_draws(problem, params, noise)
     f_relaxed = problem.objective(params, tf.nn.softmax(z / tau, axis=-1), noise["eps"])
@@ -54,9 +46,8 @@ def rebar(problem, params, noise, tau, eta=1.0):
 
 
 def checked_eta(eta, dtype=None):
-    """eta as a float of dtype, with a warning where |eta| > sqrt(largest float) (1.8e19 in
-    float32, 1.3e154 in float64): eta g(y) then overflows wherever the objective's values
-    or gradients reach largest / |eta|, below sqrt(largest)."""
+    """eta as a float of dtype, with a RuntimeWarning where |eta| > sqrt(largest float): eta g(y)
+    then overflows wherever the objective's values or gradients reach largest / |eta|."""
     eta, kind = checks.real(eta, "eta", dtype), dtype or tf.float64
     largest = float(np.finfo(kind.as_numpy_dtype).max)
     if abs(eta) > np.sqrt(largest):
@@ -184,12 +175,6 @@ def _check_relax_options(options, n_samples, latents, buckets, dtype=None):
     return {"state": checked_state(state, buckets, dtype, latents)}
 
 
-def second_moments(grads, names):
-    """|grad_r|^2 over the parameters `names`, one per replicate: (R,)."""
-    flat = [tf.reshape(tf.square(grads[name]), [tf.shape(grads[name])[0], -1]) for name in names]
-    return tf.add_n([tf.reduce_sum(value, -1) for value in flat])
-
-
 def _per_draw(value, draws):
     """(R, N, ...) -> (R N, 1, ...): each of a replicate's N draws as a replicate of its own."""
     shape = tf.shape(value)
@@ -197,11 +182,11 @@ def _per_draw(value, draws):
 
 
 def variance_step(problem, params, noise, state, names):
-    """(per-replicate RELAX gradients, m (R,), d sum_r m_r / d state) for params (R, ...)
-    and noise of N draws per replicate. Each draw's estimate g_rn is computed (the draws as
-    R N replicates of one sample); replicate r's gradient is their mean, and m_r = mean_n
-    |g_rn|^2 over `names` estimates E|g|^2, whose gradient in phi is the variance's (E g
-    does not depend on phi). A per-replicate state (eta (R,)) gets its own m_r's."""
+    """(per-replicate RELAX gradients, m (R,), d sum_r m_r / d state) for params (R, ...) and
+    noise of N draws per replicate. Each draw's estimate g_rn is computed (the draws as R N
+    replicates of one sample); replicate r's gradient is their mean, and m_r = mean_n |g_rn|^2
+    over `names` estimates E|g|^2, whose gradient in phi is the variance's (E g does not depend
+    on phi). A per-replicate state (eta (R,)) gets its own m_r's."""
     draws = tf.shape(noise["u"])[1]
     copies = {name: tf.repeat(value, draws, axis=0) for name, value in params.items()}
     noise = {name: _per_draw(value, draws) for name, value in noise.items()}
@@ -214,8 +199,9 @@ def variance_step(problem, params, noise, state, names):
             inner.watch(copies)
             total = tf.reduce_sum(relax(problem, copies, noise, flat_state))
         per_draw = inner.gradient(total, copies, unconnected_gradients="zero")
-        squares = tf.reshape(second_moments(per_draw, names), [-1, draws])  # (R, N)
-        moments = tf.reduce_mean(squares, axis=1)
+        flat = [tf.reshape(tf.square(per_draw[n]), [tf.shape(per_draw[n])[0], -1]) for n in names]
+        squares = tf.add_n([tf.reduce_sum(value, -1) for value in flat])  # |g_rn|^2: (R N,)
+        moments = tf.reduce_mean(tf.reshape(squares, [-1, draws]), axis=1)
         summed = tf.reduce_sum(moments)
     grads = {  # each replicate's mean over its draws, with the static shape of params
         name: tf.ensure_shape(

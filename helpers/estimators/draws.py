@@ -1,8 +1,6 @@
-"""The draws every family shares: uniforms, Gumbel noise, Gumbel-max and its relaxation.
-
-Notebook 03 writes them out by hand. Every uniform is drawn by `uniform`,
-strictly inside (0, 1), so that -log(-log u) is finite; the draws are
-stateless, from a seed, so the same seed gives the same numbers eager or traced.
+"""The draws every family shares (notebook 03 writes them out by hand). They are stateless:
+the same seed gives the same numbers eager or traced; uniforms lie strictly inside (0, 1),
+so that -log(-log u) is finite.
 """
 
 import numpy as np
@@ -23,12 +21,15 @@ def uniform_per_category(problem, seed, n_replicates, n_samples, buckets):
     return {"u": uniform(seeds[0], shape, problem.dtype), "eps": problem.noise(seeds[1], shape[:2])}
 
 
-def with_uniforms(shape_of, problem, seed, n_replicates, n_samples, buckets):
+def uniform_twice(problem, seed, n_replicates, n_samples, buckets, n_gumbel=None):
     """uniform_per_category's u and eps (the same numbers for the same seed), and v: fresh
-    uniforms of shape shape_of(u), from the seed folded with 2."""
+    uniforms for conditional Gumbels, from the seed folded with 2, of u's shape (R, N, n, K)
+    or, for M = n_gumbel of them per draw, (R, N, M, n, K)."""
     noise = uniform_per_category(problem, seed, n_replicates, n_samples, buckets)
-    extra = tf.random.experimental.stateless_fold_in(seed, 2)
-    noise["v"] = uniform(extra, shape_of(noise["u"]), problem.dtype)
+    shape = tf.shape(noise["u"])
+    if n_gumbel is not None:
+        shape = tf.concat([shape[:2], [tf.cast(n_gumbel, tf.int32)], shape[2:]], 0)
+    noise["v"] = uniform(tf.random.experimental.stateless_fold_in(seed, 2), shape, problem.dtype)
     return noise
 
 
@@ -49,9 +50,8 @@ def gumbel_max(logits, u):
 
 def relaxed_one_hot(logits, u, tau, straight_through=False):
     """softmax((log p + G) / tau) over the last axis: a point on the simplex, one-hot as
-    tau -> 0. tf.nn.softmax subtracts the maximum first, so a tiny tau cannot overflow.
-    straight_through: the forward value is the argmax's one-hot, the gradient the relaxed
-    sample's."""
+    tau -> 0 (softmax subtracts the maximum first, so a tiny tau cannot overflow).
+    straight_through: the argmax's one-hot forward, the relaxed sample's gradient."""
     soft = tf.nn.softmax((tf.nn.log_softmax(logits, axis=-1) + gumbel(u)) / tau, axis=-1)
     if not straight_through:
         return soft
@@ -59,22 +59,14 @@ def relaxed_one_hot(logits, u, tau, straight_through=False):
     return hard + (soft - tf.stop_gradient(soft))
 
 
-def gumbel_top_k(log_p, u, k):
-    """k distinct categories, without replacement: the k largest log p + G, as indices (..., k)."""
-    return tf.math.top_k(log_p + gumbel(u), k=k).indices
-
-
 def conditional_gumbel(log_p, b, v):
-    """z~ ~ (log p + G) given argmax = b, from fresh uniforms v, in log space.
-
-    log_p normalised (logsumexp 0), b one-hot, v (..., K) strictly inside (0, 1).
-    The maximum is a standard Gumbel: z~_b = -log E_b with E = -log v; every other
-    coordinate is Gumbel(log p_i) truncated below it: z~_i = -log(E_i / p_i + E_b),
-    computed as -logaddexp(log E_i - log p_i, log E_b) (Tucker et al. 2017).
-    """
+    """z~ ~ (log p + G) given argmax = b, from fresh uniforms v, in log space (Tucker et al.
+    2017). log_p normalised (logsumexp 0), b one-hot, v (..., K) strictly inside (0, 1). The
+    maximum is a standard Gumbel: z~_b = -log E_b with E = -log v; every other coordinate is
+    Gumbel(log p_i) truncated below it: z~_i = -log(E_i / p_i + E_b) = -logaddexp(log E_i -
+    log p_i, log E_b)."""
     log_e = -gumbel(v)  # log(-log v)
     log_e_b = tf.reduce_sum(b * log_e, axis=-1, keepdims=True)
     a, c = log_e - log_p, log_e_b  # logaddexp by hand: no stacked copy, about 3x faster
     high, low = tf.maximum(a, c), tf.minimum(a, c)
-    others = -(high + tf.math.log1p(tf.exp(low - high)))
-    return tf.where(b > 0, -log_e_b, others)
+    return tf.where(b > 0, -log_e_b, -(high + tf.math.log1p(tf.exp(low - high))))

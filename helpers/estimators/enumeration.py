@@ -1,9 +1,7 @@
-"""Estimators that sum over categories instead of sampling them.
-
-The exact gradient (an oracle, the reference of every notebook), the
-elementary estimator (notebook 02: enumerate s, sample only the continuous
-noise) and IndeCateR (notebook 07, De Smet et al. 2023: for each of n latents,
-sum over its K categories with the other latents at their draws).
+"""Estimators that sum over categories instead of sampling them: the exact gradient (an oracle,
+the reference of every notebook), the elementary estimator (notebook 02: enumerate s, sample
+only the continuous noise) and IndeCateR (notebook 07, De Smet et al. 2023: for each of n
+latents, sum over its K categories with the other latents at their draws).
 """
 
 import math
@@ -21,11 +19,9 @@ def noise_per_configuration(problem, seed, n_replicates, n_samples, buckets):
 
 
 def elementary(problem, params, noise):
-    """Enumerate s, sample only the problem's noise: sum_c p_c mean_n g(c, eps_nc).
-
-    The sum over all K**n configurations c is exact, so p_c(theta) stays in the autodiff
-    graph; only the continuous noise (eps in z = mu + sigma eps) is sampled.
-    """
+    """Enumerate s, sample only the problem's noise: sum_c p_c mean_n g(c, eps_nc). The sum over
+    all K**n configurations c is exact, so p_c(theta) stays in the autodiff graph; only the
+    continuous noise (eps in z = mu + sigma eps) is sampled."""
     logits = problem.logits(params)  # (R, n, K)
     if hasattr(problem, "objective_all"):  # the problem's fast path
         values = problem.objective_all(params, noise["eps"])  # (R, N, C)
@@ -47,22 +43,19 @@ register(Estimator("elementary", elementary, noise_per_configuration,
 
 
 def exact(problem, params, noise):
-    """The exact objective, whose gradient is the exact one: an oracle, not an estimator."""
+    """The exact objective, whose gradient is the exact one: an oracle, not an estimator (nothing
+    to draw, infinitely many evaluations)."""
     return problem.exact(params)
 
 
-# Nothing to draw, infinitely many evaluations: an oracle.
 register(Estimator("exact", exact, lambda problem, seed, *sizes: {},
                    lambda buckets, n_samples, latents=1, **_: math.inf))  # fmt: skip
 
 
 def indecater_noise(problem, seed, n_replicates, n_samples, buckets):
-    """u (R, M, n, K) for the M joint draws, and eps (R, M, n, 1): one per draw and latent.
-
-    Latent i's K evaluations share one eps (common random numbers), so its sum compares
-    the categories under the same continuous noise, which then drops out of the logits'
-    estimate where they agree. Latents and draws get independent eps.
-    """
+    """u (R, M, n, K) for the M joint draws, and eps (R, M, n, 1): one per draw and latent,
+    shared by the latent's K evaluations (common random numbers: the categories are compared
+    under the same continuous noise)."""
     shape = tf.stack([n_replicates, n_samples, problem.latents, buckets])
     u = uniform(tf.random.experimental.stateless_fold_in(seed, 1), shape, problem.dtype)
     return {"u": u, "eps": problem.noise(seed, tf.concat([shape[:3], [1]], 0))}
@@ -82,9 +75,8 @@ def indecater(problem, params, noise):
     With M joint draws s^m (Gumbel-max) and g_mik = g(s^m with s_i = k, eps_mi):
         logits of latent i:     mean_m sum_k grad p_i(k) g_mik
         continuous parameters:  mean_m mean_i sum_k p_i(k) grad g_mik
-    Each latent's term is an exact sum over s_i given draws of the others, so both parts
-    are unbiased, at M n K evaluations. For n = 1 it is the elementary estimator with one
-    eps for all K categories.
+    Each latent's term is an exact sum over s_i given draws of the others, so both parts are
+    unbiased, at M n K evaluations. For n = 1: the elementary estimator, one eps for all K.
     """
     params = with_sample_axis(params)
     p = tf.nn.softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
@@ -103,9 +95,8 @@ def indecater(problem, params, noise):
 
 
 def indecater_sizes(problem, latents, buckets, n_samples, options):
-    """Chunks sized for the n K one-hots of n K values per sample, whichever path runs, so
-    both give the same numbers. The problem's fast path makes no one-hot: one estimate
-    needs only n K values per sample, and is refused only where those do not fit."""
+    """Chunks sized for the n K one-hots of n K values per sample whichever path runs, so both
+    give the same numbers; with the problem's fast path (no one-hots) one estimate needs n K."""
     per_replicate = n_samples * (latents * buckets) ** 2
     if not hasattr(problem, "objective_one_changed"):
         return per_replicate, per_replicate

@@ -1,7 +1,5 @@
-"""The Estimator record, the control-variate record, and the registry of estimators by name.
-
-Each family file builds its Estimator records and registers them here.
-"""
+"""The Estimator record, the control-variate record, and the registry that each family file
+registers its Estimators in, by name."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ class Estimator:
     evaluations: Callable
     options: dict = field(default_factory=dict)  # option name -> default value
     # (options, n_samples, latents, buckets, dtype=None) -> checked options, or a ValueError
-    check: Callable = None
+    check: Callable = lambda options, *sizes: options
     # (problem, params, options) -> options, once per gradient_samples call (one shared theta)
     prepare: Callable = None
     enumerates: bool = False  # sums over all K**n joint configurations
@@ -29,8 +27,11 @@ class Estimator:
     why_max_latents: str = ""  # why not more, and what to use instead
     noise_options: tuple = ()  # options that `noise` also takes, as keywords
     # (problem, latents, buckets, n_samples, options) -> (values one replicate's pass holds:
-    # sizes the chunks; values one estimate needs: refused above MAX_VALUES_PER_REPLICATE)
-    sizes: Callable = field(default_factory=lambda: per_category_sizes)  # default: n K each
+    # sizes the chunks; values one estimate needs: refused above MAX_VALUES_PER_REPLICATE);
+    # by default n K uniforms per sample, noise and working set alike
+    sizes: Callable = lambda problem, latents, buckets, n_samples, options: (
+        (n_samples * latents * buckets,) * 2
+    )
     control: "ControlVariate" = field(default_factory=lambda: NO_STATE)  # optimise's state
 
     def checked_options(self, options, n_samples, latents, buckets, dtype=None):
@@ -51,8 +52,7 @@ class Estimator:
             raise ValueError(
                 f"estimator {self.name!r} has no option {unknown[0]!r}; allowed options: {allowed}"
             )
-        merged = {**self.options, **options}
-        return self.check(merged, n_samples, latents, buckets, dtype) if self.check else merged
+        return self.check({**self.options, **options}, n_samples, latents, buckets, dtype)
 
 
 def per_sample(buckets, n_samples, latents=1, **options):
@@ -60,16 +60,10 @@ def per_sample(buckets, n_samples, latents=1, **options):
     return n_samples
 
 
-def per_category_sizes(problem, latents, buckets, n_samples, options):
-    """n K uniforms per sample: noise and working set alike."""
-    return (n_samples * latents * buckets,) * 2
-
-
 @dataclass(frozen=True, eq=False)
 class ControlVariate:
-    """What optimise carries between steps for a learned or moving control variate,
-    optax-style. A baseline that depends on the draws alone is an option of its surrogate
-    and carries nothing: NO_STATE.
+    """What optimise carries between steps for a learned or moving control variate, optax-style
+    (a baseline that depends on the draws alone is an option of its surrogate: NO_STATE).
 
     init(problem, params, options) -> state, a dict of tensors, once per call
     value(state, step) -> the options the surrogate reads at this step

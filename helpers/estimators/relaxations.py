@@ -1,8 +1,6 @@
-"""Estimators that relax the categorical draw to a point on the simplex.
-
-Gumbel-softmax and its straight-through variant (notebook 03), and Gumbel-Rao
-(notebook 06, Paulus et al. 2021), which averages straight-through's gradient
-over Gumbels drawn given s.
+"""Estimators that relax the categorical draw to a point on the simplex: Gumbel-softmax and its
+straight-through variant (notebook 03), and Gumbel-Rao (notebook 06, Paulus et al. 2021), which
+averages straight-through's gradient over Gumbels drawn given s.
 """
 
 from .. import checks
@@ -12,18 +10,16 @@ from .draws import (
     gumbel_max,
     relaxed_one_hot,
     uniform_per_category,
+    uniform_twice,
     with_sample_axis,
-    with_uniforms,
 )
 from .registry import Estimator, per_sample, register
 
 
 def gumbel_softmax(problem, params, noise, tau, straight_through):
-    """Relax each s_i to y_i = softmax((log p_i + G_i) / tau) and feed y to the objective.
-
-    Unbiased for the gradient of the relaxed objective E g(y, eps), a biased
-    estimate of the true gradient; the bias vanishes as tau -> 0.
-    """
+    """Relax each s_i to y_i = softmax((log p_i + G_i) / tau) and feed y to the objective:
+    unbiased for the gradient of the relaxed objective E g(y, eps), biased for the true
+    gradient; the bias vanishes as tau -> 0."""
     params = with_sample_axis(params)
     y = relaxed_one_hot(problem.logits(params), noise["u"], tau, straight_through)  # (R, N, n, K)
     return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)
@@ -55,22 +51,13 @@ def gumbel_rao(problem, params, noise, tau, n_gumbel):
     return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)
 
 
-def uniform_and_conditionals(problem, seed, n_replicates, n_samples, buckets, n_gumbel):
-    """uniform_per_category's u and eps, and v (R, N, M, n, K) for M conditional Gumbels."""
-
-    def shape(u):
-        return tf.concat([tf.shape(u)[:2], [tf.cast(n_gumbel, tf.int32)], tf.shape(u)[2:]], 0)
-
-    return with_uniforms(shape, problem, seed, n_replicates, n_samples, buckets)
-
-
 def _check_gumbel_rao_options(options, n_samples, latents, buckets, dtype=None):
     tau = checks.positive_finite(options["tau"], "tau", dtype)
     return {**options, "tau": tau, "n_gumbel": checks.integer(options["n_gumbel"], "n_gumbel", 1)}
 
 
-# Sizes: u, v and the M conditional Gumbels, n K (2 + M) values per sample.
-register(Estimator("gumbel_rao", gumbel_rao, uniform_and_conditionals, per_sample,
+# Noise: u, eps and v for M conditional Gumbels per draw. Sizes: n K (2 + M) values per sample.
+register(Estimator("gumbel_rao", gumbel_rao, uniform_twice, per_sample,
                    options={"tau": 1.0, "n_gumbel": 1}, check=_check_gumbel_rao_options,
                    noise_options=("n_gumbel",),
                    sizes=lambda problem, latents, buckets, n_samples, options: (

@@ -1,10 +1,9 @@
 """The log-derivative trick and the estimators that reduce its variance.
 
-The score function with its baselines (notebook 04): none, a constant, the exact
-optimal constant (an oracle), leave-one-out, and in optimise a moving average. Then,
-for one latent (notebook 06): sum-and-sample (Liu et al. 2019), which enumerates the
-most probable categories and samples the rest, and the unordered set estimator (Kool
-et al. 2020), which draws k distinct categories.
+The score function with its baselines (notebook 04): none, a constant, the exact optimal
+constant (an oracle), leave-one-out, and in optimise a moving average. For one latent
+(notebook 06): sum-and-sample (Liu et al. 2019), which enumerates the most probable
+categories and samples the rest, and the unordered set (Kool et al. 2020), k distinct draws.
 """
 
 import itertools
@@ -15,7 +14,7 @@ import numpy as np
 from .. import checks
 from .._tf import tf
 from ..problem import check_enumerable
-from .draws import gumbel_max, gumbel_top_k, uniform_per_category, with_sample_axis
+from .draws import gumbel, gumbel_max, uniform_per_category, with_sample_axis
 from .registry import ControlVariate, Estimator, per_sample, register
 
 
@@ -30,8 +29,8 @@ def leave_one_out_mean(values):
     return (tf.reduce_sum(values, axis=1, keepdims=True) - values) / (n - 1)
 
 
-# A baseline b must not depend on the draw it multiplies, so E[b grad log q] = 0 and no
-# correction is needed. name -> b(problem, params, the draws' values f, value, pathwise_z)
+# A baseline b must not depend on the draw it multiplies (E[b grad log q] = 0, nothing to
+# correct). name -> b(problem, params, the draws' values f, value, pathwise_z)
 BASELINES = {
     "none": lambda problem, params, f, value, z: 0.0,
     "constant": lambda problem, params, f, value, z: value,
@@ -41,13 +40,11 @@ BASELINES = {
 
 
 def score_function(problem, params, noise, baseline="none", value=None, pathwise_z=True):
-    """The log-derivative trick: grad E g = E[(g - b) grad log q] (+ the pathwise part).
-
-    s by Gumbel-max, log q(s) = sum_i log p_i(s_i). pathwise_z=True scores s alone and
-    reparameterises the continuous noise (z = mu_s + sigma_s eps); pathwise_z=False also
-    scores z, adding its log density (problem.scored_objective) with no gradient through
-    it. The baseline b is one of BASELINES.
-    """
+    """The log-derivative trick: grad E g = E[(g - b) grad log q] (+ the pathwise part), s by
+    Gumbel-max, log q(s) = sum_i log p_i(s_i). pathwise_z=True scores s alone and
+    reparameterises the continuous noise (z = mu_s + sigma_s eps); pathwise_z=False also scores
+    z, adding its log density (problem.scored_objective) with no gradient through it. The
+    baseline b is one of BASELINES."""
     params = with_sample_axis(params)
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
     s = gumbel_max(tf.stop_gradient(log_p), noise["u"])  # (R, N, n, K)
@@ -110,16 +107,15 @@ register(Estimator("score_function", score_function, uniform_per_category, per_s
 
 
 def _average_update(state, step, values, state_gradient):
-    """The step's values join the average after use: the baseline never sees its own draw."""
+    """The step's values join the average after use: the baseline never sees its own draw.
+    ensure_shape: the loop keeps the state's shape, one run's (1, 1) must not become (None, 1)."""
     decay = state["decay"]
     average = decay * state["average"] + (1 - decay) * tf.stop_gradient(values)[:, None]
-    # the loop keeps the state's shape: one run's (1, 1) must not become (None, 1)
     return {**state, "average": tf.ensure_shape(average, state["average"].shape)}
 
 
-# optimise(..., moving_average=decay): a per-run exponential moving average of past values
-# as the constant baseline of an estimator with a baseline `value`. It starts at zero, and
-# is bias-corrected as in Adam (no baseline at step 0).
+# optimise(..., moving_average=decay): a per-run exponential moving average of past values as
+# the baseline `value`, from zero, bias-corrected as in Adam (no baseline at step 0).
 MOVING_AVERAGE = ControlVariate(
     init=lambda problem, params, options: {
         "average": tf.zeros([tf.shape(problem.logits(params))[0], 1], dtype=problem.dtype),
@@ -136,18 +132,15 @@ MOVING_AVERAGE = ControlVariate(
 
 # Why sum_and_sample and unordered_set refuse several latents, and what to use instead.
 ONE_LATENT_ONLY = (
-    ": sum-and-sample and the unordered set gain by summing over, or drawing without "
-    "replacement, the likeliest categories of one categorical; of the K**n joint "
-    "configurations of n latents the k likeliest hold at most k prod_i max_c p_i(c) of the "
-    "mass, which shrinks geometrically in n, so k distinct draws are nearly k independent "
-    "ones. Use 'indecater' (each latent's K categories summed exactly, the others at their "
-    "draws) or 'score_function' with baseline='loo'"
+    ": they sum over, or draw without replacement, the likeliest categories of one "
+    "categorical; of n latents' K**n configurations the k likeliest hold a mass that shrinks "
+    "geometrically in n. Use 'indecater' or 'score_function' with baseline='loo'"
 )
 
 
 def _objective_at(problem, params, categories, noise):
-    """g(c, eps_c) at the categories (R, M) of the one latent, each with its eps_category:
-    (R, M). Only these M one-hots are made per replicate, not one for each of the K."""
+    """g(c, eps_c) (R, M) at the one latent's categories (R, M), each with its eps_category:
+    only these M one-hots are made per replicate, not K."""
     eps = tf.gather(noise["eps_category"], categories, batch_dims=1)
     s = tf.one_hot(categories, tf.shape(noise["u"])[-1], dtype=eps.dtype)[..., None, :]
     return problem.objective(params, s, eps)
@@ -163,13 +156,11 @@ def noise_with_categories(problem, seed, n_replicates, n_samples, buckets):
 
 
 def sum_and_sample(problem, params, noise, top, baseline):
-    """Rao-Blackwellised score function (Liu et al. 2019): enumerate the `top` most
-    probable categories T, sample the rest from p restricted to the complement C.
-
-    grad L = sum_{c in T} grad(p_c m_c) + grad(w E_{q_C}[g]), w = sum_{c in C} p_c, q_C =
-    p / w on C. With no baseline the sampled term is w [grad g + g grad log p_s]; a LOO
-    baseline b multiplies grad log q_C(s) = grad log p_s - grad log w (zero mean under q_C).
-    """
+    """Rao-Blackwellised score function (Liu et al. 2019): enumerate the `top` most probable
+    categories T, sample the rest from p restricted to the complement C: grad L = sum_{c in T}
+    grad(p_c m_c) + grad(w E_{q_C}[g]), w = sum_{c in C} p_c, q_C = p / w on C. With no baseline
+    the sampled term is w [grad g + g grad log p_s]; a LOO baseline b multiplies grad log q_C(s)
+    = grad log p_s - grad log w (zero mean under q_C)."""
     params = with_sample_axis(params)
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)[..., 0, :]  # (R, 1, K)
     p = tf.exp(log_p)
@@ -216,13 +207,13 @@ register(Estimator("sum_and_sample", sum_and_sample, noise_with_categories,
 def set_weights(log_p, members, orderings):
     """Weights of the unordered set estimator (Kool et al. 2020) for sets S = members.
 
-    log_p (R, K), members (R, k) indices, orderings (k!, k) all permutations of 0..k-1.
-    t(o) = prod_i p_{o_i} / (1 - sum_{j<i} p_{o_j}) is the probability of drawing S in the
-    order o: p(S) = sum_o t(o), A_s = sum_{o: o_1 = s} t(o), B_{s s'} = sum_{o: o_1 = s,
-    o_2 = s'} t(o). Returns weight (R, k) = p(s) R(S, s) = A_s / p(S), and leave (R, k, k)
-    = p(s') R^{D\\s}(S, s') = B_{s s'} (1 - p_s) / A_s for s' != s, p_s on the diagonal
-    (the baseline of s, Kool et al. eq. 17). Each 1 - (mass drawn) is the log of the mass
-    left, never a difference: exact even where one p_s rounds to 1.
+    log_p (R, K), members (R, k) indices, orderings (k!, k) all permutations of 0..k-1. t(o) =
+    prod_i p_{o_i} / (1 - sum_{j<i} p_{o_j}) is the probability of drawing S in the order o:
+    p(S) = sum_o t(o), A_s = sum_{o: o_1 = s} t(o), B_{s s'} = sum_{o: o_1 = s, o_2 = s'} t(o).
+    Returns weight (R, k) = p(s) R(S, s) = A_s / p(S), and leave (R, k, k) = p(s') R^{D\\s}(S,
+    s') = B_{s s'} (1 - p_s) / A_s for s' != s, p_s on the diagonal (the baseline of s, Kool et
+    al. eq. 17). Each 1 - (mass drawn) is the log of the mass left, never a difference: exact
+    even where one p_s rounds to 1.
     """
     k = len(orderings[0])
     log_set = tf.gather(log_p, members, batch_dims=1)  # (R, k)
@@ -250,15 +241,14 @@ def set_weights(log_p, members, orderings):
 
 
 def unordered_set(problem, params, noise, orderings):
-    """The unordered set estimator with its built-in baseline (Kool et al. 2020).
-
-    S: k = n_samples distinct categories by Gumbel-top-k. Score part sum_{s in S} p(s)
-    R(S, s) (g_s - b_s) grad log p_s, b_s = sum_{s' in S} p(s') R^{D\\s}(S, s') g_{s'};
-    pathwise part sum_{s in S} p(s) R(S, s) grad g_s, the same weights held constant.
-    """
+    """The unordered set estimator with its built-in baseline (Kool et al. 2020). S: k =
+    n_samples distinct categories, the k largest log p + G. Score part sum_{s in S} p(s) R(S, s)
+    (g_s - b_s) grad log p_s, b_s = sum_{s' in S} p(s') R^{D\\s}(S, s') g_{s'}; pathwise part
+    sum_{s in S} p(s) R(S, s) grad g_s, the same weights held constant."""
     params = with_sample_axis(params)
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)[:, 0, 0]  # (R, K)
-    members = gumbel_top_k(tf.stop_gradient(log_p), noise["u"][:, 0, 0], len(orderings[0]))
+    k = len(orderings[0])
+    members = tf.math.top_k(tf.stop_gradient(log_p) + gumbel(noise["u"][:, 0, 0]), k=k).indices
     values = _objective_at(problem, params, members, noise)  # (R, k)
     weight, leave = (
         tf.stop_gradient(v) for v in set_weights(tf.stop_gradient(log_p), members, orderings)
@@ -273,15 +263,10 @@ MAX_SET_SIZE = 8
 
 
 def _check_unordered_set_options(options, n_samples, latents, buckets, dtype=None):
-    if not 2 <= n_samples <= buckets:
+    if not 2 <= n_samples <= min(buckets, MAX_SET_SIZE):
         raise ValueError(
-            f"unordered_set draws n_samples = k distinct categories, so it needs "
-            f"2 <= k <= K = {buckets}, got n_samples={n_samples}"
-        )
-    if n_samples > MAX_SET_SIZE:
-        raise ValueError(
-            f"unordered_set sums over the k! orderings of a set, so it allows "
-            f"k <= {MAX_SET_SIZE}, got n_samples={n_samples}"
+            f"unordered_set draws n_samples = k distinct categories and sums over their k! "
+            f"orderings: 2 <= k <= K = {buckets} and k <= {MAX_SET_SIZE}, got n_samples={n_samples}"
         )
     return {**options, "orderings": tuple(itertools.permutations(range(n_samples)))}
 
