@@ -89,12 +89,10 @@ PROBE = [[0.5, -1.0, 2.0], [0.0, 1.5, -0.25]]
 
 
 def objective(f, dtype):
-    """f, checked to map a tensor to one of the same shape and dtype, eagerly and traced.
-
-    f runs once on a small probe, eagerly and in a graph: a reducing f, a numpy
-    function, one that changes the dtype or works only eagerly would otherwise fail
-    deep inside a traced graph. Returns f keyed for the trace caches (tracing.traceable).
-    """
+    """f, checked to map a tensor to one of the same shape and dtype, eagerly and traced, on a
+    small probe: a reducing f, a numpy function, one that changes the dtype or works only
+    eagerly would otherwise fail deep inside a traced graph. Returns f keyed for the trace
+    caches (tracing.traceable)."""
     if not callable(f):
         raise ValueError(f"f must be a function from a tensor to a tensor, got {f!r}")
     probe = tf.constant(PROBE, dtype=dtype)
@@ -130,10 +128,8 @@ def _call(f, probe, how):
             f"{message.splitlines()[0] if message else ''}{hint}"
         ) from err
     if not tf.is_tensor(out):
-        raise ValueError(
-            f"f must return a TensorFlow tensor (built from tf ops so it can be "
-            f"differentiated), got {type(out).__name__}"
-        )
+        kind = type(out).__name__
+        raise ValueError(f"f must return a TensorFlow tensor (tf ops: differentiable), got {kind}")
     if out.shape != probe.shape or out.dtype != probe.dtype:
         raise ValueError(
             "f must return a tensor of its input's shape and dtype (elementwise); on "

@@ -1,10 +1,9 @@
 """Gradient descent with any estimator (notebooks 05 and 06): independent runs in one pass.
 
 Every run starts from the same theta with its own noise; the parameters carry a leading run
-axis, so each step evaluates all runs' surrogates at once and applies Adam to each run,
-recording every run's exact objective after every step. One loop serves every estimator: it
-threads the estimator's state (estimators.ControlVariate: none, a moving-average baseline, or
-RELAX's learned control variate) from step to step.
+axis, so each step evaluates all runs' surrogates at once, applies Adam to each run and records
+its exact objective. One loop serves every estimator: it threads the estimator's state
+(estimators.ControlVariate: none, a moving-average baseline, or RELAX's learned phi).
 """
 
 import numbers
@@ -23,8 +22,7 @@ from .tracing import trace_cache
 
 
 def checked_names(names, argument, known):
-    """names (one name or a collection; None: all) as a tuple in the order of `known`, or a
-    ValueError."""
+    """names (one name or a collection; None: all) as a tuple in the order of `known`."""
     given = known if names is None else (names,) if isinstance(names, str) else names
     try:
         given = tuple(given)
@@ -41,15 +39,14 @@ def checked_names(names, argument, known):
 def distribution_names(problem, params, trainable):
     """The trainable parameters that the logits depend on, or all trainable ones if none.
 
-    RELAX's phi descends the variance of these parameters' estimate (Grathwohl et al.):
-    the others get their gradient pathwise, and counting their variance would penalise
-    phi for the pathwise noise its relaxed term adds to them."""
+    RELAX's phi descends the variance of these parameters' estimate (Grathwohl et al.): the
+    others get their gradient pathwise, and counting their variance would penalise phi for
+    the pathwise noise its relaxed term adds to them."""
     with tf.GradientTape() as tape:
         tape.watch(params)
         logits = problem.logits(params)
     grads = tape.gradient(logits, {name: params[name] for name in trainable})
-    names = tuple(name for name in trainable if grads[name] is not None)
-    return names or trainable
+    return tuple(name for name in trainable if grads[name] is not None) or trainable
 
 
 def _tape_gradients(estimator, problem, params, noise, options, names):
@@ -139,9 +136,7 @@ def _control(spec, options, moving_average):
     if options.get("baseline", "constant") != "constant":
         raise ValueError("moving_average sets baseline='constant'; do not pass another one")
     if options.get("value") is not None:
-        raise ValueError(
-            "moving_average supplies the baseline's value at every step; do not pass value"
-        )
+        raise ValueError("moving_average supplies the baseline's value at every step; omit value")
     return MOVING_AVERAGE, {"decay": moving_average}, {**options, "baseline": "constant"}
 
 
@@ -162,8 +157,7 @@ def optimise_problem(
 ):
     """optimise for any problem with an `exact` method, every run from `params` (dict name ->
     tensor or numpy array); trainable defaults to all of them."""
-    spec = resolve(estimator)
-    checked = Checked(problem, params)
+    spec, checked = resolve(estimator), Checked(problem, params)
     params = checked.params
     steps = checks.integer(steps, "steps", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
@@ -171,23 +165,20 @@ def optimise_problem(
     recorded = 2 * (steps + 1) * n_runs * checked.dtype.size  # losses and second moments
     if recorded > MAX_OUTPUT_BYTES:
         raise ValueError(
-            f"steps and n_runs: recording every step of every run would take "
-            f"{recorded / 2**30:.3g} GiB; the limit is {MAX_OUTPUT_BYTES / 2**30:g} GiB "
-            "(helpers.sampling.MAX_OUTPUT_BYTES): ask for fewer steps or runs"
+            f"recording every step of every run would take {recorded / 2**30:.3g} GiB, over "
+            f"{MAX_OUTPUT_BYTES / 2**30:g} GiB (helpers.sampling.MAX_OUTPUT_BYTES): ask for "
+            "fewer steps or runs"
         )
     learning_rate = checks.positive_finite(learning_rate, "learning_rate", checked.dtype)
     control, settings, options = _control(spec, options, moving_average)
     if state_learning_rate is not None and control.gradients is None:
-        raise ValueError(
-            "state_learning_rate is for an estimator with a learned state ('relax'), "
-            f"not {spec.name!r}"
-        )
+        raise ValueError(f"state_learning_rate is for a learned state ('relax'), not {spec.name!r}")
     rate = learning_rate if state_learning_rate is None else state_learning_rate
     settings["rate"] = checks.positive_finite(rate, "state_learning_rate", checked.dtype)
     if not hasattr(problem, "exact"):
         raise ValueError(
-            f"optimise records the exact objective after every step, so the problem needs "
-            f"an exact method; {type(problem).__name__} has none"
+            "optimise records the exact objective after every step, so the problem needs an "
+            f"exact method; {type(problem).__name__} has none"
         )
     latents, buckets = checked.latents, int(checked.logits(params).shape[-1])
     check_enumerable(latents, buckets, "optimise (it records the exact objective)")
@@ -197,9 +188,10 @@ def optimise_problem(
     names = distribution_names(checked, params, trainable)
     params = replicate(params, n_runs)
     state = control.init(checked, params, {**options, **settings})
-    run = _traced_run(spec, control, split_tensors(problem)[0], static, trainable, names)
-    args = (params, split_tensors(problem)[1], checks.seed(seed), tf.constant(steps))
-    args += (tf.constant(n_samples), tf.constant(learning_rate, checked.dtype), dynamic, state)
+    structure, tensors = split_tensors(problem)
+    run = _traced_run(spec, control, structure, static, trainable, names)
+    args = (params, tensors, checks.seed(seed), tf.constant(steps), tf.constant(n_samples))
+    args += (tf.constant(learning_rate, checked.dtype), dynamic, state)
     run.get_concrete_function(*args)  # trace first: "seconds" times the runs alone
     start = time.perf_counter()
     losses, values, state = run(*args)
