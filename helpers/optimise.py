@@ -165,14 +165,17 @@ def optimise_problem(
     recorded = 2 * (steps + 1) * n_runs * checked.dtype.size  # losses and second moments
     if recorded > MAX_OUTPUT_BYTES:
         raise ValueError(
-            f"recording every step of every run would take {recorded / 2**30:.3g} GiB, over "
-            f"{MAX_OUTPUT_BYTES / 2**30:g} GiB (helpers.sampling.MAX_OUTPUT_BYTES): ask for "
-            "fewer steps or runs"
+            f"steps and n_runs: recording every step of every run would take "
+            f"{recorded / 2**30:.3g} GiB; the limit is {MAX_OUTPUT_BYTES / 2**30:g} GiB "
+            "(helpers.sampling.MAX_OUTPUT_BYTES): ask for fewer steps or runs"
         )
     learning_rate = checks.positive_finite(learning_rate, "learning_rate", checked.dtype)
     control, settings, options = _control(spec, options, moving_average)
     if state_learning_rate is not None and control.gradients is None:
-        raise ValueError(f"state_learning_rate is for a learned state ('relax'), not {spec.name!r}")
+        raise ValueError(
+            "state_learning_rate is for an estimator with a learned state ('relax'), "
+            f"not {spec.name!r}"
+        )
     rate = learning_rate if state_learning_rate is None else state_learning_rate
     settings["rate"] = checks.positive_finite(rate, "state_learning_rate", checked.dtype)
     if not hasattr(problem, "exact"):

@@ -81,9 +81,9 @@ def check_enumerable(latents, buckets, what):
         return
     raise ValueError(
         f"{what} enumerates all K**n = {buckets}**{latents} = {count} joint configurations, "
-        f"more than the limit of 2**20 = {MAX_CONFIGURATIONS:,} (seconds on a laptop CPU, "
-        "linear beyond): use fewer latents or categories, or a sampling estimator "
-        "(score_function, gumbel_softmax)"
+        f"more than the limit of 2**20 = {MAX_CONFIGURATIONS:,} (at the limit the exact "
+        "gradient takes seconds on a laptop CPU, and time grows linearly beyond); use fewer "
+        "latents or categories, or a sampling estimator (score_function, gumbel_softmax)"
     )
 
 
