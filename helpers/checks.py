@@ -24,12 +24,11 @@ def _scalar(value):
 def integer(value, name, minimum):
     """`value` as an int >= minimum, or a ValueError naming `name`."""
     value = _scalar(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        named = isinstance(value, numbers.Real)  # a float or a bool: name its type
+    whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not whole or value < minimum:
+        named = not whole and isinstance(value, numbers.Real)  # a float or a bool: its type
         kind = f" (a {type(value).__name__}: pass an int)" if named else ""
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}{kind}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
     return int(value)
 
 

@@ -76,10 +76,8 @@ def _traced_run(estimator, control, structure, static_options, trainable, names)
             step_seed = tf.random.experimental.stateless_fold_in(seed, step)
             options = {**static, **dynamic, **control.value(state, step)}
             noise = chunk_noise(estimator, problem, step_seed, n_runs, n_samples, buckets, options)
-            grads, values, state_grads = gradients(
-                estimator, problem, params, noise, options, names
-            )
-            state = control.update(state, step, values, state_grads)
+            grads, values, state_grad = gradients(estimator, problem, params, noise, options, names)
+            state = control.update(state, step, values, state_grad)
             values_seen = values_seen.write(step, values)
             params, moments = adam(params, grads, moments, step, learning_rate, trainable)
             losses = losses.write(step + 1, problem.exact(params))
