@@ -255,10 +255,10 @@ class Checked:
         ranks = {0, *(s.rank for s in batch)} if not any(e for *_, e in parts) else set()
         fits = rank in {expected.rank, *ranks} and out.dtype == self.dtype
         if not fits or any(d not in (None, 1, e) and e is not None for d, e in pairs):
-            rule = ", with all its axes (each that size or 1)"
-            raise self._error(
-                what, out, expected, ", or one that broadcasts to it" if ranks else rule
-            )
+            rule = ", or one that broadcasts to it"
+            if not ranks:
+                rule = ", with all its axes (each that size or 1)"
+            raise self._error(what, out, expected, rule)
         shapes = [
             tf.concat([tf.shape(t)[: len(t.shape) - d], tf.ones([e], tf.int32)], 0)
             for t, d, e in parts
