@@ -127,8 +127,10 @@ def _call(f, probe, how):
             f"{message.splitlines()[0] if message else ''}{hint}"
         ) from err
     if not tf.is_tensor(out):
-        kind = type(out).__name__
-        raise ValueError(f"f must return a TensorFlow tensor (tf ops: differentiable), got {kind}")
+        raise ValueError(
+            f"f must return a TensorFlow tensor (built from tf ops so it can be "
+            f"differentiated), got {type(out).__name__}"
+        )
     if out.shape != probe.shape or out.dtype != probe.dtype:
         raise ValueError(
             "f must return a tensor of its input's shape and dtype (elementwise); on "

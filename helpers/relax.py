@@ -47,8 +47,9 @@ def relax_gradients(model, n_replicates, n_samples=1, seed=0, f=square, wrt=None
     n_samples = checks.integer(n_samples, "n_samples", 1)
     f = checks.objective(f, model.dtype)
     names = checked_names(wrt, "wrt", tuple(model.params))
-    sizes = (n_samples, model.latents, model.buckets, model.dtype)
-    options = ESTIMATORS["relax"].checked_options(options, *sizes)
+    options = ESTIMATORS["relax"].checked_options(
+        options, n_samples, model.latents, model.buckets, model.dtype
+    )
     coordinates = sum(int(np.prod(value.shape)) for value in model.params.values())
     per_draw = n_replicates * n_samples * coordinates  # every draw's own gradient
     uniforms = 2 * n_samples * model.latents * model.buckets  # u and v, n K each per draw
@@ -56,9 +57,9 @@ def relax_gradients(model, n_replicates, n_samples=1, seed=0, f=square, wrt=None
     _, dynamic = split_options(options, model.dtype)
     structure, tensors = split_tensors(model.problem(f))
     params, seed = model.values(), checks.seed(seed)
-    sizes = (tf.constant(n_replicates), tf.constant(n_samples))
+    counts = (tf.constant(n_replicates), tf.constant(n_samples))
     run = _traced_variance(structure, names)
-    grads, squares, state_grads = run(params, tensors, dynamic["state"], seed, *sizes)
+    grads, squares, state_grads = run(params, tensors, dynamic["state"], seed, *counts)
     return {
         "gradients": {name: value.numpy() for name, value in grads.items()},
         "second_moment": float(tf.reduce_mean(squares)),
