@@ -1,12 +1,10 @@
-"""Import TensorFlow without the log lines it writes to the process's stderr.
+"""Import TensorFlow without the C++ log lines it writes to stderr (a notebook's first output).
 
-TensorFlow prints C++ log lines (CUDA probing, CPU features, oneDNN notes) to file descriptor 2
-while it loads, into a notebook's first output. TF_CPP_MIN_LOG_LEVEL=3 and TF_ENABLE_ONEDNN_OPTS=0
-remove most (oneDNN off also makes results reproducible across CPUs); the CUDA-stub line needs
-descriptor 2 pointed at /dev/null during the import. Two optional integrations that TensorFlow loads
-when installed (JAX for tf.lite, scikit-learn for Keras's wrappers), unused here, add about 150 MiB
-to every kernel (as on Colab): they are hidden while TensorFlow loads and importable afterwards
-(Keras's scikit-learn wrappers stay unavailable in a process that imported the helpers first).
+TF_CPP_MIN_LOG_LEVEL=3 and TF_ENABLE_ONEDNN_OPTS=0 remove most (oneDNN off also makes results
+reproducible across CPUs); the CUDA-stub line needs descriptor 2 on /dev/null during the import.
+JAX and scikit-learn, optional integrations TensorFlow loads when installed (unused here, about
+150 MiB per kernel), are hidden while it loads and importable afterwards (Keras's scikit-learn
+wrappers stay unavailable in a process that imported the helpers first).
 """
 
 import os
@@ -15,7 +13,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-_NOT_NEEDED = ("jax", "sklearn")  # optional integrations TensorFlow loads if installed
+_NOT_NEEDED = ("jax", "sklearn")
 
 
 def _import_quietly():
@@ -39,8 +37,8 @@ def _import_quietly():
 
 
 tf = _import_quietly()
-# Two TensorFlow notes on intended behaviour are dropped: each estimator, f and option set is
-# traced once by design, which TensorFlow counts together as "retracing"; and an f whose source
-# AutoGraph cannot read (a lambda typed at a prompt) runs as is, right for tf ops.
+# Two notes on intended behaviour are dropped: each estimator, f and option set is traced once
+# by design ("retracing" to TensorFlow); an f AutoGraph cannot read (a lambda typed at a
+# prompt) runs as is, right for tf ops.
 _NOTES = ("triggered tf.function retracing", "AutoGraph could not transform")
 tf.get_logger().addFilter(lambda record: not any(n in record.getMessage() for n in _NOTES))

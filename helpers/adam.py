@@ -7,10 +7,9 @@ ADAM_BETAS, ADAM_EPSILON = (0.9, 0.999), 1e-8
 
 
 def adam(params, grads, moments, step, learning_rate, names=None):
-    """One Adam step on the parameters `names` (default: all of grads), for every run.
-
-    moments = (first, second), dicts like grads; step counts from 0. Returns the new
-    parameters (the others unchanged) and the new moments."""
+    """One Adam step on the parameters `names` (default: all of grads), for every run: the new
+    parameters (the others unchanged) and moments = (first, second), dicts like grads. step
+    counts from 0."""
     (b1, b2), (first, second) = ADAM_BETAS, moments
     names = list(grads if names is None else names)
     dtype = params[names[0]].dtype  # a Python float rate is made in it, not via float32
@@ -22,8 +21,7 @@ def adam(params, grads, moments, step, learning_rate, names=None):
     for name in names:
         first[name] = b1 * first[name] + (1 - b1) * grads[name]
         second[name] = b2 * second[name] + (1 - b2) * tf.square(grads[name])
-        m_hat = first[name] / (1 - b1**t)
-        v_hat = second[name] / (1 - b2**t)
+        m_hat, v_hat = first[name] / (1 - b1**t), second[name] / (1 - b2**t)
         new[name] = params[name] - learning_rate * m_hat / (tf.sqrt(v_hat) + ADAM_EPSILON)
     return new, (first, second)
 

@@ -24,12 +24,11 @@ def _scalar(value):
 def integer(value, name, minimum):
     """`value` as an int >= minimum, or a ValueError naming `name`."""
     value = _scalar(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        named = isinstance(value, numbers.Real)  # a float or a bool: name its type
+    whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not whole or value < minimum:
+        named = not whole and isinstance(value, numbers.Real)  # a float or a bool: its type
         kind = f" (a {type(value).__name__}: pass an int)" if named else ""
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}{kind}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
     return int(value)
 
 
@@ -89,12 +88,10 @@ PROBE = [[0.5, -1.0, 2.0], [0.0, 1.5, -0.25]]
 
 
 def objective(f, dtype):
-    """f, checked to map a tensor to one of the same shape and dtype, eagerly and traced.
-
-    f runs once on a small probe, eagerly and in a graph: a reducing f, a numpy
-    function, one that changes the dtype or works only eagerly would otherwise fail
-    deep inside a traced graph. Returns f keyed for the trace caches (tracing.traceable).
-    """
+    """f, checked to map a tensor to one of the same shape and dtype, eagerly and traced, on a
+    small probe: a reducing f, a numpy function, one that changes the dtype or works only
+    eagerly would otherwise fail deep inside a traced graph. Returns f keyed for the trace
+    caches (tracing.traceable)."""
     if not callable(f):
         raise ValueError(f"f must be a function from a tensor to a tensor, got {f!r}")
     probe = tf.constant(PROBE, dtype=dtype)

@@ -1,13 +1,13 @@
 """The exact objective L(theta) = sum_s p_s E_eps f(mu_s + sigma_s eps) and its gradient.
 
-The sum over s enumerates all K**n joint configurations (refused beyond problem.MAX_CONFIGURATIONS)
-in chunks, so memory stays bounded; autodiff of this sum, accumulated chunk by chunk, is the exact
-gradient. E_eps f is closed form for f = square and Gauss-Hermite quadrature otherwise:
+The sum enumerates all K**n joint configurations (up to problem.MAX_CONFIGURATIONS) in chunks,
+so memory stays bounded; autodiff of it, accumulated chunk by chunk, is the exact gradient.
+E_eps f is closed form for f = square and Gauss-Hermite quadrature otherwise: its
 GAUSS_HERMITE_NODES = 64 nodes are exact for polynomials of degree <= 127, and for smooth f the
 error falls geometrically (f = cos: machine precision up to sigma = 8, where 32 nodes are off by
-1e-3). It is *not* accurate for f with kinks or jumps (|z|, a step), nor when f varies on scales
-much smaller than sigma (cos(10 z) at sigma = 1): a second rule with CHECK_NODES nodes detects both,
-with a QuadratureWarning when the two disagree.
+1e-3). It is *not* accurate for f with kinks or jumps (|z|, a step), nor f varying on scales
+much smaller than sigma (cos(10 z) at sigma = 1): a second rule with CHECK_NODES nodes detects
+both (a QuadratureWarning).
 """
 
 import functools
@@ -30,8 +30,7 @@ from .tracing import trace_cache
 __all__ = ["CHUNK_VALUES", "QuadratureWarning", "exact_gradient", "exact_loss"]
 
 CHECK_NODES = 96
-# Relative disagreement between the two rules above which a warning is raised:
-# far above rounding error in each dtype, far below any error a reader would see.
+# The relative disagreement that warns: far above rounding, far below any error a reader sees.
 QUADRATURE_TOLERANCE = {"float64": 1e-8, "float32": 1e-4}
 
 
@@ -51,10 +50,8 @@ def _warn_if_inaccurate(value, params, x, f, latents):
     """Compare the loss `value` (64 nodes) with a finer rule; warn when they disagree."""
     if f is square:  # closed form, no quadrature
         return
-    used = float(value)
-    finer = float(_loss(params, x, f, CHECK_NODES, latents))
-    tolerance = QUADRATURE_TOLERANCE[x.dtype.name] * max(1.0, abs(finer))
-    if not abs(used - finer) <= tolerance:
+    used, finer = float(value), float(_loss(params, x, f, CHECK_NODES, latents))
+    if not abs(used - finer) <= QUADRATURE_TOLERANCE[x.dtype.name] * max(1.0, abs(finer)):
         warnings.warn(
             f"Gauss-Hermite quadrature with {GAUSS_HERMITE_NODES} and {CHECK_NODES} nodes "
             f"disagrees ({used:.10g} vs {finer:.10g}): f may have a kink or jump, or vary "
@@ -67,8 +64,8 @@ def _warn_if_inaccurate(value, params, x, f, latents):
 
 @trace_cache
 def _traced(function, reduce_retracing, **settings):
-    """function(params, x) with these settings (f, latents, ...), traced once and reused
-    across calls and models (the loss in chunks: its loop runs as one graph, not step by step)."""
+    """function(params, x) with these settings, traced once for all calls and models (the loss
+    in chunks: its loop runs as one graph)."""
     return tf.function(functools.partial(function, **settings), reduce_retracing=reduce_retracing)
 
 

@@ -1,8 +1,8 @@
 """Measured memory: the peak resident memory of this process during one call.
 
-Linux keeps the peak resident set of a process (VmHWM in /proc/self/status) and lets the process
-reset it to the current level (writing 5 to /proc/self/clear_refs), so the peak of one call is
-measured, not estimated. Other platforms have no such reset; there the measurement is nan.
+Linux keeps a process's peak resident set (VmHWM in /proc/self/status) and resets it to the
+current level when 5 is written to /proc/self/clear_refs: the peak of one call is measured, not
+estimated. Other platforms have no such reset; there the measurement is nan.
 """
 
 import gc
@@ -19,11 +19,10 @@ def _kib(field):
 def peak_bytes(call):
     """Bytes by which this process's resident memory peaked above its level before call().
 
-    nan where it cannot be measured (not Linux). Memory that earlier calls freed and the
-    allocator kept can be reused without a new peak, so a small result says little; a large one
-    is memory the call held at once. Garbage left by earlier code is collected first: freed
-    during the call, it would hide its peak; so would memory another thread frees meanwhile,
-    so measure in a process that does nothing else (a notebook's kernel, a fresh process).
+    nan where it cannot be measured (not Linux). Memory earlier calls freed and the allocator
+    kept is reused without a new peak, so a small result says little; a large one is memory the
+    call held at once. Earlier garbage is collected first (freed during the call, it would hide
+    its peak); memory another thread frees would too: measure in an otherwise idle process.
     """
     gc.collect()
     try:

@@ -1,10 +1,9 @@
 """Gradient descent with any estimator (notebooks 05 and 06): independent runs in one pass.
 
 Every run starts from the same theta with its own noise; the parameters carry a leading run
-axis, so each step evaluates all runs' surrogates at once and applies Adam to each run,
-recording every run's exact objective after every step. One loop serves every estimator: it
-threads the estimator's state (estimators.ControlVariate: none, a moving-average baseline, or
-RELAX's learned control variate) from step to step.
+axis, so each step evaluates all runs' surrogates at once, applies Adam to each run and records
+its exact objective. One loop serves every estimator: it threads the estimator's state
+(estimators.ControlVariate: none, a moving-average baseline, or RELAX's learned phi).
 """
 
 import numbers
@@ -23,8 +22,7 @@ from .tracing import trace_cache
 
 
 def checked_names(names, argument, known):
-    """names (one name or a collection; None: all) as a tuple in the order of `known`, or a
-    ValueError."""
+    """names (one name or a collection; None: all) as a tuple in the order of `known`."""
     given = known if names is None else (names,) if isinstance(names, str) else names
     try:
         given = tuple(given)
@@ -41,15 +39,14 @@ def checked_names(names, argument, known):
 def distribution_names(problem, params, trainable):
     """The trainable parameters that the logits depend on, or all trainable ones if none.
 
-    RELAX's phi descends the variance of these parameters' estimate (Grathwohl et al.):
-    the others get their gradient pathwise, and counting their variance would penalise
-    phi for the pathwise noise its relaxed term adds to them."""
+    RELAX's phi descends the variance of these parameters' estimate (Grathwohl et al.): the
+    others get their gradient pathwise, and counting their variance would penalise phi for
+    the pathwise noise its relaxed term adds to them."""
     with tf.GradientTape() as tape:
         tape.watch(params)
         logits = problem.logits(params)
     grads = tape.gradient(logits, {name: params[name] for name in trainable})
-    names = tuple(name for name in trainable if grads[name] is not None)
-    return names or trainable
+    return tuple(name for name in trainable if grads[name] is not None) or trainable
 
 
 def _tape_gradients(estimator, problem, params, noise, options, names):
@@ -79,10 +76,8 @@ def _traced_run(estimator, control, structure, static_options, trainable, names)
             step_seed = tf.random.experimental.stateless_fold_in(seed, step)
             options = {**static, **dynamic, **control.value(state, step)}
             noise = chunk_noise(estimator, problem, step_seed, n_runs, n_samples, buckets, options)
-            grads, values, state_grads = gradients(
-                estimator, problem, params, noise, options, names
-            )
-            state = control.update(state, step, values, state_grads)
+            grads, values, state_grad = gradients(estimator, problem, params, noise, options, names)
+            state = control.update(state, step, values, state_grad)
             values_seen = values_seen.write(step, values)
             params, moments = adam(params, grads, moments, step, learning_rate, trainable)
             losses = losses.write(step + 1, problem.exact(params))
@@ -139,9 +134,7 @@ def _control(spec, options, moving_average):
     if options.get("baseline", "constant") != "constant":
         raise ValueError("moving_average sets baseline='constant'; do not pass another one")
     if options.get("value") is not None:
-        raise ValueError(
-            "moving_average supplies the baseline's value at every step; do not pass value"
-        )
+        raise ValueError("moving_average supplies the baseline's value at every step; omit value")
     return MOVING_AVERAGE, {"decay": moving_average}, {**options, "baseline": "constant"}
 
 
@@ -162,8 +155,7 @@ def optimise_problem(
 ):
     """optimise for any problem with an `exact` method, every run from `params` (dict name ->
     tensor or numpy array); trainable defaults to all of them."""
-    spec = resolve(estimator)
-    checked = Checked(problem, params)
+    spec, checked = resolve(estimator), Checked(problem, params)
     params = checked.params
     steps = checks.integer(steps, "steps", 1)
     n_samples = checks.integer(n_samples, "n_samples", 1)
@@ -186,8 +178,8 @@ def optimise_problem(
     settings["rate"] = checks.positive_finite(rate, "state_learning_rate", checked.dtype)
     if not hasattr(problem, "exact"):
         raise ValueError(
-            f"optimise records the exact objective after every step, so the problem needs "
-            f"an exact method; {type(problem).__name__} has none"
+            "optimise records the exact objective after every step, so the problem needs an "
+            f"exact method; {type(problem).__name__} has none"
         )
     latents, buckets = checked.latents, int(checked.logits(params).shape[-1])
     check_enumerable(latents, buckets, "optimise (it records the exact objective)")
@@ -197,9 +189,10 @@ def optimise_problem(
     names = distribution_names(checked, params, trainable)
     params = replicate(params, n_runs)
     state = control.init(checked, params, {**options, **settings})
-    run = _traced_run(spec, control, split_tensors(problem)[0], static, trainable, names)
-    args = (params, split_tensors(problem)[1], checks.seed(seed), tf.constant(steps))
-    args += (tf.constant(n_samples), tf.constant(learning_rate, checked.dtype), dynamic, state)
+    structure, tensors = split_tensors(problem)
+    run = _traced_run(spec, control, structure, static, trainable, names)
+    args = (params, tensors, checks.seed(seed), tf.constant(steps), tf.constant(n_samples))
+    args += (tf.constant(learning_rate, checked.dtype), dynamic, state)
     run.get_concrete_function(*args)  # trace first: "seconds" times the runs alone
     start = time.perf_counter()
     losses, values, state = run(*args)

@@ -1,8 +1,7 @@
 """The interface every estimator is written against (`Problem`), and helpers for it.
 
-Estimators (helpers.estimators) see a problem only through `Problem`; the series' model is
-one provider (helpers.model_problem), and a new problem (a discrete VAE's decoder, say) needs
-no change to any estimator.
+Estimators see a problem only through `Problem`; the series' model is one provider
+(helpers.model_problem), and a new problem (a discrete VAE's decoder) changes no estimator.
 """
 
 import contextlib
@@ -25,10 +24,9 @@ class Problem(Protocol):
     categoricals of K categories each whose logits depend on theta, `noise` the problem's own
     continuous noise (the model's Gaussian eps; a problem without one returns zeros and ignores
     them). `params` may carry leading batch axes (per replicate, per sample) that broadcast
-    against those of s and noise: one traced pass, many replicates. Shapes and dtypes are
-    checked (`Checked`). A value of the methods below that take s or noise (objective and the
-    like) may leave out, or have of size 1, the axes of an argument it ignores, and is
-    broadcast; logits are not broadcast: they keep params' batch axes.
+    against those of s and noise: one traced pass, many replicates. A method that takes s or
+    noise may leave out (or have of size 1) the axes of an argument it ignores: its value is
+    broadcast; logits keep params' batch axes. `Checked` checks shapes and dtypes.
 
     Required:
         latents: n, an int (static: it selects the traced code); dtype: float32 or float64
@@ -38,12 +36,12 @@ class Problem(Protocol):
         noise(seed, shape) -> noise of shape `shape` (stateless: a seed, the same numbers)
 
     Optional, each a fast or extra path an estimator uses when it is there:
-        objective_all(params, noise) -> (..., N, K**n), the objective at every joint configuration
-            (numbered as in `configurations`) for N noise draws each (noise (..., N, K**n),
-            params with leading axes (...)), without K**n one-hots (elementary)
-        objective_one_changed(params, s, noise) -> (..., n, K), the objective at s with latent
-            i set to category k, for every (i, k), for a one-hot s (..., n, K) and noise
-            broadcastable to (..., n, K), without the n K changed one-hots (IndeCateR)
+        objective_all(params, noise) -> (..., N, K**n), the objective at every joint
+            configuration (numbered as in `configurations`) for N noise draws each (noise
+            (..., N, K**n)), without K**n one-hots (elementary)
+        objective_one_changed(params, s, noise) -> (..., n, K), the objective at a one-hot s
+            with latent i set to category k, for every (i, k) (noise broadcastable to
+            (..., n, K)), without n K changed one-hots (IndeCateR)
         scored_objective(params, s, noise) -> (values with the continuous sample held fixed,
             its log density given s) (the score function with pathwise_z=False)
         optimal_baseline(params, pathwise_z) -> (..., 1), the score function's variance-optimal
@@ -65,11 +63,10 @@ class Problem(Protocol):
 
 
 # Joint configurations are numbered with s_1 the most significant digit: c = sum_i s_i
-# K**(n - 1 - i), so for n = 1 configuration c is category c. Enumerating more than this
-# (exact loss and gradient, elementary estimator, optimal baseline) raises a ValueError: at
-# 2**20 (K = 4, n = 10) the exact gradient took 0.7 s (f = square) to 5 s (quadrature) on a
-# shared 2-core CPU, and the elementary estimator pays 2**20 evaluations per sample, both
-# linear in K**n (benchmarks/run.py). Memory stays bounded: the enumeration runs in chunks.
+# K**(n - 1 - i), so for n = 1 configuration c is category c. Enumerating more raises a
+# ValueError: at 2**20 (K = 4, n = 10) the exact gradient took 0.7 s (f = square) to 5 s
+# (quadrature) on a shared 2-core CPU and the elementary estimator pays 2**20 evaluations per
+# sample, both linear in K**n (benchmarks/run.py). The enumeration runs in chunks.
 MAX_CONFIGURATIONS = 2**20
 
 
@@ -83,11 +80,10 @@ def check_enumerable(latents, buckets, what):
     else:
         return
     raise ValueError(
-        f"{what} enumerates all K**n = {buckets}**{latents} = {count} joint "
-        f"configurations, more than the limit of 2**20 = {MAX_CONFIGURATIONS:,} "
-        "(at the limit the exact gradient takes seconds on a laptop CPU, and time "
-        "grows linearly beyond); use fewer latents or categories, or a sampling "
-        "estimator (score_function, gumbel_softmax)"
+        f"{what} enumerates all K**n = {buckets}**{latents} = {count} joint configurations, "
+        f"more than the limit of 2**20 = {MAX_CONFIGURATIONS:,} (at the limit the exact "
+        "gradient takes seconds on a laptop CPU, and time grows linearly beyond); use fewer "
+        "latents or categories, or a sampling estimator (score_function, gumbel_softmax)"
     )
 
 
@@ -124,10 +120,9 @@ def joint_probs(logits, latents, index=None):
 
 
 def split_tensors(problem):
-    """(the problem with its tensor fields (the model's context x) set to None, which selects a
-    traced function; those tensors by name, its arguments). `join_tensors` undoes it; a problem
-    that is not one of the helpers' own dataclasses (never shared, helpers.tracing states the
-    rule) is passed as it is."""
+    """(the problem with its tensor fields (the model's x) set to None, which selects a traced
+    function; those tensors by name, its arguments). A problem that is not one of the helpers'
+    own dataclasses (never shared: helpers.tracing) is passed as it is."""
     if not dataclasses.is_dataclass(problem) or not stable(type(problem)):
         return problem, {}
     fields = {field.name: getattr(problem, field.name) for field in dataclasses.fields(problem)}
@@ -140,21 +135,17 @@ def join_tensors(structure, tensors):
     return dataclasses.replace(structure, **tensors) if tensors else structure
 
 
-# The methods whose value may leave out an axis (or have it of size 1) of an argument it
-# ignores, and that value's shape: params' batch axes, then `extra` axes of 1, broadcast with
-# the batch axes of the other arguments (for each, how many trailing axes are not batch axes:
-# s's (n, K)). scored_objective returns a pair.
-SHAPES = {  # name: (extra, trailing axes of each other argument)
+# The methods whose value may leave out (or have of size 1) an axis of an argument it ignores:
+# (`extra` axes of 1 appended to params' batch axes, the trailing non-batch axes of each other
+# argument: s's (n, K)). The value's shape is those batch axes broadcast together.
+SHAPES = {
     "objective": (0, (2, 0)),
-    "scored_objective": (0, (2, 0)),
+    "scored_objective": (0, (2, 0)),  # a pair, each checked
     "objective_all": (2, (0,)),
     "objective_one_changed": (2, (0, 0)),
     "exact": (0, ()),
 }
-
-# Marks the failure of the shape assertion `Checked` adds, which `shape_errors` turns into a
-# ValueError at the public entries.
-SHAPE_CHECK = "Problem output shape:"
+SHAPE_CHECK = "Problem output shape:"  # marks `Checked`'s run-time assertion for shape_errors
 
 
 @contextlib.contextmanager
@@ -173,11 +164,10 @@ def shape_errors():
 
 class Checked:
     """A problem as the estimators see it: latents an int, dtype a tf.DType (a name or a numpy
-    type is accepted), and the shape and dtype of what its methods return checked when they
-    are traced (the static shape) and when they run (an assertion per call, on the shape
-    alone), since a value broadcast against the other replicates gives wrong gradients. params:
-    dict name -> tensor or numpy array (converted: `self.params`), with `batch` leading batch
-    axes (optimise's runs; the axes they gain later are batch axes too)."""
+    type is accepted), and the shape and dtype of its methods' values checked when traced (the
+    static shape) and when they run (an assertion on the shape), since a value broadcast
+    against the other replicates gives wrong gradients. params: dict name -> tensor or numpy
+    array (`self.params`), with `batch` leading batch axes (optimise's runs)."""
 
     def __init__(self, problem, params, batch=0):
         self.inner, self.name = problem, type(problem).__name__
@@ -191,9 +181,9 @@ class Checked:
         self.dtype = checks.dtype(problem.dtype, f"{self.name}.dtype")
         self.params = self._params(params)
         self.ranks = {name: len(value.shape) - batch for name, value in self.params.items()}
-        # The helpers' own problems return the documented shapes (their tests check them) and
-        # draw with stateless ops: they skip the checks, which cost the notebooks' calls
-        # tracing time. At a call's entry (not in a trace), one small draw twice.
+        # The helpers' own problems are tested to return the documented shapes and draw
+        # statelessly: they skip the checks and their tracing time. Others: one small draw
+        # twice at a call's entry (not in a trace).
         self.trusted = stable(type(problem))
         if tf.executing_eagerly() and not self.trusted:
             seed, shape = tf.constant([1, 0], tf.int64), tf.constant([2, 3])
@@ -216,9 +206,8 @@ class Checked:
             if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
                 value = tf.constant(value, self.dtype)
             if not tf.is_tensor(value) or value.dtype != self.dtype:
-                got = (
-                    f"a {value.dtype.name} tensor" if tf.is_tensor(value) else type(value).__name__
-                )
+                tensor = tf.is_tensor(value)
+                got = f"a {value.dtype.name} tensor" if tensor else type(value).__name__
                 raise ValueError(f"params[{name!r}] must be one of {allowed}, got {got}")
             out[name] = value
         return out
@@ -255,24 +244,20 @@ class Checked:
         """out, broadcast to the shape the batch axes of `parts` broadcast to: each (tensor, its
         trailing axes that are not batch axes, axes of 1 to append). out may leave out leading
         axes only down to some argument's batch axes (or a scalar): the sizes of a trace's axes
-        are unknown, so (R,) would otherwise pass as (R, N) whenever R = N. Its shape is
-        asserted when it runs (SHAPE_CHECK marks the failure)."""
+        are unknown, so (R,) would otherwise pass as (R, N) whenever R = N."""
         batch = [t.shape[: len(t.shape) - d].concatenate([1] * e) for t, d, e in parts]
         expected = functools.reduce(tf.broadcast_static_shape, batch)
         if tf.is_tensor(out) and out.shape.rank is None:  # nothing known to check
             return out
         rank, shape = (out.shape.rank, list(out.shape)) if tf.is_tensor(out) else (-1, [])
         pairs = list(zip(shape[::-1], list(expected)[::-1], strict=False))
-        # a method with axes of its own (objective_all's N, K**n) has them in any value
+        # objective_all's and objective_one_changed's own axes must be in any value
         ranks = {0, *(s.rank for s in batch)} if not any(e for *_, e in parts) else set()
         fits = rank in {expected.rank, *ranks} and out.dtype == self.dtype
         if not fits or any(d not in (None, 1, e) and e is not None for d, e in pairs):
-            # objective_all, objective_one_changed: their own axes are always there
-            rule = (
-                ", or one that broadcasts to it"
-                if ranks
-                else ", with all its axes (each that size or 1)"
-            )
+            rule = ", or one that broadcasts to it"
+            if not ranks:
+                rule = ", with all its axes (each that size or 1)"
             raise self._error(what, out, expected, rule)
         shapes = [
             tf.concat([tf.shape(t)[: len(t.shape) - d], tf.ones([e], tf.int32)], 0)

@@ -47,8 +47,7 @@ def relax_gradients(model, n_replicates, n_samples=1, seed=0, f=square, wrt=None
     n_samples = checks.integer(n_samples, "n_samples", 1)
     f = checks.objective(f, model.dtype)
     names = checked_names(wrt, "wrt", tuple(model.params))
-    estimator = ESTIMATORS["relax"]
-    options = estimator.checked_options(
+    options = ESTIMATORS["relax"].checked_options(
         options, n_samples, model.latents, model.buckets, model.dtype
     )
     coordinates = sum(int(np.prod(value.shape)) for value in model.params.values())
@@ -57,19 +56,12 @@ def relax_gradients(model, n_replicates, n_samples=1, seed=0, f=square, wrt=None
     check_size(per_draw, uniforms, model.dtype, "per-draw gradients")
     _, dynamic = split_options(options, model.dtype)
     structure, tensors = split_tensors(model.problem(f))
+    params, seed = model.values(), checks.seed(seed)
+    counts = (tf.constant(n_replicates), tf.constant(n_samples))
     run = _traced_variance(structure, names)
-    grads, squares, state_grads = run(
-        model.values(),
-        tensors,
-        dynamic["state"],
-        checks.seed(seed),
-        tf.constant(n_replicates),
-        tf.constant(n_samples),
-    )
+    grads, squares, state_grads = run(params, tensors, dynamic["state"], seed, *counts)
     return {
         "gradients": {name: value.numpy() for name, value in grads.items()},
         "second_moment": float(tf.reduce_mean(squares)),
-        "state_gradient": {
-            name: value.numpy() / n_replicates for name, value in state_grads.items()
-        },
+        "state_gradient": {name: v.numpy() / n_replicates for name, v in state_grads.items()},
     }
