@@ -67,9 +67,8 @@ def _warn_if_inaccurate(value, params, x, f, latents):
 
 @trace_cache
 def _traced(function, reduce_retracing, **settings):
-    """function(params, x) with these settings (f, latents, ...), traced once (without AutoGraph:
-    neither the helpers' code nor f needs it, checks.objective) and reused across calls and
-    models (the loss in chunks: its loop runs as one graph, not step by step)."""
+    """function(params, x) with these settings (f, latents, ...), traced once without AutoGraph
+    (not needed: checks.objective) and reused across calls and models (its loop: one graph)."""
     traced = functools.partial(function, **settings)
     return tf.function(traced, reduce_retracing=reduce_retracing, autograph=False)
 

@@ -59,9 +59,8 @@ def chunk_noise(estimator, problem, seed, size, n_samples, buckets, options):
 
 
 def chunks(n_replicates, values_per_replicate, seed):
-    """(replicates in the chunk, its seed) for each chunk, in order: the call's seed for
-    chunk 0, folded with the chunk's index after (int32 where the call's is int64: noise drawn
-    by stateless_split differs by the seed's dtype)."""
+    """(replicates in the chunk, its seed) for each chunk, in order: the call's seed (int64) for
+    chunk 0, folded with the chunk's index after (int32: stateless_split draws by dtype)."""
     size = max(1, CHUNK_ELEMENTS // values_per_replicate)
     for index, start in enumerate(range(0, n_replicates, size)):
         folded = seed if index == 0 else tf.random.experimental.stateless_fold_in(seed, index)
