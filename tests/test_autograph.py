@@ -11,6 +11,7 @@ import dataclasses
 import helpers as h
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from support import PARAMS, Toy
 
@@ -54,3 +55,17 @@ def test_a_problem_of_yours_may_branch_on_a_tensor():
     got = h.optimise_problem(BranchingToy(), PARAMS, "score_function", steps=3, n_runs=2)
     want = h.optimise_problem(Toy(), PARAMS, "score_function", steps=3, n_runs=2)
     np.testing.assert_array_equal(got["loss"], want["loss"])
+
+
+def test_an_objective_must_trace_without_autograph_wherever_it_enters():
+    # The traces run f without AutoGraph, so a Python `if` on a tensor is refused up front,
+    # by gradient_samples and by model.problem (whose problem problem_gradient_samples takes).
+    def branching(z):
+        return z if tf.reduce_all(z > 0) else -z
+
+    model = h.make_model(dim=2, buckets=3, seed=1)
+    message = "f failed when traced into a graph, on a tensor of shape"
+    with pytest.raises(ValueError, match=message):
+        h.gradient_samples(model, "score_function", 5, f=branching)
+    with pytest.raises(ValueError, match=message):
+        model.problem(branching)
