@@ -64,9 +64,10 @@ def _warn_if_inaccurate(value, params, x, f, latents):
 
 @trace_cache
 def _traced(function, reduce_retracing, **settings):
-    """function(params, x) with these settings, traced once for all calls and models (the loss
-    in chunks: its loop runs as one graph)."""
-    return tf.function(functools.partial(function, **settings), reduce_retracing=reduce_retracing)
+    """function(params, x) with these settings (f, latents, ...), traced once without AutoGraph
+    (not needed: checks.objective) and reused across calls and models (its loop: one graph)."""
+    traced = functools.partial(function, **settings)
+    return tf.function(traced, reduce_retracing=reduce_retracing, autograph=False)
 
 
 def _loss(params, x, f, nodes, latents):

@@ -16,7 +16,6 @@ from . import checks
 from ._tf import tf
 from .model_math import conditionals, conditionals_all, probs, square
 from .model_problem import ModelProblem
-from .tracing import traceable
 
 __all__ = ["PARAM_NAMES", "Model", "conditionals", "conditionals_all", "make_model", "sample"]
 
@@ -91,8 +90,9 @@ class Model:
         return conditionals(self.params, self.x, one_hot, self.latents)
 
     def problem(self, f=square):
-        """This model with objective f as a problem (helpers.problem.Problem)."""
-        return ModelProblem(f=traceable(f), latents=self.latents, x=self.x)
+        """This model with objective f as a problem (helpers.problem.Problem); f is checked
+        (checks.objective), so its traces need no AutoGraph."""
+        return ModelProblem(f=checks.objective(f, self.dtype), latents=self.latents, x=self.x)
 
     def __repr__(self):
         latents = f", latents={self.latents}" if self.latents > 1 else ""

@@ -17,7 +17,7 @@ from .adam import adam, zero_moments
 from .estimators import ESTIMATORS, MOVING_AVERAGE, resolve
 from .model import PARAM_NAMES, as_model, square
 from .problem import Checked, check_enumerable, join_tensors, shape_errors, split_tensors
-from .sampling import MAX_OUTPUT_BYTES, chunk_noise, replicate, split_options
+from .sampling import MAX_OUTPUT_BYTES, chunk_noise, needs_autograph, replicate, split_options
 from .tracing import trace_cache
 
 
@@ -60,19 +60,20 @@ def _tape_gradients(estimator, problem, params, noise, options, names):
 
 @trace_cache
 def _traced_run(estimator, control, structure, static_options, trainable, names):
-    """Steps of Adam on theta, the control variate's state updated after each step."""
+    """Steps of Adam on theta, the control variate's state updated after each step (one_step,
+    which AutoGraph, where needed, converts with run: a nested function is converted with it)."""
     static = dict(static_options)
     gradients = control.gradients or _tape_gradients
 
-    @tf.function(reduce_retracing=True)
+    code = (estimator.surrogate, estimator.noise, control.value, control.update, gradients)
+
+    @tf.function(reduce_retracing=True, autograph=needs_autograph(structure, *code))
     def run(params, tensors, seed, steps, n_samples, learning_rate, dynamic, state):
         problem = Checked(join_tensors(structure, tensors), params, batch=1)
         shape = tf.shape(problem.logits(params))
         n_runs, buckets = shape[0], shape[-1]
-        moments = zero_moments(params)
-        losses = tf.TensorArray(problem.dtype, size=steps + 1).write(0, problem.exact(params))
-        values_seen = tf.TensorArray(problem.dtype, size=steps)
-        for step in tf.range(steps):
+
+        def one_step(step, params, moments, state, losses, values_seen):
             step_seed = tf.random.experimental.stateless_fold_in(seed, step)
             options = {**static, **dynamic, **control.value(state, step)}
             noise = chunk_noise(estimator, problem, step_seed, n_runs, n_samples, buckets, options)
@@ -81,6 +82,12 @@ def _traced_run(estimator, control, structure, static_options, trainable, names)
             values_seen = values_seen.write(step, values)
             params, moments = adam(params, grads, moments, step, learning_rate, trainable)
             losses = losses.write(step + 1, problem.exact(params))
+            return step + 1, params, moments, state, losses, values_seen
+
+        losses = tf.TensorArray(problem.dtype, size=steps + 1).write(0, problem.exact(params))
+        values_seen = tf.TensorArray(problem.dtype, size=steps)
+        start = (tf.constant(0), params, zero_moments(params), state, losses, values_seen)
+        *_, state, losses, values_seen = tf.while_loop(lambda i, *_: i < steps, one_step, start)
         return losses.stack(), values_seen.stack(), state
 
     return run

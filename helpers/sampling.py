@@ -18,7 +18,7 @@ from ._tf import tf
 from .estimators import resolve
 from .model import as_model, square
 from .problem import Checked, join_tensors, shape_errors, split_tensors
-from .tracing import trace_cache
+from .tracing import stable, trace_cache
 
 # Replicates run in chunks of about CHUNK_ELEMENTS noise values, one traced pass each (its own
 # seed: `chunks`), so a pass's working set stays small and time grows linearly in R.
@@ -59,26 +59,41 @@ def chunk_noise(estimator, problem, seed, size, n_samples, buckets, options):
 
 
 def chunks(n_replicates, values_per_replicate, seed):
-    """(replicates in the chunk, its seed) for each chunk, in order: the call's seed for
-    chunk 0, folded with the chunk's index after."""
+    """(replicates in the chunk, its seed) for each chunk, in order: the call's seed (int64) for
+    chunk 0, folded with the chunk's index after (int32: stateless_split draws by dtype)."""
     size = max(1, CHUNK_ELEMENTS // values_per_replicate)
     for index, start in enumerate(range(0, n_replicates, size)):
         folded = seed if index == 0 else tf.random.experimental.stateless_fold_in(seed, index)
         yield min(size, n_replicates - start), folded
 
 
+def needs_autograph(problem, *code):
+    """Whether a trace must convert Python control flow on tensors (AutoGraph, most of a trace's
+    time): only for a problem class or `code` not the helpers' own (a registered estimator, a
+    problem of yours). The helpers' code needs none, nor does f (checks.objective)."""
+    return not all(stable(part) for part in (type(problem), *code))
+
+
 @trace_cache
 def _traced(estimator, structure, static_options):
     """One traced pass per (estimator, kind of problem, static options), reused across calls:
-    one noise chunk of `size` replicates, drawn from `seed`, the chunk's own seed."""
+    one noise chunk of `size` replicates, from chunk `index`'s seed as `chunks` folds the call's
+    `seed` (both seed dtypes in this one trace, each its own branch: no second trace)."""
     static = dict(static_options)
+    autograph = needs_autograph(structure, estimator.surrogate, estimator.noise)
 
-    @tf.function(reduce_retracing=True)
-    def gradients(params, tensors, seed, size, n_samples, dynamic):
+    @tf.function(reduce_retracing=True, autograph=autograph)
+    def gradients(params, tensors, seed, index, size, n_samples, dynamic):
         problem = Checked(join_tensors(structure, tensors), params)
         options = {**static, **dynamic}
-        buckets = tf.shape(problem.logits(params))[-1]
-        noise = chunk_noise(estimator, problem, seed, size, n_samples, buckets, options)
+        logits = problem.logits(params)
+        buckets = logits.shape[-1] or tf.shape(logits)[-1]  # static if known: tf.cond keeps it
+        fold_in = tf.random.experimental.stateless_fold_in
+
+        def draw(own_seed):
+            return chunk_noise(estimator, problem, own_seed, size, n_samples, buckets, options)
+
+        noise = tf.cond(index == 0, lambda: draw(seed), lambda: draw(fold_in(seed, index)))
 
         def surrogates(copies):
             return estimator.surrogate(problem, copies, noise, **options)
@@ -170,9 +185,10 @@ def problem_gradient_samples(
     check_size(n_replicates * coordinates, needed, checked.dtype)
     structure, tensors = split_tensors(problem)
     traced, samples = _traced(estimator, structure, static), tf.constant(n_samples)
+    seed = checks.seed(seed)
     parts = (
-        traced(params, tensors, chunk_seed, tf.constant(size), samples, dynamic)
-        for size, chunk_seed in chunks(n_replicates, per_replicate, checks.seed(seed))
+        traced(params, tensors, seed, tf.constant(index), tf.constant(size), samples, dynamic)
+        for index, (size, _) in enumerate(chunks(n_replicates, per_replicate, seed))
     )
     return filled(parts, params, n_replicates, checked.dtype)
 
