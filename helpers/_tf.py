@@ -7,6 +7,7 @@ JAX and scikit-learn, optional integrations TensorFlow loads when installed (unu
 wrappers stay unavailable in a process that imported the helpers first).
 """
 
+import gc
 import os
 import sys
 
@@ -37,6 +38,11 @@ def _import_quietly():
 
 
 tf = _import_quietly()
+# Every full garbage collection scanned TensorFlow's 350,000 lasting objects, 0.2 s each (release_
+# traces; Python's own while graphs are traced): collected once, they are frozen out of its sight.
+# Objects made before this import are never collected again (gc.freeze); a notebook has few.
+gc.collect()
+gc.freeze()
 # Two notes on intended behaviour are dropped: each estimator, f and option set is traced once
 # by design ("retracing" to TensorFlow); an f AutoGraph cannot read (a lambda typed at a
 # prompt) runs as is, right for tf ops.
