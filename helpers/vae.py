@@ -100,6 +100,7 @@ class Run:
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
     state: dict = None  # "relax": the learned phi (name -> array) for gradient_samples' state=
     final: tuple = None  # (weights, Adam moments, control) after the last step: for resume=
+    setup: dict = None  # seeds, learning rates, arch, batch_size, ...: what resume= must match
 
 
 def minibatches(n_images, batch_size, steps, seed):
@@ -174,10 +175,11 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
     name = "learning_rates" if copies else "learning_rate"
     check = lambda rate: checks.positive_finite(rate, name, dtype)  # noqa: E731
     rates = _grid(learning_rates, name, check) if copies else [check(learning_rates[0])]
+    setup = {"seeds": list(seeds), "learning rates": rates, "arch": arch, "batch_size": batch_size}
     rates = tf.constant(np.tile(rates, len(seeds)), dtype)  # (C,): copy s L + l at rate l
     train_x = vae_model.images(train_x, arch.pixels, "train_x")
     test_x = vae_model.images(test_x, arch.pixels, "test_x")
-    state_rate = options.pop("state_learning_rate", None)
+    state_rate = setup["state_learning_rate"] = options.pop("state_learning_rate", None)
     estimator, options = checked_estimator(estimator, arch, n_samples, dtype, options)
     static, dynamic = split_options(options, dtype)
     control = vae_relax.initial_control(estimator, state_rate, dynamic, len(rates), dtype)
@@ -186,7 +188,7 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
     if copies:
         repeats = len(rates) // len(seeds)
         initial = {k: tf.repeat(tf.stack([w[k] for w in weights]), repeats, 0) for k in initial}
-    start = 0 if resume is None else _resumed_steps(resume, initial, control)
+    start = 0 if resume is None else _resumed_steps(resume, initial, control, setup)
     end = start + steps  # the steps of the whole run, resumed or not
     taus = _temperatures(estimator, options, anneal_to, steps, dtype)
     if taus is not None and resume is not None:
@@ -242,13 +244,14 @@ def _fit(estimator, train_x, test_x, arch, n_samples, steps, batch_size, learnin
         seconds = np.concatenate([resume.seconds, resume.seconds[-1] + seconds])
         kept = resume.checkpoints + kept
         parts = [(end - steps - 1, resume.step_seconds), (steps - 1, step_seconds)]
-        step_seconds = sum(k * v for k, v in parts if k > 0) / max(sum(k for k, _ in parts), 1)
+        counted = sum(k for k, _ in parts if k > 0)  # steps timed after a first one
+        step_seconds = sum(k * v for k, v in parts if k > 0) / counted if counted else np.nan
     learned = vae_relax.learned_state(state[2], len(seeds) if copies else None)
     curves = done, losses, seconds, float(step_seconds), int(evaluations), kept, learned
-    return Run(kept[-1], *curves, state)
+    return Run(kept[-1], *curves, state, setup)
 
 
-def _resumed_steps(resume, initial, control):
+def _resumed_steps(resume, initial, control, setup):
     """The steps `resume` (a Run) holds, or a ValueError where it cannot continue here."""
     if not isinstance(resume, Run) or resume.final is None:
         raise ValueError(
@@ -262,6 +265,12 @@ def _resumed_steps(resume, initial, control):
         )
     if weights["dec_b2"].dtype != initial["dec_b2"].dtype:
         raise ValueError(f"resume's run is in {weights['dec_b2'].dtype.name}: pass that dtype")
+    for key, value in setup.items():  # a run continued as one longer run: the same settings
+        if resume.setup[key] != value:
+            raise ValueError(
+                f"resume's run was trained with {key} {resume.setup[key]!r}, not {value!r}: "
+                "pass the same to continue it"
+            )
     if bool(old_control) != bool(control):
         raise ValueError("resume's run was trained with another estimator: RELAX resumes RELAX")
     return int(resume.steps[-1])

@@ -48,6 +48,7 @@ def test_a_resumed_single_run_is_the_longer_run():
         return vae.train("indecater", TRAIN, TEST, TINY, steps=steps, seed=3, **SIZES, **options)
 
     assert_same_run(train(1, resume=train(4)), train(5))  # the first part ends on the grid
+    assert np.isnan(train(1, resume=train(1)).step_seconds)  # no step timed after a first one
 
 
 def test_resumed_annealing_holds_tau_at_its_end():
@@ -75,5 +76,15 @@ def test_a_run_that_cannot_continue_here_is_refused():
     with pytest.raises(ValueError, match="run is in float64: pass that dtype"):
         vae.train_copies("score_function", TRAIN, TEST, TINY, steps=2, resume=run,
                          **{**COPIES, "dtype": tf.float32})  # fmt: skip
+    for other in ({"seeds": (1, 0)}, {"learning_rates": (3e-2, 1e-2)}, {"batch_size": 5}):
+        with pytest.raises(ValueError, match="^resume's run was trained with "):
+            vae.train_copies("score_function", TRAIN, TEST, TINY, steps=2, resume=run,
+                             **{**COPIES, **other})  # fmt: skip
+    with pytest.raises(ValueError, match="trained with arch"):  # the same weights' shapes
+        swapped = vae.Architecture(latents=3, buckets=2, hidden=5, pixels=4)
+        vae.train_copies("score_function", TRAIN, TEST, swapped, steps=2, resume=run, **COPIES)
+    relax = copies("relax", 2)
+    with pytest.raises(ValueError, match="trained with state_learning_rate None, not 0.5"):
+        copies("relax", 2, resume=relax, state_learning_rate=0.5)
     with pytest.raises(ValueError, match="RELAX resumes RELAX"):
         copies("relax", 2, resume=run)
