@@ -1,6 +1,6 @@
 """Shared code for the notebook series on gradients through discrete random choices."""
 
-from . import estimators, exact, exercises, memory, model, plotting, problem, stats, vae
+from . import estimators, exact, exercises, figures, memory, model, plotting, problem, stats, vae
 from ._tf import tf  # noqa: F401  (every module imports TensorFlow through _tf: no load-time logs)
 from .estimators import ESTIMATORS, rebar, score_function
 from .exact import exact_gradient, exact_loss
@@ -16,6 +16,7 @@ __all__ = [
     "estimators",
     "exact",
     "exercises",
+    "figures",
     "memory",
     "model",
     "plotting",

@@ -210,3 +210,32 @@ def test_unbiasedness_fails_on_a_nan_estimate_in_any_block(block):
         worst, bound = h.stats.unbiasedness(grads, reference)
     assert not worst < bound  # a NaN estimate can never pass the check
     assert np.isnan(h.stats.z_scores(grads, reference)[block][-1])
+
+
+def test_paired_mse_difference_by_hand():
+    # Two replicates, two coordinates: squared errors a: (1 + 4, 0 + 1), b: (0 + 1, 1 + 0).
+    reference = {"w": np.array([0.0, 1.0])}
+    a = {"w": np.array([[1.0, 3.0], [0.0, 2.0]])}
+    b = {"w": np.array([[0.0, 2.0], [1.0, 1.0]])}
+    d = np.array([5.0 - 1.0, 1.0 - 1.0])
+    got = h.stats.paired_mse_difference(a, b, reference)
+    assert got["difference"] == pytest.approx(d.mean())
+    assert got["difference_se"] == pytest.approx(d.std(ddof=1) / np.sqrt(2))
+
+
+def test_paired_mse_difference_removes_shared_noise():
+    # b = a + a small independent wobble: the paired s.e. is far below the unpaired one.
+    rng = np.random.default_rng(0)
+    reference = {"w": np.zeros(3)}
+    a = {"w": rng.normal(size=(4000, 3))}
+    b = {"w": a["w"] * 1.05 + 0.01 * rng.normal(size=(4000, 3))}
+    paired = h.stats.paired_mse_difference(a, b, reference)
+    da, db = h.stats.decomposition(a, reference), h.stats.decomposition(b, reference)
+    assert paired["difference"] == pytest.approx(da["mse"] - db["mse"], rel=1e-6, abs=1e-3)
+    assert paired["difference_se"] < 0.2 * np.hypot(da["mse_se"], db["mse_se"])
+
+
+def test_paired_mse_difference_refuses_unmatched_inputs():
+    reference = {"w": np.zeros(2)}
+    with pytest.raises(ValueError, match="same names and number of replicates"):
+        h.stats.paired_mse_difference({"w": np.zeros((3, 2))}, {"w": np.zeros((4, 2))}, reference)

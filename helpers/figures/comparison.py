@@ -1,0 +1,3 @@
+"""The figures of notebook 05 · the comparison: one function per figure."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""The figures of notebook 02 · the exact gradient: one function per figure."""
+
+__all__ = []

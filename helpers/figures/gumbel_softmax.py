@@ -1,0 +1,3 @@
+"""The figures of notebook 03 · Gumbel-softmax: one function per figure."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""The figures of notebook 01 · the model: one function per figure."""
+
+__all__ = []
