@@ -196,7 +196,7 @@ def test_exercise_check_tolerances_follow_the_question(capsys):
     ]
     several = h.make_model(dim=2, buckets=3, latents=2)
     grad = h.exact_gradient(several)["logits"]  # (latents, K): 07.1 asks for the first row
-    assert _verdicts(capsys, "07.1", [grad[0], grad[1], grad], model=several) == [
+    assert _verdicts(capsys, "09.1", [grad[0], grad[1], grad], model=several) == [
         "correct",
         "not yet",
         "not yet: expected an array of shape (3,), got an array of shape (2, 3)",
@@ -221,8 +221,8 @@ def test_exercise_check_accepts_every_choice_the_data_cannot_tell_apart(capsys):
         "not yet: answer with one of the values in `taus`",
         "not yet: expected a single number, got a str",
     ]
-    with pytest.raises(ValueError, match="unknown exercise '09.1'"):
-        h.exercises.check("09.1", 1.0)
+    with pytest.raises(ValueError, match="unknown exercise '99.1'"):
+        h.exercises.check("99.1", 1.0)
 
 
 def test_numbers_of_any_numeric_type_are_accepted():
@@ -373,7 +373,7 @@ def test_exercise_checks_of_notebooks_05_06_and_08(capsys):
         p[a] * p[b] / (1 - p[a]) * p[c] / (1 - p[a] - p[b])
         for a, b, c in itertools.permutations(range(3))
     )
-    assert _verdicts(capsys, "06.1", [last, 1 - p[3]], model=model) == ["correct", "not yet"]
+    assert _verdicts(capsys, "07.1", [last, 1 - p[3]], model=model) == ["correct", "not yet"]
     # 08.1: KL(q(s | x) || uniform) of the first image, from the encoder in NumPy.
     arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
     weights = h.vae.init_weights(arch, seed=2)
@@ -383,9 +383,9 @@ def test_exercise_checks_of_notebooks_05_06_and_08(capsys):
     log_q = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     kl = float(np.sum(np.exp(log_q) * log_q) + 2 * np.log(3))
     context = dict(weights=weights, x=x, latents=2)
-    assert _verdicts(capsys, "08.1", [kl, 2 * kl], **context) == ["correct", "not yet"]
+    assert _verdicts(capsys, "10.1", [kl, 2 * kl], **context) == ["correct", "not yet"]
     context["x"] = x.astype(np.float64)  # images as NumPy makes them by default
-    assert _verdicts(capsys, "08.1", [kl], **context) == ["correct"]
+    assert _verdicts(capsys, "10.1", [kl], **context) == ["correct"]
 
 
 def test_a_model_shows_its_shape():
@@ -455,7 +455,7 @@ def test_checking_an_answer_warns_about_nothing(capsys):
     model = h.make_model(dim=2, buckets=4, seed=6)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a deprecation in NumPy would show in a student's cell
-        assert _verdicts(capsys, "06.1", [0.5], model=model) == ["not yet"]
+        assert _verdicts(capsys, "07.1", [0.5], model=model) == ["not yet"]
 
 
 def _numpy_kl_first_image(weights, x, latents):
@@ -475,9 +475,9 @@ def test_exercise_08_1_judges_float64_weights(capsys, images):
     x = tf.constant(x, images) if isinstance(images, tf.DType) else x.astype(images)
     kl = _numpy_kl_first_image(weights, np.asarray(x), 2)
     context = dict(weights=weights, x=x, latents=2)
-    assert _verdicts(capsys, "08.1", [kl, 2 * kl], **context) == ["correct", "not yet"]
+    assert _verdicts(capsys, "10.1", [kl, 2 * kl], **context) == ["correct", "not yet"]
     numpy_weights = {k: v.numpy() for k, v in weights.items()}  # float64 NumPy arrays
-    assert _verdicts(capsys, "08.1", [kl], **{**context, "weights": numpy_weights}) == ["correct"]
+    assert _verdicts(capsys, "10.1", [kl], **{**context, "weights": numpy_weights}) == ["correct"]
 
 
 def test_make_model_takes_numpy_and_tensor_integers_as_the_python_ints():
