@@ -72,15 +72,16 @@ def equal_cost_errors(errors, budgets, styles):
                     ms=5,
                     alpha=0.8,
                     color=plotting.color(styles[label]),
-                    label=f"{budgets[j]} evaluations" if i == 0 else None,
                 )
         ax.set(xticks=range(len(labels)), yscale="log", title=title)
         ax.yaxis.set_major_formatter(_PLAIN)
         ax.yaxis.set_minor_formatter(_PLAIN_MINOR)
         ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
     axes[0].set_ylabel(r"relative error $\sqrt{\mathrm{MSE}}/\|\nabla L\|$, one point per model")
-    axes[0].legend(title="circles / squares", labelcolor="black")
-    fig.suptitle("Equal cost, five models with K = 5")
+    for j, marker in enumerate(("o", "s")[: len(budgets)]):  # grey markers: the legend's key
+        axes[0].plot([], [], marker, color="0.4", label=f"{budgets[j]} evaluations")
+    axes[0].legend(title="circles / squares")
+    fig.suptitle(f"Equal cost: {errors[labels[0]].shape[1]} models, one point each")
     plt.show()
 
 
