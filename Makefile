@@ -62,7 +62,7 @@ help:
 	@echo "make outputs  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make badges   rewrite Binder/Colab badges and links from pyproject.toml"
 	@echo "make bench    time the estimators and the notebooks (not part of make test)"
-	@echo "make vae-rates  choose notebook 08's learning rates on a validation split (minutes)"
+	@echo "make vae-rates  choose notebook 10's learning rates on a validation split (minutes)"
 	@echo "make mutants  mutation testing of helpers/ against the unit tests (slow; resumable)"
 	@echo "make student  student copies (solutions emptied, outputs cleared) in student/"
 	@echo "make html     the notebooks and README as a static site in _site/"
