@@ -52,7 +52,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
 .PHONY: help env lab test test-browser test-install lint unit outputs badges bench vae-rates student \
-	html clean mutants
+	html html-student clean mutants
 
 help:
 	@echo "make lab      open JupyterLab on the notebooks (port \$$JUPYTER_PORT, default 8888)"
@@ -62,10 +62,11 @@ help:
 	@echo "make outputs  re-execute every notebook in place (refresh stored outputs)"
 	@echo "make badges   rewrite Binder/Colab badges and links from pyproject.toml"
 	@echo "make bench    time the estimators and the notebooks (not part of make test)"
-	@echo "make vae-rates  choose notebook 08's learning rates on a validation split (minutes)"
+	@echo "make vae-rates  choose notebook 10's learning rates on a validation split (minutes)"
 	@echo "make mutants  mutation testing of helpers/ against the unit tests (slow; resumable)"
 	@echo "make student  student copies (solutions emptied, outputs cleared) in student/"
-	@echo "make html     the notebooks and README as a static site in _site/"
+	@echo "make html     the notebooks and README as a static site in _site/ (for instructors)"
+	@echo "make html-student  the same site without solutions, for students, in student/site/"
 
 env: $(ENV_READY)
 
@@ -123,6 +124,9 @@ student: env
 
 html: env
 	$(PYTHON) tools/site.py _site
+
+html-student: env
+	$(PYTHON) tools/site.py --student student/site
 
 bench: env
 	$(PYTHON) -m pip install --quiet -e ".[bench]" $(CONSTRAINTS)

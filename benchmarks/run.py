@@ -8,7 +8,7 @@
 2. The same for the sampling estimators and IndeCateR on models with several latents.
 3. The elementary estimator's cost as K**n grows (K = 4, n = 1 ... 6), with
    the exact gradient's time at the same sizes.
-4. Training notebook 08's discrete VAE: steps per second for each estimator.
+4. Training notebook 10's discrete VAE: steps per second for each estimator.
 5. Side by side with a JAX peer (benchmarks/jax_peer.py): the same estimators
    written as jax.jit(jax.vmap(jax.grad(surrogate))), in the same process, and
    the helpers' noise floor (drawing the same call's noise alone).
@@ -67,7 +67,7 @@ LATENT_VARIANTS = {
 }
 ENUMERATION_BUCKETS, ENUMERATION_LATENTS = 4, range(1, 7)
 
-# Notebook 08's setup; samples None means the budget n K (IndeCateR's cost for one draw).
+# Notebook 10's setup; samples None means the budget n K (IndeCateR's cost for one draw).
 VAE_ARCH, VAE_BATCH, VAE_STEPS = vae.Architecture(latents=8, buckets=4, hidden=32), 32, 200
 VAE_VARIANTS = {
     "Gumbel-softmax (N = nK)": ("gumbel_softmax", None, {}),
@@ -273,7 +273,7 @@ def render(estimators, latents, enumeration, vae_rows, peer, notebooks, seconds)
     ]
     lines += [
         "",
-        f"**Training the discrete VAE** of notebook 08 (n = {VAE_ARCH.latents} latents of",
+        f"**Training the discrete VAE** of notebook 10 (n = {VAE_ARCH.latents} latents of",
         f"K = {VAE_ARCH.buckets}, {VAE_ARCH.hidden} hidden units, {VAE_BATCH} images per step,",
         f"float32): training steps per second over {VAE_STEPS} steps after a traced warm-up,",
         "median of 3 seeds; evaluation left out.",

@@ -1,15 +1,15 @@
-"""Notebook 08's learning rates, each contestant's chosen on a validation split.
+"""Notebook 10's learning rates, each contestant's chosen on a validation split.
 
     make vae-rates        (or: python benchmarks/vae_rates.py [label ...])
 
-Each contestant of notebook 08 is trained from seeds 0, 1, 2 at every rate of RATES
+Each contestant of notebook 10 is trained from seeds 0, 1, 2 at every rate of RATES
 (one train_copies call: 9 copies) on 1,250 of the 1,500 training images, for as many
 steps as the notebook trains. Its rate is the one with the lowest median over the seeds
 of the exact mean score on the 250 images held back (vae.validation_split): the -ELBO,
 or for VIMCO, which maximises the importance-weighted bound instead, -log p(x), the
 quantity both objectives bound. The held-out test images are not touched. The table goes
 to docs/vae_rates.md (labels given: only their rows are rerun). A few minutes on two
-CPU cores; not part of `make test`, which checks that notebook 08 uses the rates the page
+CPU cores; not part of `make test`, which checks that notebook 10 uses the rates the page
 chose.
 """
 
@@ -27,7 +27,7 @@ PAGE = ROOT / "docs" / "vae_rates.md"
 ARCH = vae.Architecture(latents=8, buckets=4, hidden=32)
 BUDGET = ARCH.latents * ARCH.buckets  # decoder evaluations per image per step: n K
 STEPS, BATCH, SEEDS, RATES, VALIDATION = 1000, 32, (0, 1, 2), (3e-3, 1e-2, 3e-2, 1e-1), 250
-# label: (estimator, samples per image, options, anneal tau to): notebook 08's contestants
+# label: (estimator, samples per image, options, anneal tau to): notebook 10's contestants
 CONTESTANTS = {
     "Gumbel-softmax, tau = 1": ("gumbel_softmax", BUDGET, {}, None),
     "Gumbel-softmax, tau 1 -> 0.3": ("gumbel_softmax", BUDGET, {}, 0.3),
@@ -72,7 +72,7 @@ def write(rows):
     kept.update(rows)
     header = " | ".join(f"rate {r:g}" for r in RATES)
     lines = [
-        "# Notebook 08's learning rates",
+        "# Notebook 10's learning rates",
         "",
         f"Written by `benchmarks/vae_rates.py` (`make vae-rates`). Each contestant trained "
         f"from seeds {', '.join(map(str, SEEDS))} for {STEPS} steps of {BATCH} images at each "

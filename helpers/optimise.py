@@ -1,4 +1,4 @@
-"""Gradient descent with any estimator (notebooks 05 and 06): independent runs in one pass.
+"""Gradient descent with any estimator (notebooks 06, 08 and 09): independent runs in one pass.
 
 Every run starts from the same theta with its own noise; the parameters carry a leading run
 axis, so each step evaluates all runs' surrogates at once, applies Adam to each run and records

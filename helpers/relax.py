@@ -1,4 +1,4 @@
-"""RELAX's variance gradient, for notebook 06 (the estimator is in estimators/control_variates.py).
+"""RELAX's variance gradient, for notebook 08 (the estimator is in estimators/control_variates.py).
 
 `relax_gradients` gives RELAX's per-replicate gradients and the gradient of their variance
 in the control variate's parameters phi, which `optimise` descends to learn phi beside theta.

@@ -1,4 +1,4 @@
-"""Training the categorical VAE of notebook 08 with the series' estimators: any registered
+"""Training the categorical VAE of notebook 10 with the series' estimators: any registered
 one that handles n latents, batched and traced, or "vimco", which maximises the
 importance-weighted bound L_k instead of the ELBO; the decoder's weights get their
 gradient pathwise. `train_copies` trains many runs (seeds, learning rates) in one pass,

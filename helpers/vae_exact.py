@@ -1,5 +1,5 @@
 """The categorical VAE's exact gradient (all K**n codes, in chunks) and the refit of an
-encoder down it, the decoder frozen: notebook 08's amortisation check (h.vae.X)."""
+encoder down it, the decoder frozen: notebook 10's amortisation check (h.vae.X)."""
 
 from . import checks, vae_model
 from ._tf import tf

@@ -1,4 +1,4 @@
-"""Samples of the gradients of the VAE's weights (notebook 08): `gradient_samples` runs
+"""Samples of the gradients of the VAE's weights (notebook 10): `gradient_samples` runs
 helpers.sampling's engine on R copies of the encoder's weights (which="all": of the
 decoder's too), the others shared; and the checks and surrogate loss that helpers.vae's
 training shares. `h.vae.X` reaches these names.

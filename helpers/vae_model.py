@@ -1,4 +1,4 @@
-"""The categorical VAE of notebook 08: data, networks and scores (helpers.vae trains it).
+"""The categorical VAE of notebook 10: data, networks and scores (helpers.vae trains it).
 
 scikit-learn's 1,797 8x8 digits (no download), binarised at half intensity. An encoder
 MLP q(s | x) gives n categoricals of K categories, a decoder MLP p(x | s) 64 Bernoulli

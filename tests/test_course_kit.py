@@ -1,5 +1,6 @@
 """Exercises, student copies and the static site."""
 
+import html as html_module
 import re
 from pathlib import Path
 from urllib.parse import urlparse
@@ -144,3 +145,69 @@ def test_static_site_pages_links_and_images_exist(tmp_path):
     )
     assert len(notebook_images) >= 4
     assert '<img src="docs/comparison.png"' in (site / "findings.html").read_text()
+
+
+# What makes a browser fetch from another host when a page opens (a link does not): a
+# script, image, frame or media source, a stylesheet or other <link>, a CSS @import.
+REMOTE_LOAD = re.compile(
+    r"<(?:script|img|iframe|source|video|audio|embed)\b[^>]*\ssrc=\"(?:https?:)?//"
+    r"|<link\b[^>]*\shref=\"(?:https?:)?//|@import\s+(?:url\()?\s*[\"']?(?:https?:)?//"
+)
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sites")
+    return series_site.build(root / "full"), series_site.build(root / "student", student=True)
+
+
+def page_text(html):
+    """What a reader sees of a page: tags dropped, entities decoded."""
+    return html_module.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def solution_probes(cell):
+    """Pieces of a solution that survive rendering: code lines, and runs of plain words."""
+    if cell.cell_type == "code":
+        return substantive_lines(cell.source)
+    return [run.strip() for run in re.findall(r"[A-Za-z][A-Za-z ,]{30,}", cell.source)]
+
+
+def test_no_page_of_either_site_loads_anything_from_another_host(sites):
+    nbconvert_template = series_site.HTMLExporter(template_name="lab").from_notebook_node(
+        nbformat.read(NOTEBOOKS[0], as_version=4)
+    )[0]
+    assert REMOTE_LOAD.search(nbconvert_template), "the check no longer sees require.js's CDN"
+    for site in sites:
+        for page in site.glob("*.html"):
+            html = page.read_text()
+            found = REMOTE_LOAD.search(html)
+            assert not found, f"{page.name} loads {html[found.start() :][:100]}"
+    index = (sites[0] / "index.html").read_text()
+    assert re.search(r'<a href="https://mybinder\.org/[^"]+">Open in Binder</a>', index)
+    assert re.search(r'<a href="https://colab\.research[^"]+">Open in Colab</a>', index)
+
+
+def test_the_student_site_shows_no_solution_and_no_expected_finding(sites):
+    full, student_site = sites
+    for path in NOTEBOOKS:
+        cells = nbformat.read(path, as_version=4).cells
+        shown = page_text((full / f"{path.stem}.html").read_text())
+        page = (student_site / f"{path.stem}.html").read_text()
+        given = page_text(page)
+        for cell in (c for c in cells if "solution" in c.metadata.get("tags", [])):
+            probes = solution_probes(cell)
+            assert any(probe in shown for probe in probes), "the probes find no solution"
+            for probe in probes:
+                assert probe not in given, f"{path.stem}.html shows a solution: {probe}"
+        start = next(i for i, c in enumerate(cells) if re.search("^## Exercises", c.source, re.M))
+        for cell in cells[start:]:
+            for out in cell.get("outputs", []):
+                text = out.get("text", "").strip()
+                if len(text) > 12:  # a verdict or an answer printed in the exercises
+                    assert text.splitlines()[0] not in given, f"{path.stem}.html shows {text}"
+        assert "Your solution here" in given
+        assert 'src="data:image/png' in page  # the figures before the exercises stay
+    assert "Expected findings" in page_text((full / "teaching.html").read_text())
+    assert "Expected findings" not in page_text((student_site / "teaching.html").read_text())
+    assert 'href="teaching.html"' not in (student_site / "01_model.html").read_text()

@@ -13,7 +13,7 @@ PROBE = """
 import sys
 import helpers
 print(sorted(name for name in ("jax", "sklearn") if name in sys.modules))
-import sklearn  # importable afterwards: notebook 08 loads its data with it
+import sklearn  # importable afterwards: notebook 10 loads its data with it
 print(sklearn.__name__)
 """
 

@@ -366,12 +366,12 @@ def test_offline_runs_really_have_no_network():
         socket.create_connection(("pypi.org", 443), timeout=3)
 
 
-def test_notebook_08_trains_at_the_rates_its_validation_page_chose():
+def test_notebook_10_trains_at_the_rates_its_validation_page_chose():
     # benchmarks/vae_rates.py chooses each contestant's rate on a validation split and
-    # writes docs/vae_rates.md; notebook 08 must train every contestant at that rate.
+    # writes docs/vae_rates.md; notebook 10 must train every contestant at that rate.
     import vae_rates
 
-    notebook = nbformat.read(ROOT / "notebooks" / "08_discrete_vae.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "notebooks" / "10_discrete_vae.ipynb", as_version=4)
     code = [c.source for c in notebook.cells if c.cell_type == "code"]
     source = next(text for text in code if "RATES = {" in text)
     rates = ast.literal_eval(re.search(r"RATES = (\{.*?\n\})", source, re.S).group(1))

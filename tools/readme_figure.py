@@ -1,6 +1,6 @@
 """Copy the figures tagged "readme-figure" in the notebooks' stored outputs to docs/.
 
-docs/findings.md shows notebook 05's headline comparison and notebook 08's VAE
+docs/findings.md shows notebook 05's headline comparison and notebook 10's VAE
 training curves; taking them from the executed notebooks keeps them exactly what the code
 produced. `make outputs` runs this after executing the notebooks; `--check` exits
 1 if docs/ is out of date.
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # docs/ target: the notebook whose cell tagged readme-figure it copies
 FIGURES = {
     ROOT / "docs" / "comparison.png": ROOT / "notebooks" / "05_comparison.ipynb",
-    ROOT / "docs" / "discrete_vae.png": ROOT / "notebooks" / "08_discrete_vae.ipynb",
+    ROOT / "docs" / "discrete_vae.png": ROOT / "notebooks" / "10_discrete_vae.ipynb",
 }
 
 

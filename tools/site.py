@@ -1,6 +1,7 @@
 """Render the executed notebooks and the README into a small static site.
 
-    python tools/site.py [OUTPUT_DIR]     (default: _site/, ignored by git)
+    python tools/site.py [OUTPUT_DIR]               (default: _site/, ignored by git)
+    python tools/site.py --student [OUTPUT_DIR]     (default: student/site/, ignored too)
 
 index.html is the README; each page of docs/ (the instructor guide, the findings,
 running, performance, testing) becomes its NAME.html; each notebook
@@ -10,7 +11,16 @@ nbval-* cell tags are left out. Math is typeset by MathJax in the reader's
 browser, as in JupyterLab, from a copy shipped with the site (mathjax/tex-svg.js,
 MathJax 3's single-file build with its fonts inside, taken from the
 django-static-mathjax package on PyPI, which needs no Django): the pages read
-offline. Nothing is executed: run `make outputs` first if the notebooks changed.
+offline. No page loads anything from another host: nbconvert's template asks a CDN for
+require.js, which these pages do not need (no widgets), so that script is left out, and
+the Binder and Colab badges become text links (a link is followed only when clicked).
+
+The student build (--student, `make html-student`) is the site to give students: every
+solution emptied as in the student copies (tools/student.py), the outputs of the
+exercises' cells cleared (a check cell's verdict, or a figure drawn from an answer, would
+give the answer away), and the instructor guide, which holds the exercises' expected
+findings, replaced by a note. Nothing is executed: run `make outputs` first if the
+notebooks changed.
 """
 
 import re
@@ -22,7 +32,7 @@ from pathlib import Path
 import mistune
 import nbformat
 from nbconvert import HTMLExporter
-from student import without_test_tags
+from student import student_copy, without_test_tags
 
 ROOT = Path(__file__).resolve().parent.parent
 MATHJAX_FILE = "mathjax/tex-svg.js"
@@ -44,8 +54,18 @@ def notebooks():
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def navigation():
-    links = ['<a href="index.html">Index</a>', '<a href="teaching.html">Teaching</a>']
+INSTRUCTOR_ONLY = "teaching"  # docs/teaching.md: the student build replaces it by a note
+INSTRUCTOR_NOTE = (
+    "# The instructor guide\n\nThis page is for instructors: it holds the exercises' "
+    "expected findings, so the students' copy of the site leaves it out. The exercises "
+    "are at the end of each notebook; back to the [series index](../README.md).\n"
+)
+
+
+def navigation(student=False):
+    links = ['<a href="index.html">Index</a>']
+    if not student:
+        links.append('<a href="teaching.html">Teaching</a>')
     links.append('<a href="findings.html">Findings</a>')
     links += [f'<a href="{path.stem}.html">{path.stem[:2]}</a>' for path in notebooks()]
     return '<nav class="series">' + "".join(links) + "</nav>"
@@ -74,14 +94,36 @@ def protect_math(markdown):
     return text, stash
 
 
-def render_markdown(path, title):
-    text, stash = protect_math(path.read_text())
+# What makes a browser fetch from another host on opening a page (a link does not).
+REMOTE_LOAD = re.compile(
+    r"<(?:script|img|iframe|source|video|audio|embed)\b[^>]*\ssrc=\"(?:https?:)?//"
+    r"|<link\b[^>]*\shref=\"(?:https?:)?//|@import\s+(?:url\()?\s*[\"']?(?:https?:)?//"
+)
+
+
+def local_only(html):
+    """The page without loads from another host: remote scripts dropped, remote images
+    (the Binder and Colab badges) replaced by their alt text, which stays a link."""
+    html = re.sub(r"<script\b[^>]*\ssrc=\"(?:https?:)?//[^\"]*\"[^>]*>\s*</script>", "", html)
+    html = re.sub(
+        r"<img\b[^>]*\ssrc=\"(?:https?:)?//[^\"]*\"[^>]*>",
+        lambda m: re.search(r'alt="([^"]*)"', m.group(0))[1],
+        html,
+    )
+    remote = REMOTE_LOAD.search(html)
+    if remote:
+        raise RuntimeError(f"a page would load from another host: {html[remote.start() :][:120]}")
+    return html
+
+
+def render_markdown(path, title, student=False, text=None):
+    text, stash = protect_math(path.read_text() if text is None else text)
     body = mistune.html(text)
     for index, math in enumerate(stash):
         body = body.replace(f"MATHPLACEHOLDER{index}X", math)
-    return (
+    return local_only(
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>"
-        f"{MATHJAX}{STYLE}</head><body>{navigation()}<main class='readme'>"
+        f"{MATHJAX}{STYLE}</head><body>{navigation(student)}<main class='readme'>"
         f"{rewrite_links(body)}</main></body></html>"
     )
 
@@ -100,15 +142,33 @@ def use_local_mathjax(html):
     return html
 
 
-def render_notebook(path, exporter):
+def for_students(notebook):
+    """The student copy (solutions emptied, outputs cleared) with the stored outputs put
+    back in the cells before the Exercises heading, where no answer can show."""
+    stored = [(c.get("outputs"), c.get("execution_count")) for c in notebook.cells]
+    heading = next(
+        (i for i, c in enumerate(notebook.cells) if re.search("^## Exercises", c.source, re.M)),
+        len(notebook.cells),
+    )
+    student_copy(notebook)
+    for cell, (outputs, count) in zip(notebook.cells[:heading], stored, strict=False):
+        if cell.cell_type == "code" and "solution" not in cell.metadata.get("tags", []):
+            cell.outputs, cell.execution_count = outputs, count
+    return notebook
+
+
+def render_notebook(path, exporter, student=False):
     notebook = without_test_tags(nbformat.read(path, as_version=4))
+    if student:
+        notebook = for_students(notebook)
     html, _ = exporter.from_notebook_node(notebook)
     html = use_local_mathjax(html).replace("</head>", f"{STYLE}</head>", 1)
-    html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + navigation(), html, count=1)
-    return rewrite_links(html)
+    nav = navigation(student)
+    html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, html, count=1)
+    return local_only(rewrite_links(html))
 
 
-def build(output):
+def build(output, student=False):
     if output.exists():
         shutil.rmtree(output)
     (output / "docs").mkdir(parents=True)
@@ -117,16 +177,22 @@ def build(output):
     (output / "mathjax").mkdir()
     shutil.copy(files("mathjax") / "static/mathjax/es5/tex-svg.js", output / MATHJAX_FILE)
     title = "Gradients through discrete random choices"
-    (output / "index.html").write_text(render_markdown(ROOT / "README.md", title))
+    readme = render_markdown(ROOT / "README.md", title, student)
+    (output / "index.html").write_text(readme)
     for page in (ROOT / "docs").glob("*.md"):
-        heading = page.read_text().split("\n", 1)[0].lstrip("# ")
-        (output / f"{page.stem}.html").write_text(render_markdown(page, f"{heading} | {title}"))
+        text = INSTRUCTOR_NOTE if student and page.stem == INSTRUCTOR_ONLY else None
+        heading = (text or page.read_text()).split("\n", 1)[0].lstrip("# ")
+        html = render_markdown(page, f"{heading} | {title}", student, text)
+        (output / f"{page.stem}.html").write_text(html)
     exporter = HTMLExporter(template_name="lab")
     for path in notebooks():
-        (output / f"{path.stem}.html").write_text(render_notebook(path, exporter))
+        (output / f"{path.stem}.html").write_text(render_notebook(path, exporter, student))
     return output
 
 
 if __name__ == "__main__":
-    target = build(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "_site")
-    print(f"site written to {target}/index.html")
+    args = [arg for arg in sys.argv[1:] if arg != "--student"]
+    student = "--student" in sys.argv[1:]
+    default = ROOT / "student" / "site" if student else ROOT / "_site"
+    target = build(Path(args[0]) if args else default, student)
+    print(f"{'student ' if student else ''}site written to {target}/index.html")

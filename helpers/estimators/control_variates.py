@@ -1,4 +1,4 @@
-"""Control variates built from a relaxation: REBAR, and RELAX, which learns its own (notebook 06).
+"""Control variates built from a relaxation: REBAR, and RELAX, which learns its own (notebook 08).
 
 For n independent categoricals s (n = 1 or more), z = log p + G, s = argmax z, z~ ~ z | s:
     grad = grad g(s) + [g(s) - c(z~)] grad log q(s) + grad c(z) - grad c(z~)

@@ -1,6 +1,6 @@
 """Estimators that sum over categories instead of sampling them: the exact gradient (an oracle,
 the reference of every notebook), the elementary estimator (notebook 02: enumerate s, sample
-only the continuous noise) and IndeCateR (notebook 07, De Smet et al. 2023: for each of n
+only the continuous noise) and IndeCateR (notebook 09, De Smet et al. 2023: for each of n
 latents, sum over its K categories with the other latents at their draws).
 """
 

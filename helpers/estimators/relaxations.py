@@ -1,5 +1,5 @@
 """Estimators that relax the categorical draw to a point on the simplex: Gumbel-softmax and its
-straight-through variant (notebook 03), and Gumbel-Rao (notebook 06, Paulus et al. 2021), which
+straight-through variant (notebook 03), and Gumbel-Rao (notebook 08, Paulus et al. 2021), which
 averages straight-through's gradient over Gumbels drawn given s.
 """
 

@@ -2,7 +2,7 @@
 
 The score function with its baselines (notebook 04): none, a constant, the exact optimal
 constant (an oracle), leave-one-out, and in optimise a moving average. For one latent
-(notebook 06): sum-and-sample (Liu et al. 2019), which enumerates the most probable
+(notebook 07): sum-and-sample (Liu et al. 2019), which enumerates the most probable
 categories and samples the rest, and the unordered set (Kool et al. 2020), k distinct draws.
 """
 
