@@ -18,7 +18,7 @@ STYLES = {
     "score_function_pure": ("#CC79A7", "score function (pure)"),
     "loo": ("#56B4E9", "score function + LOO"),
     "optimal": ("#8C6D1F", "score function + optimal baseline"),
-    "moving_average": ("#B8A000", "score function + moving-average baseline"),
+    "moving_average": ("#6A3D9A", "score function + moving-average baseline"),  # far from orange
     "monte_carlo": ("#7F7F7F", "Monte Carlo"),
     # notebook 06 (Paul Tol's muted palette, apart from the Okabe-Ito colours above)
     "sum_and_sample": ("#332288", "sum-and-sample"),

@@ -1,5 +1,7 @@
 """Unit tests of the small statistics and plotting helpers notebook 05 uses."""
 
+from typing import NamedTuple
+
 import helpers as h
 
 import matplotlib
@@ -59,3 +61,52 @@ def test_median_band_draws_the_median_and_the_range():
     with pytest.raises(ValueError, match="runs must have shape"):
         h.plotting.median_band(ax, [0, 1, 2], runs, "k")
     plt.close(fig)
+
+
+class _Contestant(NamedTuple):  # what notebook 05's figures read from a contestant
+    style: str
+    ls: str = "-"
+    marker: str = "o"
+
+
+CONTESTANTS = {
+    "elementary": _Contestant("elementary"),
+    "Gumbel-softmax, tau = 1": _Contestant("gumbel_softmax", ":", "v"),
+    "score function, hybrid + optimal (oracle)": _Contestant("optimal", "--", "^"),
+}
+BUDGETS = np.array([5, 20, 80])
+
+
+def _decomposition(scale):
+    values = scale * np.array([1.0, 0.5, 0.25])
+    return {
+        "squared_bias": values / 2,
+        "squared_bias_se": values / 20,
+        "variance": values,
+        "variance_se": values / 10,
+    }
+
+
+def test_the_comparison_figures_draw_one_line_or_bar_per_contestant():
+    # a smoke test: each figure of notebook 05 draws from numbers of the notebook's shapes
+    results = {label: _decomposition(i + 1.0) for i, label in enumerate(CONTESTANTS)}
+    errors = {label: (np.sqrt(r["variance"]), r["variance_se"]) for label, r in results.items()}
+    figures = [
+        h.figures.comparison.relative_error_by_budget(
+            BUDGETS, CONTESTANTS, {"all": errors, "logits": errors}, "title"
+        ),
+        h.figures.comparison.bias_and_variance_by_budget(
+            BUDGETS, CONTESTANTS, results, ["Gumbel-softmax, tau = 1"], scale="elementary"
+        ),
+        h.figures.comparison.time_per_estimate(
+            CONTESTANTS, dict.fromkeys(CONTESTANTS, 1e-3), dict.fromkeys(CONTESTANTS, 2e-6)
+        ),
+    ]
+    for fig in figures:
+        fig.canvas.draw()
+    relative, split, timing = figures
+    assert [len(ax.get_legend_handles_labels()[0]) for ax in relative.axes] == [4, 4]
+    assert len(split.axes[1].get_legend_handles_labels()[0]) == len(CONTESTANTS)
+    assert [len(ax.patches) for ax in timing.axes] == [len(CONTESTANTS)] * 2
+    for fig in figures:
+        plt.close(fig)
