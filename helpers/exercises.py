@@ -82,6 +82,7 @@ EXERCISES = {
     "03.1": Exercise(_taus_near_best_for_10000, "choice", choices="taus"),
     "04.1": Exercise(_optimal_baseline_hybrid, "number", rtol=1e-5),
     "05.1": Exercise(_first_budget_below_1e3, "choice", choices="budgets"),
+    "06.1": Exercise(lambda model: exact.exact_gradient(model)["logits"], "array", rtol=1e-8),
     "07.1": Exercise(_set_probability_first_three, "number", rtol=1e-8),
     "09.1": Exercise(lambda model: exact.exact_gradient(model)["logits"][0], "array", rtol=1e-8),
     "10.1": Exercise(_kl_first_image, "number", rtol=1e-4),

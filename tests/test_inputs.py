@@ -492,3 +492,20 @@ def test_make_model_takes_numpy_and_tensor_integers_as_the_python_ints():
         h.exact_gradient(model)["logits"], h.exact_gradient(same)["logits"]
     )
     assert repr(h.make_model(tf.constant(3), 4, latents=tf.constant(2))) == repr(same)
+
+
+def test_exercise_06_1_accepts_the_logits_gradient_built_from_the_categories(capsys):
+    # 06.1: dL/dl_k = p_k (m_k - L) with m_k = mu_k^2 + sigma_k^2 for f = z^2, built in NumPy
+    # from each category's mu and sigma: an answer independent of the quadrature it is checked by.
+    model = h.make_model(dim=10, buckets=20, seed=3)
+    mu, sigma = (t.numpy() for t in model.conditionals(np.eye(20)))
+    p, m = model.probs().numpy(), mu**2 + sigma**2
+    built = p * (m - p @ m)
+    answers = [built, list(built), -built, p * m, built[:19]]
+    assert _verdicts(capsys, "06.1", answers, model=model) == [
+        "correct",
+        "correct",
+        "not yet",
+        "not yet",
+        "not yet: expected an array of shape (20,), got an array of shape (19,)",
+    ]
