@@ -17,7 +17,7 @@ import numpy as np
 
 from . import exact
 from ._tf import tf
-from .estimators import optimal_baseline_at
+from .estimators import conditional_gumbel, optimal_baseline_at
 from .model import make_model, square
 from .vae import encode, kl_to_uniform
 
@@ -69,6 +69,16 @@ def _set_probability_first_three(model):
     return sum(a * b / (1 - a) * c / (1 - a - b) for a, b, c in orders)
 
 
+def _conditional_gumbel_draws(model):
+    """Exercise 08.1: zeta~ ~ (log p + G) given argmax = s for 20,000 draws of
+    noise_for(model, "rebar", 20_000, seed=9): s by Gumbel-max from u, zeta~ from v."""
+    draws = helpers.noise_for(model, "rebar", 20_000, seed=9)
+    log_p = tf.nn.log_softmax(model.params["logits"])
+    zeta = log_p - tf.math.log(-tf.math.log(tf.constant(draws["u"][:, 0], log_p.dtype)))
+    s = tf.one_hot(tf.argmax(zeta, axis=-1), model.buckets, dtype=log_p.dtype)
+    return conditional_gumbel(log_p, s, tf.constant(draws["v"][:, 0], log_p.dtype)).numpy()
+
+
 def _kl_first_image(weights, x, latents):
     """KL(q(s | x) || uniform) of the first image, in the dtype of weights["enc_w1"]."""
     dtype = tf.convert_to_tensor(weights["enc_w1"]).dtype
@@ -84,6 +94,7 @@ EXERCISES = {
     "05.1": Exercise(_first_budget_below_1e3, "choice", choices="budgets"),
     "06.1": Exercise(lambda model: exact.exact_gradient(model)["logits"], "array", rtol=1e-8),
     "07.1": Exercise(_set_probability_first_three, "number", rtol=1e-8),
+    "08.1": Exercise(_conditional_gumbel_draws, "array", rtol=1e-8),
     "09.1": Exercise(lambda model: exact.exact_gradient(model)["logits"][0], "array", rtol=1e-8),
     "10.1": Exercise(_kl_first_image, "number", rtol=1e-4),
 }

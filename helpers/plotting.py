@@ -23,8 +23,9 @@ STYLES = {
     # notebook 06 (Paul Tol's muted palette, apart from the Okabe-Ito colours above)
     "sum_and_sample": ("#332288", "sum-and-sample"),
     "unordered_set": ("#117733", "unordered set"),
+    # notebook 08: three hues apart (purple, dark teal, wine), none near straight-through's
     "rebar": ("#AA4499", "REBAR"),
-    "relax": ("#CC6677", "RELAX"),
+    "relax": ("#225555", "RELAX"),
     "gumbel_rao": ("#882255", "Gumbel-Rao"),
     "indecater": ("#44AA99", "IndeCateR"),
     "vimco": ("#999933", "VIMCO"),  # notebook 08

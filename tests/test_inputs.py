@@ -509,3 +509,30 @@ def test_exercise_06_1_accepts_the_logits_gradient_built_from_the_categories(cap
         "not yet",
         "not yet: expected an array of shape (20,), got an array of shape (19,)",
     ]
+
+
+def _numpy_conditional_gumbel(model, shift=0.0):
+    """Exercise 08.1 in NumPy: s by Gumbel-max from u, then zeta~ given s from v (log space);
+    shift != 0 uses unnormalised log-probabilities, the likely slip."""
+    draws = h.noise_for(model, "rebar", 20_000, seed=9)
+    logits = model.params["logits"].numpy()
+    log_p = logits - np.log(np.sum(np.exp(logits)))
+    s = np.eye(model.buckets)[np.argmax(log_p - np.log(-np.log(draws["u"][:, 0])), axis=-1)]
+    log_e = np.log(-np.log(draws["v"][:, 0]))
+    log_e_s = np.sum(s * log_e, axis=-1, keepdims=True)
+    others = -np.logaddexp(log_e - (log_p + shift), log_e_s)
+    return np.where(s > 0, -log_e_s, others)
+
+
+def test_exercise_check_of_the_conditional_gumbel_draws(capsys):
+    # 08.1: the draws for noise_for(model, "rebar", 20_000, seed=9), written independently here.
+    model = h.make_model(dim=3, buckets=4, seed=2)
+    right = _numpy_conditional_gumbel(model)
+    unnormalised = _numpy_conditional_gumbel(model, shift=0.5)  # still puts s on top
+    assert np.all(np.argmax(unnormalised, -1) == np.argmax(right, -1))
+    verdicts = _verdicts(capsys, "08.1", [right, unnormalised, right[:10]], model=model)
+    assert verdicts[:2] == ["correct", "not yet"]
+    assert (
+        verdicts[2]
+        == "not yet: expected an array of shape (20000, 4), got an array of shape (10, 4)"
+    )

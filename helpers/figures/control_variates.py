@@ -1,3 +1,93 @@
-"""The figures of notebook 08 · control variates and relaxations: one function per figure."""
+"""The figures of notebook 08 · control variates and relaxations: one function per figure.
 
-__all__ = []
+Each function draws numbers the notebook computed and returns the figure; the notebook shows
+it. Colours and labels come from helpers.plotting, so an estimator looks the same everywhere.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import plotting
+
+__all__ = ["equal_cost_errors", "gumbel_rao_variance", "optimisation_gaps"]
+
+
+def gumbel_rao_variance(draws, variances, variance_se, straight_through):
+    """Gumbel-Rao's logits variance against the number of conditional Gumbels J (log axis),
+    with +-2 standard-error bars, and straight-through's variance as a dashed line.
+
+    draws: the J values; variances, variance_se: one per J; straight_through: a number."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.errorbar(
+        draws,
+        variances,
+        yerr=2 * np.asarray(variance_se),
+        marker="o",
+        color=plotting.color("gumbel_rao"),
+        label=plotting.label("gumbel_rao"),
+    )
+    ax.axhline(
+        straight_through,
+        color=plotting.color("straight_through"),
+        ls="--",
+        label=plotting.label("straight_through"),
+    )
+    ax.set(
+        xscale="log",
+        xlabel="conditional Gumbel draws J",
+        ylabel="logits variance of one estimate",
+        title="Gumbel-Rao: the variance falls with J, the mean stays",
+    )
+    ax.legend()
+    return fig
+
+
+def equal_cost_errors(errors, styles, budgets, blocks=("logits", "all coordinates")):
+    """Relative error of one estimate per model, for each estimator at each budget.
+
+    errors: (label, budget index) -> array (models, len(blocks)); styles: label -> the
+    plotting name of its colour; budgets: the evaluation budgets (circles for the first,
+    squares for the second). One panel per block, log scale, one point per model."""
+    fig, axes = plt.subplots(1, len(blocks), figsize=(11, 4.5), sharey=True)
+    labels = list(styles)
+    for ax, (j, block) in zip(axes, enumerate(blocks), strict=True):
+        for i, label in enumerate(labels):
+            for b, marker in enumerate(("o", "s")[: len(budgets)]):
+                if (label, b) not in errors:
+                    continue
+                values = np.asarray(errors[label, b])[:, j]
+                x = np.full(len(values), i + 0.15 * (2 * b - 1))
+                legend = f"n_eval <= {budgets[b]}" if i == 0 else None
+                ax.plot(x, values, marker, ms=4, alpha=0.7, color=plotting.color(styles[label]))
+                if legend:
+                    ax.plot([], [], marker, color="grey", label=legend)
+        ax.set(xticks=range(len(labels)), yscale="log", title=block)
+        ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    axes[0].set_ylabel(
+        "relative error $\\sqrt{\\mathrm{MSE}}/\\|\\nabla L\\|$, one point per model"
+    )
+    axes[0].legend()
+    fig.suptitle(f"Equal cost: each estimator at {' and '.join(map(str, budgets))} evaluations")
+    return fig
+
+
+def optimisation_gaps(gaps, styles, title):
+    """The gap L - min_s E[f | s] along an optimisation, one line per estimator: the median
+    over runs and a band from the first to the third quartile (log scale).
+
+    gaps: label -> array (steps + 1, runs); styles: label -> (plotting name, line style)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for label, gap in gaps.items():
+        name, ls = styles[label]
+        steps = np.arange(len(gap))
+        low, mid, high = np.percentile(gap, [25, 50, 75], axis=1)
+        ax.fill_between(steps, low, high, color=plotting.color(name), alpha=0.15, lw=0)
+        ax.plot(steps, mid, color=plotting.color(name), ls=ls, label=label)
+    ax.set(
+        yscale="log",
+        xlabel="optimisation step",
+        ylabel="gap $L(\\theta) - \\min_s \\mathbb{E}[f \\mid s]$ (median, quartiles)",
+        title=title,
+    )
+    ax.legend(fontsize=8, loc="lower left")
+    return fig
