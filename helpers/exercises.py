@@ -47,8 +47,10 @@ def _logits_gradient_half(model):
 def _taus_near_best_for_10000(taus, squared_bias, squared_bias_se, variance, variance_se):
     """Every tau (arrays: one entry per tau) whose MSE at N = 10,000, squared bias +
     variance / N, is within one standard error of the minimum: the sweep cannot tell
-    apart temperatures whose MSEs differ by less than their noise."""
-    mse = np.asarray(squared_bias) + np.asarray(variance) / 10_000
+    apart temperatures whose MSEs differ by less than their noise. A negative squared bias
+    (stats.decomposition's estimate, when the bias is below its noise) counts as zero, as
+    in notebook 03's table and exercise."""
+    mse = np.maximum(np.asarray(squared_bias), 0) + np.asarray(variance) / 10_000
     se = np.hypot(squared_bias_se, np.asarray(variance_se) / 10_000)
     best = int(np.argmin(mse))
     return np.asarray(taus)[mse - mse[best] <= np.hypot(se, se[best])]

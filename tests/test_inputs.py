@@ -221,6 +221,15 @@ def test_exercise_check_accepts_every_choice_the_data_cannot_tell_apart(capsys):
         "not yet: answer with one of the values in `taus`",
         "not yet: expected a single number, got a str",
     ]
+    # A negative squared bias is zero within its error: counted as zero, the order changes
+    # (MSE 6e-6 and 2e-6 clipped; unclipped 1e-6 would put 0.1 first).
+    clipped = {
+        "squared_bias": np.array([-5e-6, 0.0]),
+        "squared_bias_se": np.full(2, 1e-8),
+        "variance": np.array([0.06, 0.02]),
+        "variance_se": np.full(2, 1e-6),
+    }
+    assert _verdicts(capsys, "03.1", [0.2, 0.1], taus=taus[:2], **clipped) == ["correct", "not yet"]
     with pytest.raises(ValueError, match="unknown exercise '99.1'"):
         h.exercises.check("99.1", 1.0)
 
