@@ -7,7 +7,15 @@ Colours are the Okabe-Ito palette, readable with the common colour-vision defici
 import matplotlib as mpl
 import numpy as np
 
-__all__ = ["color", "digit_rows", "label", "median_band", "reference_slope", "use_style"]
+__all__ = [
+    "color",
+    "digit_rows",
+    "label",
+    "median_band",
+    "reference_slope",
+    "two_se_bars",
+    "use_style",
+]
 
 STYLES = {
     "exact": ("#000000", "exact"),
@@ -62,6 +70,13 @@ def reference_slope(ax, x, anchor, slope=-0.5, text=r"$\propto 1/\sqrt{n}$"):
     """A dashed power-law guide y = anchor * (x / x[0])**slope on log-log axes."""
     x = np.asarray(x, dtype=float)
     ax.plot(x, anchor * (x / x[0]) ** slope, "k--", lw=1, label=text)
+
+
+def two_se_bars(ax, x, y, se, style, **kwargs):
+    """y against x with +-2 standard-error bars, in the colour of `style` (an estimator's
+    name) and, unless `label` is given, its label; other keywords go to ax.errorbar."""
+    kwargs.setdefault("label", label(style))
+    return ax.errorbar(x, y, yerr=2 * np.asarray(se), color=color(style), **kwargs)
 
 
 def median_band(ax, x, runs, color, label=None, ls="-", alpha=0.15):

@@ -72,3 +72,14 @@ def test_every_estimator_has_its_own_colour_and_label():
     names = list(h.plotting.STYLES)
     assert len({h.plotting.color(n) for n in names}) == len(names)
     assert len({h.plotting.label(n) for n in names}) == len(names)
+
+
+def test_two_se_bars_span_two_standard_errors_in_the_estimators_colour(ax):
+    drawn = h.plotting.two_se_bars(ax, [1, 2], [1.0, 3.0], [0.1, 0.5], "loo")
+    line, _, (bars,) = drawn
+    segments = np.array(bars.get_segments())  # one vertical segment per point: (2, 2, 2)
+    np.testing.assert_allclose(segments[:, :, 1], [[0.8, 1.2], [2.0, 4.0]])
+    assert matplotlib.colors.same_color(line.get_color(), h.plotting.color("loo"))
+    assert drawn.get_label() == h.plotting.label("loo")  # the legend entry is the container's
+    own = h.plotting.two_se_bars(ax, [1], [1.0], [0.1], "loo", label="mine")
+    assert own.get_label() == "mine"

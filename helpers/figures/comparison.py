@@ -26,14 +26,15 @@ def relative_error_by_budget(budgets, contestants, errors, title):
     for ax, (block, table) in zip(axes[0], errors.items(), strict=True):
         for label, (rel, rel_se) in table.items():
             c = contestants[label]
-            ax.errorbar(
+            plotting.two_se_bars(
+                ax,
                 budgets,
                 rel,
-                yerr=2 * np.asarray(rel_se),
+                rel_se,
+                c.style,
                 ls=c.ls,
                 marker=c.marker,
                 ms=4,
-                color=plotting.color(c.style),
                 alpha=_faded(label),
                 label=label,
                 capsize=2,

@@ -18,14 +18,7 @@ def gumbel_rao_variance(draws, variances, variance_se, straight_through):
 
     draws: the J values; variances, variance_se: one per J; straight_through: a number."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.errorbar(
-        draws,
-        variances,
-        yerr=2 * np.asarray(variance_se),
-        marker="o",
-        color=plotting.color("gumbel_rao"),
-        label=plotting.label("gumbel_rao"),
-    )
+    plotting.two_se_bars(ax, draws, variances, variance_se, "gumbel_rao", marker="o")
     ax.axhline(
         straight_through,
         color=plotting.color("straight_through"),

@@ -41,14 +41,7 @@ def error_against_samples(sample_counts, rmse, rmse_se):
     """The elementary estimator's RMSE against the samples per estimate, +-2 s.e. bars, on
     log-log axes with a 1/sqrt(N) guide."""
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    ax.errorbar(
-        sample_counts,
-        rmse,
-        yerr=2 * np.asarray(rmse_se),
-        fmt="o-",
-        color=plotting.color("elementary"),
-        label=plotting.label("elementary"),
-    )
+    plotting.two_se_bars(ax, sample_counts, rmse, rmse_se, "elementary", fmt="o-")
     plotting.reference_slope(ax, sample_counts, rmse[0], text="$\\propto 1/\\sqrt{N}$")
     ax.set(
         xscale="log",
