@@ -83,9 +83,10 @@ def bias_and_variance_by_budget(budgets, contestants, results, relaxations, scal
     return fig
 
 
-def time_per_estimate(contestants, per_call, per_estimate):
+def time_per_estimate(contestants, per_call, per_estimate, n_samples=None):
     """Wall-clock cost of a batched call, a + b R for R estimates: the fixed cost a per call
-    (left) and the cost b of each further estimate (right), in seconds, per contestant."""
+    (left) and the cost b of each further estimate (right), in seconds, per contestant.
+    n_samples: the samples N of each estimate, named in the title when given."""
     labels = list(per_call)
     colours = [plotting.color(contestants[k].style) for k in labels]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
@@ -94,5 +95,6 @@ def time_per_estimate(contestants, per_call, per_estimate):
     axes[0].invert_yaxis()
     axes[0].set(xlabel="milliseconds", title="a: fixed cost of one call")
     axes[1].set(xlabel="microseconds", title="b: cost of each estimate in the call")
-    fig.suptitle("Wall-clock time of R estimates in one call, a + b R (this machine)")
+    each = "" if n_samples is None else f" of N = {n_samples} samples each"
+    fig.suptitle(f"Wall-clock time of R estimates{each} in one call, a + b R (this machine)")
     return fig
