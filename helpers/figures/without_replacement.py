@@ -52,7 +52,8 @@ def sum_and_sample_by_top(ratio, scales, budget):
 def equal_cost_errors(errors, budgets, styles):
     """Relative error sqrt(MSE) / ||grad L|| of each contestant, one point per model, on the
     logits (left) and over all coordinates (right); circles at the first budget, squares at
-    the second.
+    the second. A thin grey line joins each model's points at one budget, so a model's
+    ranking can be read across the contestants; at 1 the error equals returning zero's.
 
     errors: dict label -> array (budget, model, 2) with the logits' error first, then all
     coordinates'; styles: dict label -> a name of helpers.plotting's colours.
@@ -62,6 +63,11 @@ def equal_cost_errors(errors, budgets, styles):
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     labels = list(errors)
     for ax, block, title in ((axes[0], 0, "logits"), (axes[1], 1, "all coordinates")):
+        for j in range(len(budgets)):  # one thin line per model and budget
+            x = np.arange(len(labels)) + 0.15 * (2 * j - 1)
+            values = np.array([errors[label][j, :, block] for label in labels])
+            ax.plot(x, values, "-", lw=0.6, color="0.6", alpha=0.7, zorder=1)
+        ax.axhline(1, color="0.3", lw=1, ls="--", label="returning zero" if block == 0 else None)
         for i, label in enumerate(labels):
             for j, marker in enumerate(("o", "s")[: len(budgets)]):
                 values = errors[label][j, :, block]
@@ -80,7 +86,7 @@ def equal_cost_errors(errors, budgets, styles):
     axes[0].set_ylabel(r"relative error $\sqrt{\mathrm{MSE}}/\|\nabla L\|$, one point per model")
     for j, marker in enumerate(("o", "s")[: len(budgets)]):  # grey markers: the legend's key
         axes[0].plot([], [], marker, color="0.4", label=f"{budgets[j]} evaluations")
-    axes[0].legend(title="circles / squares")
+    axes[0].legend()
     fig.suptitle(f"Equal cost: {errors[labels[0]].shape[1]} models, one point each")
     plt.show()
 
