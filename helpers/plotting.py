@@ -31,10 +31,10 @@ STYLES = {
     # notebook 06 (Paul Tol's muted palette, apart from the Okabe-Ito colours above)
     "sum_and_sample": ("#332288", "sum-and-sample"),
     "unordered_set": ("#117733", "unordered set"),
-    # notebook 08: three hues apart (purple, dark teal, wine), none near straight-through's
-    "rebar": ("#AA4499", "REBAR"),
+    # notebook 08: magenta, dark teal, dark red-brown, apart from each other and from the rest
+    "rebar": ("#EE3377", "REBAR"),
     "relax": ("#225555", "RELAX"),
-    "gumbel_rao": ("#882255", "Gumbel-Rao"),
+    "gumbel_rao": ("#661100", "Gumbel-Rao"),
     "indecater": ("#44AA99", "IndeCateR"),
     "vimco": ("#999933", "VIMCO"),  # notebook 08
 }

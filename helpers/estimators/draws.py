@@ -24,7 +24,7 @@ def uniform_per_category(problem, seed, n_replicates, n_samples, buckets):
 def uniform_twice(problem, seed, n_replicates, n_samples, buckets, n_gumbel=None):
     """uniform_per_category's u and eps (the same numbers for the same seed), and v: fresh
     uniforms for conditional Gumbels, from the seed folded with 2, of u's shape (R, N, n, K)
-    or, for M = n_gumbel of them per draw, (R, N, M, n, K)."""
+    or, for J = n_gumbel of them per draw, (R, N, J, n, K)."""
     noise = uniform_per_category(problem, seed, n_replicates, n_samples, buckets)
     shape = tf.shape(noise["u"])
     if n_gumbel is not None:

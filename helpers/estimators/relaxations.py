@@ -37,15 +37,15 @@ register(Estimator("gumbel_softmax", gumbel_softmax, uniform_per_category, per_s
 
 
 def gumbel_rao(problem, params, noise, tau, n_gumbel):
-    """Straight-through Gumbel with its gradient averaged over n_gumbel = M conditional
+    """Straight-through Gumbel with its gradient averaged over n_gumbel = J conditional
     Gumbels given s (Paulus et al. 2021): forward one-hot(s), gradient through
-    mean_m softmax((log p + G~_m) / tau), G~_m = z~_m - log p held constant, each latent's
+    mean_j softmax((log p + G~_j) / tau), G~_j = z~_j - log p held constant, each latent's
     drawn given its own s_i (given s the latents' Gumbels are independent)."""
     params = with_sample_axis(params)
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
     s = gumbel_max(tf.stop_gradient(log_p), noise["u"])  # (R, N, n, K)
     z_tilde = conditional_gumbel(tf.stop_gradient(log_p)[:, :, None], s[:, :, None], noise["v"])
-    g_tilde = tf.stop_gradient(z_tilde - log_p[:, :, None])  # (R, N, M, n, K)
+    g_tilde = tf.stop_gradient(z_tilde - log_p[:, :, None])  # (R, N, J, n, K)
     soft = tf.reduce_mean(tf.nn.softmax((log_p[:, :, None] + g_tilde) / tau, axis=-1), axis=2)
     y = s + soft - tf.stop_gradient(soft)
     return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)
@@ -56,7 +56,7 @@ def _check_gumbel_rao_options(options, n_samples, latents, buckets, dtype=None):
     return {**options, "tau": tau, "n_gumbel": checks.integer(options["n_gumbel"], "n_gumbel", 1)}
 
 
-# Noise: u, eps and v for M conditional Gumbels per draw. Sizes: n K (2 + M) values per sample.
+# Noise: u, eps and v for J conditional Gumbels per draw. Sizes: n K (2 + J) values per sample.
 register(Estimator("gumbel_rao", gumbel_rao, uniform_twice, per_sample,
                    options={"tau": 1.0, "n_gumbel": 1}, check=_check_gumbel_rao_options,
                    noise_options=("n_gumbel",),

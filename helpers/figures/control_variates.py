@@ -50,7 +50,7 @@ def equal_cost_errors(errors, styles, budgets, blocks=("logits", "all coordinate
                     continue
                 values = np.asarray(errors[label, b])[:, j]
                 x = np.full(len(values), i + 0.15 * (2 * b - 1))
-                legend = f"n_eval <= {budgets[b]}" if i == 0 else None
+                legend = f"{budgets[b]} evaluations" if i == 0 else None
                 ax.plot(x, values, marker, ms=4, alpha=0.7, color=plotting.color(styles[label]))
                 if legend:
                     ax.plot([], [], marker, color="grey", label=legend)
