@@ -34,6 +34,7 @@ class Exercise:
     kind: str  # "number", "array", "choice" (one of a set of values) or "function"
     rtol: float = 0.0  # the precision the question implies
     choices: str = ""  # for kind "choice": the context entry that lists the allowed values
+    slips: Callable | None = None  # (**context) -> {hint: a likely wrong answer} (kind "array")
 
 
 def _shifted_loss(model):
@@ -65,6 +66,17 @@ def _first_budget_below_1e3(budgets, mse):
     return [int(np.asarray(budgets)[np.argmax(np.asarray(mse) < 1e-3)])]
 
 
+def _logits_gradient_slips(model):
+    """Exercise 06.1's likely slips, each named without giving the answer away."""
+    mu, sigma = (t.numpy() for t in model.conditionals(tf.eye(model.buckets, dtype=model.dtype)))
+    p, means = model.probs().numpy(), mu**2 + sigma**2
+    return {
+        "check the sign of each term": -p * (means - p @ means),
+        "each category's mean loss is compared with L": p * means,
+        "each term carries its category's probability": means - p @ means,
+    }
+
+
 def _set_probability_first_three(model):
     """p(S) for S = {0, 1, 2}: the Plackett-Luce probabilities of its 3! orderings, summed."""
     orders = itertools.permutations(model.probs().numpy()[:3])
@@ -94,7 +106,12 @@ EXERCISES = {
     "03.1": Exercise(_taus_near_best_for_10000, "choice", choices="taus"),
     "04.1": Exercise(_optimal_baseline_hybrid, "number", rtol=1e-5),
     "05.1": Exercise(_first_budget_below_1e3, "choice", choices="budgets"),
-    "06.1": Exercise(lambda model: exact.exact_gradient(model)["logits"], "array", rtol=1e-8),
+    "06.1": Exercise(  # float32 answers pass: the sum itself, not its precision, is asked
+        lambda model: exact.exact_gradient(model)["logits"],
+        "array",
+        rtol=1e-6,
+        slips=_logits_gradient_slips,
+    ),
     "07.1": Exercise(_set_probability_first_three, "number", rtol=1e-8),
     "08.1": Exercise(_conditional_gumbel_draws, "array", rtol=1e-8),
     "09.1": Exercise(lambda model: exact.exact_gradient(model)["logits"][0], "array", rtol=1e-8),
@@ -182,7 +199,11 @@ def _verdict(spec, answer, context):
     expected = spec.expected(**context)
     if spec.kind == "choice":
         return _judge_choice(answer, expected, context[spec.choices], spec.choices)
-    return _judge_value(answer, expected, spec.rtol)
+    verdict = _judge_value(answer, expected, spec.rtol)
+    for hint, slip in (spec.slips(**context) if spec.slips else {}).items():
+        if verdict == "not yet" and _judge_value(answer, slip, 1e-6) == "correct":
+            return f"not yet: {hint}"
+    return verdict
 
 
 def check(exercise, answer, **context):

@@ -9,6 +9,8 @@ __all__ = ["optimisation_gaps", "sampling_ratio_and_its_prediction"]
 
 # the three constructed families of logits (Okabe-Ito grey, blue and vermillion)
 FAMILY_COLOURS = {"drawn": "#7F7F7F", "uniform": "#0072B2", "concentrated": "#D55E00"}
+# the exact gradient dashed; hybrid + LOO dotted, apart from the elementary line's close blue
+LINE_STYLES = {"exact": "--", "loo": ":"}
 _ROW_KEYS = ("family", "K", "prediction", "all", "logits")
 
 
@@ -49,7 +51,7 @@ def sampling_ratio_and_its_prediction(rows):
                 color=colour,
                 ms=6,
                 capsize=3,
-                label=f"{family} logits" if k == ks[0] else None,
+                label=f"{family} p" if k == ks[0] else None,
             )
         mine = [r for r in rows if r["family"] == family]
         x = [r["prediction"] for r in mine]
@@ -78,7 +80,8 @@ def sampling_ratio_and_its_prediction(rows):
 
 def optimisation_gaps(gaps, colours, learning_rates):
     """One panel per learning rate: the gap L - min_s E[f | s] along the optimisation, median
-    and min-to-max band over the runs, one line per estimator (the exact gradient dashed).
+    and min-to-max band over the runs, one line per estimator (the exact gradient dashed,
+    hybrid + LOO dotted).
 
     gaps: dict (learning_rate, label) -> array (steps + 1, n_runs); colours: label -> the
     helpers.plotting colour name of that estimator. Returns the figure."""
@@ -90,7 +93,7 @@ def optimisation_gaps(gaps, colours, learning_rates):
     for ax, lr in zip(axes[0], learning_rates, strict=True):
         for label, style in colours.items():
             gap = np.asarray(gaps[lr, label])
-            ls = "--" if style == "exact" else "-"
+            ls = LINE_STYLES.get(style, "-")
             plotting.median_band(
                 ax, np.arange(len(gap)), gap, plotting.color(style), label=label, ls=ls
             )
