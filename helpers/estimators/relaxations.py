@@ -19,7 +19,8 @@ from .registry import Estimator, per_sample, register
 def gumbel_softmax(problem, params, noise, tau, straight_through):
     """Relax each s_i to y_i = softmax((log p_i + G_i) / tau) and feed y to the objective:
     unbiased for the gradient of the relaxed objective E g(y, eps), biased for the true
-    gradient; the bias vanishes as tau -> 0."""
+    gradient; for the soft relaxation the bias vanishes as tau -> 0, straight-through's
+    does not."""
     params = with_sample_axis(params)
     y = relaxed_one_hot(problem.logits(params), noise["u"], tau, straight_through)  # (R, N, n, K)
     return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)

@@ -65,9 +65,13 @@ def simplex_samples(samples):
 
 def relaxed_edge(t, mu, sigma, i, j):
     """mu(y) +- sigma(y) along the edge y = (1 - t) e_i + t e_j of the simplex, with the two
-    real categories at its ends."""
+    real categories at its ends; grey: the bands mu +- sigma of those two categories, where
+    the mixture (1 - t) N(mu_i, sigma_i^2) + t N(mu_j, sigma_j^2) puts its mass."""
     colour = plotting.color("gumbel_softmax")
     fig, ax = plt.subplots(figsize=(6, 3.6))
+    for end, label in ((0, "the mixture's two components"), (-1, None)):
+        low, high = mu[end] - sigma[end], mu[end] + sigma[end]
+        ax.fill_between([0, 1], low, high, color="0.5", alpha=0.25, lw=0, label=label)
     ax.plot(t, mu, color=colour, label="$\\mu(y)$ on the edge")
     label = "$\\mu(y) \\pm \\sigma(y)$"
     ax.fill_between(t, mu - sigma, mu + sigma, color=colour, alpha=0.2, label=label)
@@ -78,7 +82,7 @@ def relaxed_edge(t, mu, sigma, i, j):
         ylabel="$z$",
         title="A relaxed $y$ makes the model evaluate in-between categories",
     )
-    ax.legend()
+    ax.legend(loc="center left")
     return fig
 
 
