@@ -36,7 +36,7 @@ STYLES = {
     "relax": ("#225555", "RELAX"),
     "gumbel_rao": ("#661100", "Gumbel-Rao"),
     "indecater": ("#44AA99", "IndeCateR"),
-    "vimco": ("#999933", "VIMCO"),  # notebook 08
+    "vimco": ("#999933", "VIMCO"),  # notebook 10
 }
 
 
