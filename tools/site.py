@@ -72,9 +72,11 @@ def navigation(student=False):
 
 
 def rewrite_links(html):
-    """Links between pages of the series point at their .html versions."""
+    """Links between pages of the series point at their .html versions, section anchors kept."""
     html = re.sub(
-        r'href="(?:notebooks/|\.\./notebooks/)?(\d\d_[\w]+)\.ipynb"', r'href="\1.html"', html
+        r'href="(?:notebooks/|\.\./notebooks/)?(\d\d_[\w]+)\.ipynb(#[^"]*)?"',
+        r'href="\1.html\2"',
+        html,
     )
     html = re.sub(r'href="(?:\.\./)?README\.md"', 'href="index.html"', html)
     html = re.sub(r'href="(?:\.\./)?(?:docs/)?(\w+)\.md"', r'href="\1.html"', html)
