@@ -17,7 +17,7 @@ import numpy as np
 
 from . import exact
 from ._tf import tf
-from .estimators import conditional_gumbel, optimal_baseline_at
+from .estimators import conditional_gumbel, gumbel_max, optimal_baseline_at
 from .model import make_model, square
 from .vae import encode, kl_to_uniform
 
@@ -88,8 +88,7 @@ def _conditional_gumbel_draws(model):
     noise_for(model, "rebar", 20_000, seed=9): s by Gumbel-max from u, zeta~ from v."""
     draws = helpers.noise_for(model, "rebar", 20_000, seed=9)
     log_p = tf.nn.log_softmax(model.params["logits"])
-    zeta = log_p - tf.math.log(-tf.math.log(tf.constant(draws["u"][:, 0], log_p.dtype)))
-    s = tf.one_hot(tf.argmax(zeta, axis=-1), model.buckets, dtype=log_p.dtype)
+    s = gumbel_max(log_p, tf.constant(draws["u"][:, 0], log_p.dtype))
     return conditional_gumbel(log_p, s, tf.constant(draws["v"][:, 0], log_p.dtype)).numpy()
 
 
