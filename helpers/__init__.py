@@ -7,6 +7,7 @@ from .exact import exact_gradient, exact_loss
 from .model import PARAM_NAMES, Model, make_model, sample
 from .model_math import expected_f, square
 from .optimise import optimise, optimise_problem
+from .plotting import Contestant
 from .problem import MAX_CONFIGURATIONS
 from .relax import relax, relax_gradients, relax_state
 from .sampling import gradient_samples, noise_for, problem_gradient_samples
@@ -24,6 +25,7 @@ __all__ = [
     "stats",
     "vae",
     "ESTIMATORS",
+    "Contestant",
     "MAX_CONFIGURATIONS",
     "PARAM_NAMES",
     "Model",

@@ -4,10 +4,13 @@ Colours are the Okabe-Ito palette, readable with the common colour-vision defici
 `color(name)` and `label(name)` for any estimator or reference line, and `use_style()` once.
 """
 
+from dataclasses import dataclass, field
+
 import matplotlib as mpl
 import numpy as np
 
 __all__ = [
+    "Contestant",
     "color",
     "digit_rows",
     "label",
@@ -48,6 +51,48 @@ def color(name):
 def label(name):
     """The legend label of an estimator or reference line."""
     return STYLES[name][1]
+
+
+@dataclass(frozen=True)
+class Contestant:
+    """An estimator entered in a comparison: its registry name, its options and its look.
+
+    style: the key of its colour and label in STYLES (None: the estimator's own name);
+    line and marker: matplotlib's; samples: draws per estimate where contestants differ in
+    it (an int, or a tuple with one entry per budget), None where the comparison sets it.
+    """
+
+    estimator: str
+    options: dict = field(default_factory=dict)
+    style: str | None = None
+    line: str = "-"
+    marker: str = "o"
+    samples: int | tuple | None = None
+
+    def __post_init__(self):
+        from .estimators import ESTIMATORS  # here: plotting is imported by the estimators' users
+
+        known = [*ESTIMATORS, "vimco"]  # "vimco": the VAE's multi-sample objective (notebook 10)
+        if self.estimator not in known:
+            raise ValueError(f"estimator {self.estimator!r} is not one of {sorted(known)}")
+        if not isinstance(self.options, dict):
+            raise ValueError(f"options must be a dict of keyword arguments, got {self.options!r}")
+        if self.colour_key not in STYLES:
+            raise ValueError(f"style {self.colour_key!r} is not one of {sorted(STYLES)}")
+
+    @property
+    def colour_key(self):
+        return self.style or self.estimator
+
+    @property
+    def color(self):
+        """Its colour, as `color(style)`."""
+        return color(self.colour_key)
+
+    @property
+    def label(self):
+        """Its legend label in STYLES (a comparison may label it more precisely)."""
+        return label(self.colour_key)
 
 
 def use_style():

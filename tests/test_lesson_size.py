@@ -1,15 +1,17 @@
 """Every notebook fits a lesson, and its header's time is computed from its content.
 
-The size rules: at most 2,500 words of prose (every markdown cell but the generated header
-and footer, counted as whitespace-separated words), at most 300 lines of code (non-blank
-lines of all code cells), and no code cell over 30 non-blank lines.
+The size rules count what a reader scrolls through: at most 2,500 words of markdown (every
+markdown cell, the generated header and footer included, counted as whitespace-separated
+words), at most 300 lines of code (every line of every code cell, blank lines and the
+generated Colab cell included), and no code cell over 30 lines.
 
 The time rule, the one the course plan (docs/teaching.md) sizes its slots by: the title
 cell says
 
     **Time**: about R minutes to read and run, and E minutes for the exercises.
 
-with R = 5 * ceil((words / 120 + code_cells / 2) / 5), reading at 120 words a minute and
+with R = 5 * ceil((words / 120 + code_cells / 2) / 5), where words leave out the generated
+header and footer (navigation, not reading), reading at 120 words a minute and
 half a minute per code cell, rounded up to five minutes, and E the sum of the minutes the
 exercises' labels state, `**Exercise N** (about M minutes).`
 """
@@ -40,21 +42,19 @@ TIME_LINE = re.compile(
 EXERCISE_LABEL = re.compile(r"\*\*Exercise (\d+)\*\* \(about (\d+) minutes\)\.")
 
 
-def code_lines(source):
-    return sum(1 for line in source.splitlines() if line.strip())
-
-
 def measure(notebook):
-    """Prose words, code lines, the largest code cell's lines and the number of code cells."""
-    words = lines = largest = cells = 0
+    """Words of all markdown, words of prose (without the generated header and footer), code
+    lines, the largest code cell's lines and the number of code cells."""
+    words = prose = lines = largest = cells = 0
     for cell in notebook.cells:
         tags = set(cell.metadata.get("tags", []))
-        if cell.cell_type == "markdown" and not tags & {"header", "footer"}:
-            words += len(cell.source.split())
+        if cell.cell_type == "markdown":
+            n = len(cell.source.split())
+            words, prose = words + n, prose + (0 if tags & {"header", "footer"} else n)
         elif cell.cell_type == "code":
-            n = code_lines(cell.source)
+            n = len(cell.source.splitlines())
             lines, largest, cells = lines + n, max(largest, n), cells + 1
-    return words, lines, largest, cells
+    return words, prose, lines, largest, cells
 
 
 def reading_minutes(words, code_cells):
@@ -81,8 +81,8 @@ def lesson(path):
 
 @pytest.mark.parametrize("path", [lesson(path) for path in NOTEBOOKS])
 def test_notebook_fits_a_lesson(path):
-    words, lines, largest, _ = measure(nbformat.read(path, as_version=4))
-    assert words <= MAX_WORDS, f"{words} words of prose, more than {MAX_WORDS}"
+    words, _, lines, largest, _ = measure(nbformat.read(path, as_version=4))
+    assert words <= MAX_WORDS, f"{words} words of markdown, more than {MAX_WORDS}"
     assert lines <= MAX_CODE_LINES, f"{lines} lines of code, more than {MAX_CODE_LINES}"
     assert largest <= MAX_CELL_LINES, f"a code cell of {largest} lines, over {MAX_CELL_LINES}"
 
@@ -96,7 +96,7 @@ def test_time_line_is_computed_from_the_content(path):
     notebook = nbformat.read(path, as_version=4)
     found = TIME_LINE.search(notebook.cells[1].source)
     assert found, "the title cell lacks the line " + TIME_LINE.pattern
-    words, _, _, code_cells = measure(notebook)
+    _, words, _, _, code_cells = measure(notebook)
     minutes, numbers = exercise_minutes(notebook)
     assert numbers == list(range(1, len(numbers) + 1)) and 2 <= len(numbers) <= 4, (
         f"exercise labels {numbers}: two to four, numbered from 1, each with its minutes"
@@ -121,7 +121,8 @@ def test_the_rules_themselves():
         nbformat.v4.new_code_cell("c = 3"),
         nbformat.v4.new_markdown_cell("more generated words", metadata={"tags": ["footer"]}),
     ]
-    assert measure(notebook) == (6 + 12, 3, 2, 2)  # the header and footer not counted
+    # 2 + 6 + 12 + 3 words, the header and footer out of the prose; 4 + 1 lines, blanks too
+    assert measure(notebook) == (23, 18, 5, 4, 2)
     assert exercise_minutes(notebook) == (15, [1, 2])
     assert reading_minutes(0, 1) == 5 and reading_minutes(600, 0) == 5
     assert reading_minutes(601, 0) == 10 and reading_minutes(2400, 20) == 30

@@ -83,3 +83,23 @@ def test_two_se_bars_span_two_standard_errors_in_the_estimators_colour(ax):
     assert drawn.get_label() == h.plotting.label("loo")  # the legend entry is the container's
     own = h.plotting.two_se_bars(ax, [1], [1.0], [0.1], "loo", label="mine")
     assert own.get_label() == "mine"
+
+
+def test_a_contestant_takes_its_colour_and_label_from_its_style():
+    loo = h.Contestant("score_function", dict(baseline="loo"), "loo", marker="s")
+    assert (loo.color, loo.label) == (h.plotting.color("loo"), h.plotting.label("loo"))
+    plain = h.Contestant("elementary")
+    assert plain.color == h.plotting.color("elementary") and plain.options == {}
+
+
+@pytest.mark.parametrize(
+    "fields, named",
+    [
+        (dict(estimator="gumbel"), "'gumbel' is not one of"),
+        (dict(estimator="score_function", style="teal"), "style 'teal'"),
+        (dict(estimator="score_function", options=["loo"]), "options must be a dict"),
+    ],
+)
+def test_a_contestant_refuses_what_cannot_be_drawn_or_run(fields, named):
+    with pytest.raises(ValueError, match=named):
+        h.Contestant(**fields)
