@@ -147,6 +147,7 @@ def test_exercise_check_of_a_function_uses_two_models_and_refuses_exact_loss(cap
         lambda m: float(h.exact_loss(m, lambda z: (z - 1) ** 2)),  # not the student's own sum
         lambda m: _closed_form(model),  # right on this model only
         lambda m: round(_closed_form(m), 3),
+        lambda m: _closed_form(m) - float(np.sum(_sigma_squared(m))),  # sigma^2 left out
         lambda m: None,
         1.0,
     ]
@@ -155,52 +156,82 @@ def test_exercise_check_of_a_function_uses_two_models_and_refuses_exact_loss(cap
         "correct",
         "not yet: write the sum yourself; your function called h.exact_loss",
         "not yet (on a second model, 7 categories)",
-        f"not yet: close (relative error {_rounding_error(model):.1e}), but keep full "
-        "precision: do not round",
+        "not yet: rounded to 3 decimals; keep full precision",
+        "not yet: each category's E[(z - 1)^2] includes its variance sigma^2",
         "not answered yet",
         "not yet: expected a function of the model, got a float",
     ]
     assert float(h.exact_loss(model)) > 0  # exact_loss is restored after the check
 
 
-def _rounding_error(model):
-    value = _closed_form(model)
-    return abs(round(value, 3) - value) / value
+def _sigma_squared(model):
+    """p_k sigma_k^2 per category: the part of the loss a student may leave out."""
+    probs = model.probs().numpy()
+    return probs * model.conditionals(np.eye(model.buckets))[1].numpy() ** 2
 
 
-def test_exercise_check_tolerances_follow_the_question(capsys):
+def test_exercise_checks_follow_one_rule_and_name_the_slip(capsys):
     from fractions import Fraction
 
     model = h.make_model(dim=2, buckets=3)
     b = h.estimators.optimal_baseline_at(model.problem(h.square), model.params, True)
-    # 04.1 asks for b* computed by hand: six decimals or float32 are right, three are rounded.
+    # The one rule: a relative error up to RTOL = 1e-5 is right, so float32 and six decimals
+    # pass; three decimals are named as rounding, a 0.2% error as close but not rounding.
     answers = [b, round(b, 6), np.float32(b), np.array(b), Fraction(b)]
-    answers += [b * (1 + 2e-3), 2 * b, [b], True, np.array(True)]
+    answers += [round(b, 3), b * (1 + 2e-3), 2 * b, [b], True, np.array(True)]
     verdicts = _verdicts(capsys, "04.1", answers, model=model)
     assert verdicts[:5] == ["correct"] * 5
-    assert verdicts[5].startswith("not yet: close (relative error 2.0e-03)")
-    assert verdicts[6:] == [
+    assert verdicts[5:] == [
+        "not yet: rounded to 3 decimals; keep full precision",
+        "not yet: close (relative error 2.0e-03) but more than rounding: a term is off",
         "not yet",
         "not yet: expected a single number, got a list",
         "not yet: expected a single number, got a bool",
         "not yet: expected a single number, got an array of shape ()",
     ]
+    assert _verdicts(capsys, "04.1", [np.float32(b * (1 + 2e-3))], model=model) == [
+        "not yet: close (relative error 2.0e-03) and in float32: compute in float64 to tell "
+        "rounding from a slip"
+    ]
+    assert _verdicts(capsys, "04.1", [float(h.exact_loss(model))], model=model) == [
+        "not yet: that is the mean loss L; the optimal baseline weights each draw by its "
+        "squared score"
+    ]
     grad = h.exact_gradient(model, lambda z: (z - 0.5) ** 2)["logits"]
-    answers = [grad, list(grad), grad[:2], {"logits": grad}, grad + 1]
-    assert _verdicts(capsys, "02.1", answers, model=model) == [
+    answers = [grad, list(grad), grad.astype(np.float32), -grad, grad[:2], {"logits": grad}]
+    assert _verdicts(capsys, "02.1", [*answers, grad + 1], model=model) == [
         "correct",
         "correct",
+        "correct",
+        "not yet: check the sign",
         "not yet: expected an array of shape (3,), got an array of shape (2,)",
         "not yet: expected an array of shape (3,), got a dict",
         "not yet",
     ]
     several = h.make_model(dim=2, buckets=3, latents=2)
-    grad = h.exact_gradient(several)["logits"]  # (latents, K): 07.1 asks for the first row
+    grad = h.exact_gradient(several)["logits"]  # (latents, K): 09.1 asks for the first row
     assert _verdicts(capsys, "09.1", [grad[0], grad[1], grad], model=several) == [
         "correct",
-        "not yet",
+        "not yet: row 0 is the first latent",
         "not yet: expected an array of shape (3,), got an array of shape (2, 3)",
     ]
+
+
+@pytest.mark.parametrize("exercise", [k for k, v in h.exercises.EXERCISES.items() if v.slips])
+def test_every_named_slip_is_far_from_the_answer(exercise):
+    # The rule's promise: each slip differs from the answer by far more than RTOL (1e-3),
+    # so a slip is never taken for a right answer, nor a right answer for a slip.
+    spec = h.exercises.EXERCISES[exercise]
+    if exercise == "10.1":
+        arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
+        context = dict(weights=h.vae.init_weights(arch, seed=2), x=np.eye(4)[:2], latents=2)
+    else:
+        latents = 2 if exercise == "09.1" else 1
+        context = dict(model=h.make_model(dim=2, buckets=4, seed=6, latents=latents))
+    expected = np.asarray(spec.expected(**context), dtype=float)
+    scale = np.max(np.abs(expected))
+    for hint, slip in spec.slips(**context).items():
+        assert np.max(np.abs(np.asarray(slip) - expected)) / scale > 1e-3, hint
 
 
 def test_exercise_check_accepts_every_choice_the_data_cannot_tell_apart(capsys):
