@@ -93,24 +93,51 @@ def test_nbval_tags_steer_the_tests_but_reach_no_reader(copies, tmp_path):
         assert "nbval-" not in page, f"{path.stem}.html carries an nbval tag"
 
 
-@pytest.mark.parametrize("index", range(len(NOTEBOOKS)), ids=[p.name for p in NOTEBOOKS])
-def test_student_copies_run_top_to_bottom(copies, index):
-    notebook = nbformat.read(copies[index], as_version=4)
-    NotebookClient(
+def errors_of(cells):
+    return [
+        out["ename"]
+        for c in cells
+        if c.cell_type == "code"
+        for out in c.outputs
+        if out.output_type == "error"
+    ]
+
+
+def run_each_cell_twice(notebook):
+    """Run the code cells in order, each one twice in a row, as a student does who runs a cell
+    again: the outputs kept are the second run's, so any error a repeat causes shows, in that
+    cell or a later one (a name rebound to other data, an input changed in place)."""
+    client = NotebookClient(
         notebook,
         timeout=300,
         kernel_name="python3",
         allow_errors=True,
         resources={"metadata": {"path": str(ROOT / "notebooks")}},
-    ).execute()
-    errors = [
-        out["ename"]
-        for c in notebook.cells
-        if c.cell_type == "code"
-        for out in c.outputs
-        if out.output_type == "error"
+    )
+    with client.setup_kernel():
+        for number, cell in enumerate(notebook.cells):
+            for _ in range(2 if cell.cell_type == "code" else 0):
+                cell.outputs = []
+                client.execute_cell(cell, number)
+
+
+def test_running_each_cell_twice_shows_a_cell_that_breaks_on_a_repeat():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("def scores():\n    return [1, 2]"),
+        nbformat.v4.new_code_cell("scores = scores()"),  # the name rebound to its result
+        nbformat.v4.new_code_cell("print(sum(scores))"),
     ]
-    assert set(errors) <= {"NotImplementedError"}, errors
+    run_each_cell_twice(notebook)
+    assert errors_of(notebook.cells) == ["TypeError"]
+
+
+@pytest.mark.parametrize("index", range(len(NOTEBOOKS)), ids=[p.name for p in NOTEBOOKS])
+def test_student_copies_run_top_to_bottom_with_each_cell_run_twice(copies, index):
+    # Only the unanswered stubs may raise, and the checks must say so.
+    notebook = nbformat.read(copies[index], as_version=4)
+    run_each_cell_twice(notebook)
+    assert set(errors_of(notebook.cells)) <= {"NotImplementedError"}, errors_of(notebook.cells)
     printed = "".join(
         out.get("text", "") for c in notebook.cells if c.cell_type == "code" for out in c.outputs
     )
