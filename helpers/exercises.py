@@ -221,12 +221,13 @@ def _values(answer, expected):
         if values is None:
             return None, f"not yet: expected a single number, got {_describe(answer)}"
         return np.asarray(values), None
+    wanted = f"not yet: expected an array of shape {expected.shape}, got "
     try:
         values = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
-        return None, f"not yet: expected an array of shape {expected.shape}, got {_describe(answer)}"
+        return None, wanted + _describe(answer)
     if values.shape != expected.shape:
-        return None, f"not yet: expected an array of shape {expected.shape}, got {_describe(values)}"
+        return None, wanted + _describe(values)
     return values, None
 
 
@@ -283,12 +284,18 @@ def _judge_value(answer, expected, slips=None):
 
 
 def _judge_choice(answer, accepted, options, name):
+    """A verdict on one of the allowed values, matched by the one rule (RTOL)."""
     value = _number(answer)
     if value is None:
         return f"not yet: expected a single number, got {_describe(answer)}"
-    if not np.any(np.isclose(np.asarray(options, dtype=float), value, rtol=1e-12, atol=0)):
+
+    def among(values):
+        values = np.asarray(values, dtype=float)
+        return np.any(np.abs(values - value) <= RTOL * np.abs(values))
+
+    if not among(options):
         return f"not yet: answer with one of the values in `{name}`"
-    return "correct" if np.any(np.isclose(accepted, value, rtol=1e-12, atol=0)) else "not yet"
+    return "correct" if among(accepted) else "not yet"
 
 
 def _judge_function(answer, spec, context):
@@ -301,11 +308,21 @@ def _judge_function(answer, spec, context):
         mock.patch.object(helpers, "exact_loss", side_effect=refused),
     ):
         try:
-            values = [answer(model) for model in models]
+            values = [answer(models[0])]
         except RuntimeError as err:
             if err is refused:
                 return "not yet: write the sum yourself; your function called h.exact_loss"
-            raise
+            raise  # an error on the student's own model: their traceback shows where
+        try:
+            values.append(answer(models[1]))
+        except Exception as err:  # the student's code, on a model they have not seen
+            if err is refused:
+                return "not yet: write the sum yourself; your function called h.exact_loss"
+            return (
+                f"not yet: your function failed on a second model ({models[1].buckets} "
+                f"categories) with {type(err).__name__}: {str(err)[:200]}. Take every size "
+                "and value from the model it is given (e.g. model.buckets), not from the notebook"
+            )
     if all(value is None for value in values):
         return None
     notes = ("", f" (on a second model, {models[1].buckets} categories)")

@@ -12,7 +12,6 @@ check says "not answered yet" until the student fills it in.
 
 import ast
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -78,6 +77,13 @@ def write_copies(output):
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "student"
-    for path in write_copies(target):
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Write student copies of the notebooks: solutions emptied, outputs cleared."
+    )
+    parser.add_argument(
+        "folder", nargs="?", type=Path, default=ROOT / "student", help="where (default: student/)"
+    )
+    for path in write_copies(parser.parse_args().folder):
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
