@@ -1,7 +1,5 @@
 """Unit tests of the small statistics and plotting helpers notebook 05 uses."""
 
-from typing import NamedTuple
-
 import helpers as h
 
 import matplotlib
@@ -63,16 +61,12 @@ def test_median_band_draws_the_median_and_the_range():
     plt.close(fig)
 
 
-class _Contestant(NamedTuple):  # what notebook 05's figures read from a contestant
-    style: str
-    ls: str = "-"
-    marker: str = "o"
-
-
-CONTESTANTS = {
-    "elementary": _Contestant("elementary"),
-    "Gumbel-softmax, tau = 1": _Contestant("gumbel_softmax", ":", "v"),
-    "score function, hybrid + optimal (oracle)": _Contestant("optimal", "--", "^"),
+CONTESTANTS = {  # notebook 05's records: its figures read colour, line and marker
+    "elementary": h.Contestant("elementary"),
+    "Gumbel-softmax, tau = 1": h.Contestant("gumbel_softmax", {"tau": 1.0}, line=":", marker="v"),
+    "score function, hybrid + optimal (oracle)": h.Contestant(
+        "score_function", {"baseline": "optimal"}, "optimal", "--", "^"
+    ),
 }
 BUDGETS = np.array([5, 20, 80])
 
@@ -108,5 +102,8 @@ def test_the_comparison_figures_draw_one_line_or_bar_per_contestant():
     assert [len(ax.get_legend_handles_labels()[0]) for ax in relative.axes] == [4, 4]
     assert len(split.axes[1].get_legend_handles_labels()[0]) == len(CONTESTANTS)
     assert [len(ax.patches) for ax in timing.axes] == [len(CONTESTANTS)] * 2
+    handles, labels = split.axes[1].get_legend_handles_labels()
+    line = handles[labels.index("Gumbel-softmax, tau = 1")][0]  # the look its record gives
+    assert line.get_linestyle() == ":" and line.get_color() == h.plotting.color("gumbel_softmax")
     for fig in figures:
         plt.close(fig)

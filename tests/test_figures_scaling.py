@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from helpers.figures import scaling  # noqa: E402
+from helpers.plotting import Contestant, color  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -46,18 +47,26 @@ def test_the_k_study_figure_refuses_malformed_rows(rows, message):
         scaling.sampling_ratio_and_its_prediction(rows)
 
 
+CONTESTANTS = {  # as notebook 06 enters them: each line in its record's colour and style
+    "exact": Contestant("exact", line="--"),
+    "loo": Contestant("score_function", {"baseline": "loo"}, "loo", ":"),
+}
+
+
 def test_the_optimisation_figure_has_a_panel_per_rate_and_a_line_per_estimator():
-    gaps = {(lr, k): np.full((11, 4), lr) for lr in (0.1, 1.0) for k in ("exact", "loo")}
-    fig = scaling.optimisation_gaps(gaps, {"exact": "exact", "loo": "loo"}, (0.1, 1.0))
+    gaps = {(lr, k): np.full((11, 4), lr) for lr in (0.1, 1.0) for k in CONTESTANTS}
+    fig = scaling.optimisation_gaps(gaps, CONTESTANTS, (0.1, 1.0))
     assert [ax.get_title() for ax in fig.axes] == [
         "Adam, learning rate 0.1",
         "Adam, learning rate 1.0",
     ]
     assert [len(ax.lines) for ax in fig.axes] == [2, 2]
-    assert fig.axes[0].lines[0].get_linestyle() == "--"  # the exact gradient, dashed
+    exact, loo = fig.axes[0].lines
+    assert (exact.get_linestyle(), loo.get_linestyle()) == ("--", ":")
+    assert loo.get_color() == color("loo")
     plt.close(fig)
 
 
 def test_the_optimisation_figure_names_a_missing_run():
     with pytest.raises(ValueError, match="no runs"):
-        scaling.optimisation_gaps({}, {"loo": "loo"}, (0.1,))
+        scaling.optimisation_gaps({}, {"loo": CONTESTANTS["loo"]}, (0.1,))

@@ -1,8 +1,8 @@
 """The figures of notebook 05 · the comparison: one function per figure.
 
 Each function draws numbers the notebook has computed and returns the figure; the notebook
-shows it. A contestant is anything with the attributes `style` (a colour name of
-`helpers.plotting`), `ls` (line style) and `marker`, keyed by its legend label.
+shows it. Contestants are `helpers.Contestant` records (their `color`, `line` and `marker`
+are read), keyed by their legend labels.
 """
 
 import matplotlib.pyplot as plt
@@ -31,8 +31,8 @@ def relative_error_by_budget(budgets, contestants, errors, title):
                 budgets,
                 rel,
                 rel_se,
-                c.style,
-                ls=c.ls,
+                c.colour_key,
+                ls=c.line,
                 marker=c.marker,
                 ms=4,
                 alpha=_faded(label),
@@ -56,7 +56,7 @@ def bias_and_variance_by_budget(budgets, contestants, results, relaxations, scal
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for label, c in contestants.items():
         r = results[label]
-        style = dict(ls=c.ls, marker=c.marker, ms=3, color=plotting.color(c.style), label=label)
+        style = dict(ls=c.line, marker=c.marker, ms=3, color=c.color, label=label)
         axes[1].errorbar(budgets, r["variance"], 2 * r["variance_se"], alpha=_faded(label), **style)
         if label in relaxations:
             ok = r["squared_bias"] > 2 * r["squared_bias_se"]
@@ -66,7 +66,7 @@ def bias_and_variance_by_budget(budgets, contestants, results, relaxations, scal
     axes[0].plot(
         budgets,
         results[scale]["variance"],
-        color=plotting.color(contestants[scale].style),
+        color=contestants[scale].color,
         lw=1,
         label=f"{scale} variance (for scale)",
     )
@@ -88,7 +88,7 @@ def time_per_estimate(contestants, per_call, per_estimate, n_samples=None):
     (left) and the cost b of each further estimate (right), in seconds, per contestant.
     n_samples: the samples N of each estimate, named in the title when given."""
     labels = list(per_call)
-    colours = [plotting.color(contestants[k].style) for k in labels]
+    colours = [contestants[k].color for k in labels]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     axes[0].barh(labels, [per_call[k] * 1e3 for k in labels], color=colours)
     axes[1].barh(labels, [per_estimate[k] * 1e6 for k in labels], color=colours)

@@ -9,8 +9,6 @@ __all__ = ["optimisation_gaps", "sampling_ratio_and_its_prediction"]
 
 # the three constructed families of logits (Okabe-Ito grey, blue and vermillion)
 FAMILY_COLOURS = {"drawn": "#7F7F7F", "uniform": "#0072B2", "concentrated": "#D55E00"}
-# the exact gradient dashed; hybrid + LOO dotted, apart from the elementary line's close blue
-LINE_STYLES = {"exact": "--", "loo": ":"}
 _ROW_KEYS = ("family", "K", "prediction", "all", "logits")
 
 
@@ -78,25 +76,22 @@ def sampling_ratio_and_its_prediction(rows):
     return fig
 
 
-def optimisation_gaps(gaps, colours, learning_rates):
+def optimisation_gaps(gaps, contestants, learning_rates):
     """One panel per learning rate: the gap L - min_s E[f | s] along the optimisation, median
-    and min-to-max band over the runs, one line per estimator (the exact gradient dashed,
-    hybrid + LOO dotted).
+    and min-to-max band over the runs, one line per estimator in its contestant's colour and
+    line style.
 
-    gaps: dict (learning_rate, label) -> array (steps + 1, n_runs); colours: label -> the
-    helpers.plotting colour name of that estimator. Returns the figure."""
+    gaps: dict (learning_rate, label) -> array (steps + 1, n_runs); contestants: label ->
+    `helpers.Contestant` (its `color` and `line` are read). Returns the figure."""
     learning_rates = list(learning_rates)
-    missing = [(lr, k) for lr in learning_rates for k in colours if (lr, k) not in gaps]
+    missing = [(lr, k) for lr in learning_rates for k in contestants if (lr, k) not in gaps]
     if not learning_rates or missing:
         raise ValueError(f"gaps has no runs for {missing[:3]}" if missing else "learning_rates")
     fig, axes = plt.subplots(1, len(learning_rates), figsize=(11, 4.2), sharey=True, squeeze=False)
     for ax, lr in zip(axes[0], learning_rates, strict=True):
-        for label, style in colours.items():
+        for label, c in contestants.items():
             gap = np.asarray(gaps[lr, label])
-            ls = LINE_STYLES.get(style, "-")
-            plotting.median_band(
-                ax, np.arange(len(gap)), gap, plotting.color(style), label=label, ls=ls
-            )
+            plotting.median_band(ax, np.arange(len(gap)), gap, c.color, label=label, ls=c.line)
         ax.set(yscale="log", xlabel="optimisation step", title=f"Adam, learning rate {lr}")
     axes[0, 0].set_ylabel(
         "gap $L(\\theta) - \\min_s \\mathbb{E}[f \\mid s]$\n(median, band: min to max of the runs)"
