@@ -63,7 +63,7 @@ SERIES = [
     (
         "09_several_latents",
         "Several latents",
-        "K**n terms; IndeCateR, LOO, REBAR and the relaxations as n grows",
+        "K**n terms; IndeCateR, LOO and the relaxations as n grows",
         "~25 s",
     ),
     (

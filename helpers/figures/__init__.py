@@ -9,6 +9,7 @@ from . import (
     log_trick,
     model,
     scaling,
+    several_latents,
     without_replacement,
 )
 
@@ -20,5 +21,6 @@ __all__ = [
     "log_trick",
     "model",
     "scaling",
+    "several_latents",
     "without_replacement",
 ]
