@@ -20,6 +20,8 @@ def gumbel_rao_variance(decompositions, straight_through):
     decompositions: J -> helpers.stats.decomposition of the logits' estimates (its
     "variance" and "variance_se" are drawn); straight_through: a number."""
     draws = list(decompositions)
+    if not draws:
+        raise ValueError("decompositions: one entry per number of conditional Gumbels, got none")
     variances, variance_se = (
         [decompositions[j][key] for j in draws] for key in ("variance", "variance_se")
     )
@@ -47,6 +49,9 @@ def equal_cost_errors(errors, contestants, budgets, blocks=("logits", "all coord
     errors: (label, budget index) -> array (models, len(blocks)); contestants: label -> its
     Contestant (its colour); budgets: the evaluation budgets (circles for the first, squares
     for the second). One panel per block, log scale, one point per model."""
+    if not 1 <= len(budgets) <= 2:
+        raise ValueError(f"budgets: one or two (circles and squares), got {budgets}")
+    _check_contestants({label for label, _ in errors}, contestants)
     fig, axes = plt.subplots(1, len(blocks), figsize=(11, 4.5), sharey=True)
     labels = list(contestants)
     for ax, (j, block) in zip(axes, enumerate(blocks), strict=True):
@@ -76,6 +81,7 @@ def optimisation_gaps(gaps, contestants, title):
 
     gaps: label -> array (steps + 1, runs); contestants: label -> its Contestant (its colour
     and line style)."""
+    _check_contestants(gaps, contestants)
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for label, gap in gaps.items():
         colour, ls = contestants[label].color, contestants[label].line
@@ -91,3 +97,10 @@ def optimisation_gaps(gaps, contestants, title):
     )
     ax.legend(fontsize=8, loc="lower left")
     plt.show()
+
+
+def _check_contestants(labels, contestants):
+    """Every label drawn has its contestant (its colour and line style)."""
+    missing = sorted(set(labels) - set(contestants))
+    if missing:
+        raise ValueError(f"contestants: no entry for {missing}")

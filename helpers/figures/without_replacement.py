@@ -60,6 +60,9 @@ def equal_cost_errors(errors, budgets, contestants):
     """
     if len(budgets) > 2:
         raise ValueError(f"budgets: at most two budgets (circles and squares), got {budgets}")
+    missing = sorted(set(errors) - set(contestants))
+    if missing:
+        raise ValueError(f"contestants: no entry for {missing}")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     labels = list(errors)
     for ax, block, title in ((axes[0], 0, "logits"), (axes[1], 1, "all coordinates")):
@@ -99,6 +102,8 @@ def many_categories_ratios(k_eff, ratios, contestants, buckets):
     its helpers.plotting.Contestant (its colour).
     """
     k_eff = np.asarray(k_eff, dtype=float)
+    if any(np.shape(values) != k_eff.shape for values in ratios.values()):
+        raise ValueError(f"ratios: one value per model, as k_eff ({len(k_eff)}), for every label")
     fig, ax = plt.subplots(figsize=(7, 4))
     for (label, values), marker in zip(ratios.items(), ("o", "s", "^", "D"), strict=False):
         ax.plot(k_eff, values, marker, ms=7, color=contestants[label].color, label=label)
