@@ -1,7 +1,8 @@
 """The figures of notebook 08 · control variates and relaxations: one function per figure.
 
-Each function draws numbers the notebook computed and returns the figure; the notebook shows
-it. Colours and labels come from helpers.plotting, so an estimator looks the same everywhere.
+Each function draws numbers the notebook computed and shows the figure. Colours, labels and
+line styles come from the contestants (helpers.plotting.Contestant), so an estimator looks
+the same everywhere.
 """
 
 import matplotlib.pyplot as plt
@@ -12,11 +13,18 @@ from .. import plotting
 __all__ = ["equal_cost_errors", "gumbel_rao_variance", "optimisation_gaps"]
 
 
-def gumbel_rao_variance(draws, variances, variance_se, straight_through):
+def gumbel_rao_variance(decompositions, straight_through):
     """Gumbel-Rao's logits variance against the number of conditional Gumbels J (log axis),
     with +-2 standard-error bars, and straight-through's variance as a dashed line.
 
-    draws: the J values; variances, variance_se: one per J; straight_through: a number."""
+    decompositions: J -> helpers.stats.decomposition of the logits' estimates (its
+    "variance" and "variance_se" are drawn); straight_through: a number."""
+    draws = list(decompositions)
+    if not draws:
+        raise ValueError("decompositions: one entry per number of conditional Gumbels, got none")
+    variances, variance_se = (
+        [decompositions[j][key] for j in draws] for key in ("variance", "variance_se")
+    )
     fig, ax = plt.subplots(figsize=(6, 3.5))
     plotting.two_se_bars(ax, draws, variances, variance_se, "gumbel_rao", marker="o")
     ax.axhline(
@@ -32,17 +40,20 @@ def gumbel_rao_variance(draws, variances, variance_se, straight_through):
         title="Gumbel-Rao: the variance falls with J, the mean stays",
     )
     ax.legend()
-    return fig
+    plt.show()
 
 
-def equal_cost_errors(errors, styles, budgets, blocks=("logits", "all coordinates")):
+def equal_cost_errors(errors, contestants, budgets, blocks=("logits", "all coordinates")):
     """Relative error of one estimate per model, for each estimator at each budget.
 
-    errors: (label, budget index) -> array (models, len(blocks)); styles: label -> the
-    plotting name of its colour; budgets: the evaluation budgets (circles for the first,
-    squares for the second). One panel per block, log scale, one point per model."""
+    errors: (label, budget index) -> array (models, len(blocks)); contestants: label -> its
+    Contestant (its colour); budgets: the evaluation budgets (circles for the first, squares
+    for the second). One panel per block, log scale, one point per model."""
+    if not 1 <= len(budgets) <= 2:
+        raise ValueError(f"budgets: one or two (circles and squares), got {budgets}")
+    _check_contestants({label for label, _ in errors}, contestants)
     fig, axes = plt.subplots(1, len(blocks), figsize=(11, 4.5), sharey=True)
-    labels = list(styles)
+    labels = list(contestants)
     for ax, (j, block) in zip(axes, enumerate(blocks), strict=True):
         for i, label in enumerate(labels):
             for b, marker in enumerate(("o", "s")[: len(budgets)]):
@@ -51,7 +62,7 @@ def equal_cost_errors(errors, styles, budgets, blocks=("logits", "all coordinate
                 values = np.asarray(errors[label, b])[:, j]
                 x = np.full(len(values), i + 0.15 * (2 * b - 1))
                 legend = f"{budgets[b]} evaluations" if i == 0 else None
-                ax.plot(x, values, marker, ms=4, alpha=0.7, color=plotting.color(styles[label]))
+                ax.plot(x, values, marker, ms=4, alpha=0.7, color=contestants[label].color)
                 if legend:
                     ax.plot([], [], marker, color="grey", label=legend)
         ax.set(xticks=range(len(labels)), yscale="log", title=block)
@@ -61,21 +72,23 @@ def equal_cost_errors(errors, styles, budgets, blocks=("logits", "all coordinate
     )
     axes[0].legend()
     fig.suptitle(f"Equal cost: each estimator at {' and '.join(map(str, budgets))} evaluations")
-    return fig
+    plt.show()
 
 
-def optimisation_gaps(gaps, styles, title):
+def optimisation_gaps(gaps, contestants, title):
     """The gap L - min_s E[f | s] along an optimisation, one line per estimator: the median
     over runs and a band from the first to the third quartile (log scale).
 
-    gaps: label -> array (steps + 1, runs); styles: label -> (plotting name, line style)."""
+    gaps: label -> array (steps + 1, runs); contestants: label -> its Contestant (its colour
+    and line style)."""
+    _check_contestants(gaps, contestants)
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for label, gap in gaps.items():
-        name, ls = styles[label]
+        colour, ls = contestants[label].color, contestants[label].line
         steps = np.arange(len(gap))
         low, mid, high = np.percentile(gap, [25, 50, 75], axis=1)
-        ax.fill_between(steps, low, high, color=plotting.color(name), alpha=0.15, lw=0)
-        ax.plot(steps, mid, color=plotting.color(name), ls=ls, label=label)
+        ax.fill_between(steps, low, high, color=colour, alpha=0.15, lw=0)
+        ax.plot(steps, mid, color=colour, ls=ls, label=label)
     ax.set(
         yscale="log",
         xlabel="optimisation step",
@@ -83,4 +96,11 @@ def optimisation_gaps(gaps, styles, title):
         title=title,
     )
     ax.legend(fontsize=8, loc="lower left")
-    return fig
+    plt.show()
+
+
+def _check_contestants(labels, contestants):
+    """Every label drawn has its contestant (its colour and line style)."""
+    missing = sorted(set(labels) - set(contestants))
+    if missing:
+        raise ValueError(f"contestants: no entry for {missing}")

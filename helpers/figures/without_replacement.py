@@ -49,17 +49,20 @@ def sum_and_sample_by_top(ratio, scales, budget):
     plt.show()
 
 
-def equal_cost_errors(errors, budgets, styles):
+def equal_cost_errors(errors, budgets, contestants):
     """Relative error sqrt(MSE) / ||grad L|| of each contestant, one point per model, on the
     logits (left) and over all coordinates (right); circles at the first budget, squares at
     the second. A thin grey line joins each model's points at one budget, so a model's
     ranking can be read across the contestants; at 1 the error equals returning zero's.
 
     errors: dict label -> array (budget, model, 2) with the logits' error first, then all
-    coordinates'; styles: dict label -> a name of helpers.plotting's colours.
+    coordinates'; contestants: dict label -> its helpers.plotting.Contestant (its colour).
     """
     if len(budgets) > 2:
         raise ValueError(f"budgets: at most two budgets (circles and squares), got {budgets}")
+    missing = sorted(set(errors) - set(contestants))
+    if missing:
+        raise ValueError(f"contestants: no entry for {missing}")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     labels = list(errors)
     for ax, block, title in ((axes[0], 0, "logits"), (axes[1], 1, "all coordinates")):
@@ -77,7 +80,7 @@ def equal_cost_errors(errors, budgets, styles):
                     marker,
                     ms=5,
                     alpha=0.8,
-                    color=plotting.color(styles[label]),
+                    color=contestants[label].color,
                 )
         ax.set(xticks=range(len(labels)), yscale="log", title=title)
         ax.yaxis.set_major_formatter(_PLAIN)
@@ -91,17 +94,19 @@ def equal_cost_errors(errors, budgets, styles):
     plt.show()
 
 
-def many_categories_ratios(k_eff, ratios, styles, buckets):
+def many_categories_ratios(k_eff, ratios, contestants, buckets):
     """Each contestant's logits MSE over leave-one-out's against the effective number of
     categories K_eff = 1 / sum p_s^2, one point per model.
 
-    k_eff: array (models,); ratios: dict label -> array (models,); styles: dict label -> a
-    name of helpers.plotting's colours.
+    k_eff: array (models,); ratios: dict label -> array (models,); contestants: dict label ->
+    its helpers.plotting.Contestant (its colour).
     """
     k_eff = np.asarray(k_eff, dtype=float)
+    if any(np.shape(values) != k_eff.shape for values in ratios.values()):
+        raise ValueError(f"ratios: one value per model, as k_eff ({len(k_eff)}), for every label")
     fig, ax = plt.subplots(figsize=(7, 4))
     for (label, values), marker in zip(ratios.items(), ("o", "s", "^", "D"), strict=False):
-        ax.plot(k_eff, values, marker, ms=7, color=plotting.color(styles[label]), label=label)
+        ax.plot(k_eff, values, marker, ms=7, color=contestants[label].color, label=label)
     ax.axhline(1, color=plotting.color("loo"), lw=1.5, label="score function + LOO")
     ax.set(
         xscale="log",
