@@ -50,7 +50,11 @@ def test_the_errors_figure_refuses_an_empty_grid():
 
 def test_the_optimisation_figure_is_titled_for_configurations():
     gaps = {(lr, k): np.full((11, 3), lr) for lr in (0.1, 1.0) for k in ("exact", "loo")}
-    fig = several_latents.optimisation_gaps(gaps, {"exact": "exact", "loo": "loo"}, (0.1, 1.0))
+    contestants = {
+        "exact": h.Contestant("exact"),
+        "loo": h.Contestant("score_function", style="loo"),
+    }
+    fig = several_latents.optimisation_gaps(gaps, contestants, (0.1, 1.0))
     assert "best configuration" in fig.get_suptitle()
     assert [len(ax.lines) for ax in fig.axes] == [2, 2]
     plt.close(fig)

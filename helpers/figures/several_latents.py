@@ -60,10 +60,10 @@ def errors_as_n_grows(relative, buckets_at, contestants):
     return fig
 
 
-def optimisation_gaps(gaps, colours, learning_rates):
+def optimisation_gaps(gaps, contestants, learning_rates):
     """Notebook 06's figure of the optimisation (one panel per learning rate, the gap
     L - min_s E[f | s] along the steps, median and band over the runs), titled for n latents:
     the best configuration of all K**n, not the best category. Arguments as there."""
-    fig = scaling.optimisation_gaps(gaps, colours, learning_rates)
+    fig = scaling.optimisation_gaps(gaps, contestants, learning_rates)
     fig.suptitle("Logits alone trained: how fast each estimator moves p to the best configuration")
     return fig
