@@ -26,6 +26,8 @@ from . import exact
 from ._tf import tf
 from .estimators import conditional_gumbel, gumbel_max, optimal_baseline_at
 from .model import make_model, square
+from .model_math import conditionals_all
+from .problem import configurations
 from .vae import encode, kl_to_uniform
 
 __all__ = ["check"]
@@ -128,8 +130,10 @@ def _set_probability_first_three(model):
 
 def _set_probability_slips(model):
     a, b, c = model.probs().numpy()[:3]
+    one_order = a * b / (1 - a) * c / (1 - a - b)
     return {
-        "p(S) adds up every order in which S can be drawn": a * b / (1 - a) * c / (1 - a - b),
+        "p(S) adds up every order in which S can be drawn": one_order,
+        "the orders differ in probability: add each one, not 3! times one": 6 * one_order,
         "each later draw is renormalised over the categories not yet drawn": 6 * a * b * c,
     }
 
@@ -163,8 +167,32 @@ def _conditional_gumbel_slips(model):
 
 
 def _first_latent_gradient_slips(model):
-    gradient = exact.exact_gradient(model)["logits"]
-    return {"check the sign": -gradient[0], "row 0 is the first latent": gradient[1]}
+    """Exercise 09.1's likely slips, from the sum over the other latents written out:
+    dL/dl_0k = p_0k (m_0k - L), m_0k = sum over the others' configurations of their
+    probability times E[z^2 | s] = mu_s^2 + sigma_s^2."""
+    index = configurations(model.latents, model.buckets).numpy()  # (K**n, n)
+    mu, sigma = (t.numpy() for t in conditionals_all(model.params, model.x, model.latents))
+    p = tf.nn.softmax(model.params["logits"], axis=-1).numpy()  # (n, K)
+    others = np.prod([p[i, index[:, i]] for i in range(1, model.latents)], axis=0)
+
+    def means(loss, weights):  # m_0k for every k
+        return np.array([np.sum((weights * loss)[index[:, 0] == k]) for k in range(model.buckets)])
+
+    def gradient(m):
+        return p[0] * (m - p[0] @ m)
+
+    m = means(mu**2 + sigma**2, others)
+    return {
+        "check the sign": -gradient(m),
+        "row 0 is the first latent": exact.exact_gradient(model)["logits"][1],
+        "each configuration's mean loss includes its variance sigma^2": gradient(
+            means(mu**2, others)
+        ),
+        "weight the other latents' configurations by their probabilities": gradient(
+            means(mu**2 + sigma**2, np.full_like(others, 1 / others.size * model.buckets))
+        ),
+        "each category's mean loss is compared with L": p[0] * m,
+    }
 
 
 def _kl_first_image(weights, x, latents):

@@ -226,9 +226,9 @@ def test_exercise_checks_follow_one_rule_and_name_the_slip(capsys):
 
 
 @pytest.mark.parametrize("exercise", [k for k, v in h.exercises.EXERCISES.items() if v.slips])
-def test_every_named_slip_is_far_from_the_answer(exercise):
-    # The rule's promise: each slip differs from the answer by far more than RTOL (1e-3),
-    # so a slip is never taken for a right answer, nor a right answer for a slip.
+def test_every_named_slip_is_far_from_the_answer_and_told_by_name(capsys, exercise):
+    # The rule's promise: each slip differs from the answer, and from the other slips, by far
+    # more than RTOL (1e-3), so a slip is never taken for a right answer or for another slip.
     spec = h.exercises.EXERCISES[exercise]
     if exercise == "10.1":
         arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
@@ -238,8 +238,15 @@ def test_every_named_slip_is_far_from_the_answer(exercise):
         context = dict(model=h.make_model(dim=2, buckets=4, seed=6, latents=latents))
     expected = np.asarray(spec.expected(**context), dtype=float)
     scale = np.max(np.abs(expected))
-    for hint, slip in spec.slips(**context).items():
+    slips = spec.slips(**context)
+    for hint, slip in slips.items():
         assert np.max(np.abs(np.asarray(slip) - expected)) / scale > 1e-3, hint
+        others = [np.asarray(s) for h_, s in slips.items() if h_ != hint]
+        assert all(np.max(np.abs(np.asarray(slip) - s)) > 1e-3 * scale for s in others), hint
+    if spec.kind != "function":  # a slip is told by its own hint (01.1 takes a function)
+        assert _verdicts(capsys, exercise, list(slips.values()), **context) == [
+            f"not yet: {hint}" for hint in slips
+        ]
 
 
 def test_exercise_check_accepts_every_choice_the_data_cannot_tell_apart(capsys):
@@ -589,3 +596,11 @@ def test_exercise_check_of_the_conditional_gumbel_draws(capsys):
         verdicts[2]
         == "not yet: expected an array of shape (20000, 4), got an array of shape (10, 4)"
     )
+
+
+def test_exercise_09_1_slips_start_from_the_exact_sum_over_the_other_latents():
+    # The slips change one thing in the sum the student writes; unchanged, it is the answer.
+    model = h.make_model(dim=3, buckets=3, seed=1, latents=3)
+    slips = h.exercises.EXERCISES["09.1"].slips(model)
+    exact = h.exact_gradient(model)["logits"][0]
+    np.testing.assert_allclose(-slips["check the sign"], exact, rtol=1e-12)
