@@ -32,7 +32,7 @@ CONTESTANTS = {
     "Gumbel-softmax, tau = 1": ("gumbel_softmax", BUDGET, {}, None),
     "Gumbel-softmax, tau 1 -> 0.3": ("gumbel_softmax", BUDGET, {}, 0.3),
     "straight-through, tau = 1": ("gumbel_softmax", BUDGET, {"straight_through": True}, None),
-    "Gumbel-Rao, M = 4": ("gumbel_rao", BUDGET, {"n_gumbel": 4}, None),
+    "Gumbel-Rao, J = 4": ("gumbel_rao", BUDGET, {"n_gumbel": 4}, None),
     "score function + LOO": ("score_function", BUDGET, {"baseline": "loo"}, None),
     "IndeCateR": ("indecater", 1, {}, None),
     "REBAR": ("rebar", BUDGET // 3, {}, None),

@@ -1,5 +1,8 @@
-"""The categorical VAE's exact gradient (all K**n codes, in chunks) and the refit of an
-encoder down it, the decoder frozen: notebook 10's amortisation check (h.vae.X)."""
+"""The categorical VAE's exact gradient (all K**n codes, in chunks), the refit of an
+encoder down it, the decoder frozen (notebook 10's amortisation check), and the
+importance-sampled bounds on log p(x) at several sample sizes (h.vae.X)."""
+
+import numpy as np
 
 from . import checks, vae_model
 from ._tf import tf
@@ -8,7 +11,8 @@ from .problem import check_enumerable
 from .vae_gradients import _prefixes, checked_weights
 from .vae_model import _batched
 
-__all__ = ["exact_encoder_gradient", "exact_gradient", "refit_encoder"]
+__all__ = ["exact_encoder_gradient", "exact_gradient", "importance_bounds", "last_fifth_change",
+           "refit_encoder", "refit_until_settled"]  # fmt: skip
 
 # Codes per pass of the exact gradient: its memory is bounded by a chunk, not K**n.
 EXACT_CHUNK = 2**13
@@ -62,6 +66,37 @@ def refit_encoder(weights, x, arch, steps=100, learning_rate=1e-2):
     return {**weights, **_refit(encoder, x, codes, log_px, tf.constant(steps), rate, arch.latents)}
 
 
+def refit_until_settled(weights, x, arch, rounds=50, tolerance=0.01, most=500, learning_rate=1e-2):
+    """refit_encoder in rounds of `rounds` steps until a round lowers the exact mean -ELBO
+    over x by less than `tolerance` nats per image, or `most` steps: (weights, steps taken)."""
+    rounds, most = checks.integer(rounds, "rounds", 1), checks.integer(most, "most", 1)
+    tolerance = checks.positive_finite(tolerance, "tolerance")
+    after, steps = vae_model.exact_scores(weights, x, arch.latents)[0].mean(), 0
+    while steps < most:
+        weights = refit_encoder(weights, x, arch, rounds, learning_rate)
+        last, after = after, vae_model.exact_scores(weights, x, arch.latents)[0].mean()
+        steps += rounds
+        if last - after < tolerance:
+            break
+    return weights, steps
+
+
+def last_fifth_change(run, x=None, latents=None):
+    """How far a train_copies run's validation loss moved over the last fifth of its training,
+    per seed and rate: at the last checkpoint minus at the first one past 4/5 of its steps.
+    Without x, the run's sampled validation -ELBO (test_loss); with x and latents, the exact
+    mean -log p(x) over x at those checkpoints' weights (the target of VIMCO's bound)."""
+    fifth = int(np.searchsorted(run.steps, run.steps[-1] * 4 // 5))
+    if x is None:
+        return run.test_loss[..., -1] - run.test_loss[..., fifth]
+    change = np.zeros(run.test_loss.shape[:-1])
+    for index in np.ndindex(change.shape):  # (seed, rate)
+        ends = [{k: v[index] for k, v in run.checkpoints[i].items()} for i in (fifth, -1)]
+        start, end = (vae_model.exact_scores(w, x, latents)[1].mean() for w in ends)
+        change[index] = end - start
+    return change
+
+
 @tf.function(reduce_retracing=True)
 def _refit(encoder, x, codes, log_px, steps, rate, latents):
     moments = zero_moments(encoder)
@@ -75,3 +110,23 @@ def _refit(encoder, x, codes, log_px, steps, rate, latents):
             loss = tf.reduce_mean(loss)
         encoder, moments = adam(encoder, tape.gradient(loss, encoder), moments, t, rate)
     return encoder
+
+
+def importance_bounds(weights, x, latents, samples=(1, 10, 100, 1000), seed=0, chunk=50):
+    """log p(x) per image by importance sampling with q(s | x) as the proposal, at each
+    sample size S in `samples`: an array (len(samples), B) of log (1/S) sum_m w_m,
+    w_m = p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q (`log_likelihood`, fresh draws per S).
+
+    By Jensen's inequality each is a lower bound on log p(x) in expectation, the ELBO at S = 1;
+    its expectation does not fall as S grows and reaches log p(x) as S -> infinity (Burda et
+    al. 2016, Theorem 1); its bias is about -chi2(p(s | x) || q) / (2 S) for large S."""
+    sizes = [checks.integer(size, "samples", 1) for size in np.atleast_1d(samples)]
+    if not sizes:
+        raise ValueError("samples must name at least one sample size, got none")
+    seed = checks.integer(seed, "seed", 0)
+    return np.stack(
+        [
+            vae_model.log_likelihood(weights, x, latents, size, seed=seed + i, chunk=chunk).numpy()
+            for i, size in enumerate(sizes)
+        ]
+    )

@@ -32,9 +32,6 @@ MAX_CELL_LINES = 30
 WORDS_PER_MINUTE = 120
 MINUTES_PER_CODE_CELL = 0.5
 
-# The notebooks not yet within the size rules. Each is expected to fail the size test
-# (strict: the test fails as soon as one complies, and its name must then leave this set).
-NOT_YET_WITHIN_SIZE = {"10_discrete_vae"}
 
 TIME_LINE = re.compile(
     r"\*\*Time\*\*: about (\d+) minutes to read and run, and (\d+) minutes for the exercises\."
@@ -72,23 +69,12 @@ def exercise_minutes(notebook):
     return sum(int(minutes) for _, minutes in labels), [int(number) for number, _ in labels]
 
 
-def lesson(path):
-    not_yet = pytest.mark.xfail(strict=True, reason="not yet within the lesson size")
-    return pytest.param(
-        path, id=path.name, marks=not_yet if path.stem in NOT_YET_WITHIN_SIZE else ()
-    )
-
-
-@pytest.mark.parametrize("path", [lesson(path) for path in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_fits_a_lesson(path):
     words, _, lines, largest, _ = measure(nbformat.read(path, as_version=4))
     assert words <= MAX_WORDS, f"{words} words of markdown, more than {MAX_WORDS}"
     assert lines <= MAX_CODE_LINES, f"{lines} lines of code, more than {MAX_CODE_LINES}"
     assert largest <= MAX_CELL_LINES, f"a code cell of {largest} lines, over {MAX_CELL_LINES}"
-
-
-def test_the_list_of_notebooks_not_yet_within_size_names_only_notebooks():
-    assert NOT_YET_WITHIN_SIZE <= {path.stem for path in NOTEBOOKS}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -395,3 +395,72 @@ def test_exact_scores_of_fewer_images_on_a_second_call_are_those_images_scores()
         fewer = vae.exact_scores(weights, IMAGES[:count], TINY.latents)
         for got, expected in zip(fewer, all_three, strict=True):
             np.testing.assert_allclose(got, expected[:count], rtol=1e-12)
+
+
+def test_importance_bounds_are_the_elbo_at_one_sample_and_tighten_towards_log_p():
+    # R independent estimates per image (the images repeated: every row draws its own s).
+    # E[log p^_S] is the ELBO at S = 1, does not fall with S and stays below log p(x)
+    # (Jensen; Burda et al. 2016). Each check is one-sided at 4 standard errors of a mean
+    # of R = 4,000 estimates (normal approximation): a false failure has probability about
+    # 3e-5 per image and check.
+    weights, repeats = tiny_weights(), 4000
+    neg_elbo, neg_log_p = vae.exact_scores(weights, IMAGES, TINY.latents)
+    x = np.repeat(IMAGES, repeats, axis=0)
+    sizes = (1, 3, 30)
+    bounds = vae.importance_bounds(weights, x, TINY.latents, sizes, seed=6, chunk=3000)
+    bounds = bounds.reshape(len(sizes), len(IMAGES), repeats)  # (S, image, replicate)
+    mean, se = bounds.mean(-1), bounds.std(-1, ddof=1) / np.sqrt(repeats)
+    assert np.all(np.abs(mean[0] + neg_elbo) < 4 * se[0])  # S = 1: the ELBO
+    assert np.all(mean[1:] + neg_log_p < 4 * se[1:])  # below log p(x)
+    # Tightening: at S = 30 the bound is clearly closer to log p(x) than the ELBO.
+    assert np.all(mean[2] - mean[0] > 4 * np.hypot(se[2], se[0]))
+    # Convergence: the mean at S = 30 within 4 s.e. plus twice the delta method's bias,
+    # chi2(p(s | x) || q) / (2 S), of log p(x).
+    _, log_q_joint, log_px = numpy_terms(weights, IMAGES)
+    log_joint = log_px - TINY.latents * np.log(TINY.buckets)
+    log_p = logsumexp(log_joint, axis=1)
+    chi2 = np.exp(logsumexp(2 * log_joint - log_q_joint, axis=1) - 2 * log_p) - 1
+    assert np.all(np.abs(mean[2] - log_p) < 4 * se[2] + chi2 / sizes[2])
+    with pytest.raises(ValueError, match="samples"):
+        vae.importance_bounds(weights, IMAGES, TINY.latents, (10, 0))
+
+
+def test_refit_until_settled_stops_once_a_round_gains_less_than_the_tolerance():
+    weights = tiny_weights()
+    before = vae.exact_scores(weights, IMAGES, TINY.latents)[0].mean()
+    refitted, steps = vae.refit_until_settled(weights, IMAGES, TINY, 5, 1e-3, 400, 0.05)
+    after = vae.exact_scores(refitted, IMAGES, TINY.latents)[0].mean()
+    assert steps % 5 == 0 and 5 <= steps < 400 and after < before
+    assert all(np.array_equal(refitted[k], weights[k]) for k in weights if k.startswith("dec_"))
+
+    # The rounds are deterministic, so capping `most` replays them: the last round gained
+    # under 1e-3 nats and the one before it more (or it would have stopped there).
+    def score_after(most):
+        refit, _ = vae.refit_until_settled(weights, IMAGES, TINY, 5, 1e-3, most, 0.05)
+        return vae.exact_scores(refit, IMAGES, TINY.latents)[0].mean()
+
+    previous = [score_after(most) if most else before for most in (steps - 10, steps - 5)]
+    assert previous[1] - after < 1e-3
+    assert steps == 5 or previous[0] - previous[1] >= 1e-3
+    with pytest.raises(ValueError, match="rounds"):
+        vae.refit_until_settled(weights, IMAGES, TINY, rounds=0)
+
+
+def test_last_fifth_change_compares_the_last_checkpoint_with_the_one_at_four_fifths():
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    steps = np.arange(0, 1100, 100)  # 4/5 of 1,000 steps: the checkpoint at step 800
+    copies = [tiny_weights(seed) for seed in (3, 4, 5, 6)]  # (seeds 2, rates 1) per checkpoint
+    stacked = [
+        {k: np.stack([copies[i][k].numpy(), copies[j][k].numpy()])[:, None] for k in copies[0]}
+        for i, j in ((0, 1), (2, 3))
+    ]
+    checkpoints = [stacked[0]] * 8 + [stacked[0], stacked[0], stacked[1]]  # index 8: step 800
+    run = SimpleNamespace(steps=steps, test_loss=rng.random((2, 1, 11)), checkpoints=checkpoints)
+    np.testing.assert_allclose(
+        vae.last_fifth_change(run), run.test_loss[..., -1] - run.test_loss[..., 8]
+    )
+    nll = [vae.exact_scores(w, IMAGES, TINY.latents)[1].mean() for w in copies]
+    got = vae.last_fifth_change(run, IMAGES, TINY.latents)
+    np.testing.assert_allclose(got, [[nll[2] - nll[0]], [nll[3] - nll[1]]], rtol=1e-10)

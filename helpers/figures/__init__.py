@@ -4,6 +4,7 @@ notebook's cells hold the computation and a single call that draws it."""
 from . import (
     comparison,
     control_variates,
+    discrete_vae,
     exact_gradient,
     gumbel_softmax,
     log_trick,
@@ -16,6 +17,7 @@ from . import (
 __all__ = [
     "comparison",
     "control_variates",
+    "discrete_vae",
     "exact_gradient",
     "gumbel_softmax",
     "log_trick",
