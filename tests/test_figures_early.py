@@ -41,7 +41,6 @@ FIGURES = {
         RNG.random(10),
         RNG.random(10),
         0.5,
-        (0, 1),
     ),  # fmt: skip
     h.figures.model.error_against_samples: lambda: (2 ** np.arange(4), RNG.random(4), 400),
     h.figures.exact_gradient.z_scores_by_coordinate: lambda: (
@@ -136,4 +135,13 @@ def test_the_temperature_sweep_claims_less_bias_only_for_the_soft_estimator():
     soft, straight_through = (ax.get_title() for ax in fig.axes)
     assert "less bias" in soft and "less bias" not in straight_through
     assert not fig._suptitle or "bias" not in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_the_running_mean_spans_three_standard_errors_of_a_30_sample_mean_around_the_exact_value():
+    n = np.arange(1, 121)
+    se = 0.6 / np.sqrt(n)  # a per-sample spread of 0.6
+    fig = h.figures.model.running_mean(n, np.full(120, 2.0), se, 2.0)
+    low, high = fig.axes[0].get_ylim()
+    assert np.isclose(high - 2.0, 3 * 0.6 / np.sqrt(30)) and np.isclose(2.0 - low, high - 2.0)
     plt.close(fig)

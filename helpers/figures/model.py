@@ -54,9 +54,12 @@ def mixture_density(z_draws, grid, components):
     return fig
 
 
-def running_mean(n, mean, standard_error, exact, ylim):
+def running_mean(n, mean, standard_error, exact):
     """The Monte Carlo estimate from the first n samples with a +-2 s.e. band, against the
-    exact objective (a dashed line), on a log axis in n."""
+    exact objective (a dashed line), on a log axis in n. The y-axis spans the exact value
+    +-3 standard errors of a 30-sample mean (the per-sample spread is standard_error[-1] *
+    sqrt(n[-1])), so the first few noisy estimates run off the axis instead of squeezing it."""
+    width = 3 * standard_error[-1] * np.sqrt(n[-1] / 30)
     colour = plotting.color("monte_carlo")
     fig, ax = plt.subplots()
     low, high = mean - 2 * standard_error, mean + 2 * standard_error
@@ -68,7 +71,7 @@ def running_mean(n, mean, standard_error, exact, ylim):
         xlabel="number of samples $N$",
         ylabel="estimate of $\\mathbb{E}[z^2]$",
         title="Monte Carlo estimates converge to the exact objective",
-        ylim=ylim,
+        ylim=(exact - width, exact + width),
     )
     ax.legend()
     return fig
