@@ -98,12 +98,20 @@ def _optimal_baseline_hybrid(model):
 
 
 def _optimal_baseline_slips(model):
+    """b* = sum p_s m_s r_s / sum p_s r_s with r_s = |e_s - p|^2 = 1 - 2 p_s + |p|^2, the
+    squared norm of the logits' score, and its likely slips."""
+    p, means, _ = _category_moments(model)
+    r = 1 - 2 * p + p @ p
     return {
         "that is the mean loss L; the optimal baseline weights each draw by its squared "
         "score": float(exact.exact_loss(model)),
         "that is the pure score function's optimal baseline; this asks for the hybrid's": (
             optimal_baseline_at(model.problem(square), model.params, False)
         ),
+        "the squared score |e_s - p|^2 includes |p|^2": p
+        @ (means * (r - p @ p))
+        / (p @ (r - p @ p)),
+        "divide by the mean squared score, sum_s p_s r_s": p @ (means * r),
     }
 
 

@@ -598,6 +598,28 @@ def test_exercise_check_of_the_conditional_gumbel_draws(capsys):
     )
 
 
+def test_exercise_04_1_slips_start_from_the_optimal_baseline_written_out():
+    model = h.make_model(dim=2, buckets=4, seed=3)
+    p = model.probs().numpy()
+    means = sum(v.numpy() ** 2 for v in model.conditionals(np.eye(4)))  # mu^2 + sigma^2
+    r = np.sum((np.eye(4) - p) ** 2, axis=1)  # the logits' squared score for each s
+    b = h.estimators.optimal_baseline_at(model.problem(h.square), model.params, True)
+    np.testing.assert_allclose(p @ (means * r) / (p @ r), b, rtol=1e-12)
+    assert _verdicts_of("04.1", [p @ (means * r)], model=model) == [
+        "not yet: divide by the mean squared score, sum_s p_s r_s"
+    ]
+
+
+def _verdicts_of(exercise, answers, **context):
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        for answer in answers:
+            h.exercises.check(exercise, answer, **context)
+    return [line.split(": ", 1)[1] for line in out.getvalue().splitlines()]
+
+
 def test_exercise_09_1_slips_start_from_the_exact_sum_over_the_other_latents():
     # The slips change one thing in the sum the student writes; unchanged, it is the answer.
     model = h.make_model(dim=3, buckets=3, seed=1, latents=3)
