@@ -154,7 +154,8 @@ def decomposition(grads, reference):
     ||mean - reference||^2 - sum(variance) / R removes the noise of the mean itself (the plain
     ||mean - reference||^2 overstates a small bias by tr Cov / R), so it can come out slightly
     negative when the bias is below the noise. Standard errors: normal approximation for the
-    squared bias, CLT over the per-replicate squared norms for the variance."""
+    squared bias, with the covariance between coordinates (their errors move together: the
+    logits' sum to zero), and the CLT over the per-replicate squared norms for the variance."""
     n = _replicates(grads, 2, reference)
     flat = np.hstack([np.reshape(value, (n, -1)) for value in grads.values()])
     ref = np.concatenate([np.ravel(reference[name]) for name in grads])
@@ -162,7 +163,14 @@ def decomposition(grads, reference):
     var = centred.var(axis=0, ddof=1)
     diff = flat.mean(axis=0) - ref
     squared_bias = float(np.sum(diff**2) - np.sum(var) / n)
-    squared_bias_se = float(np.sqrt(np.sum(4 * diff**2 * var / n + 2 * (var / n) ** 2)))
+    # Var ||mean - reference||^2 ~ 4 d' Cov d / R + 2 tr(Cov^2) / R^2 (delta method, Gaussian
+    # mean), with the covariance between coordinates: tr(Cov^2) from the smaller Gram matrix.
+    projected = centred @ diff
+    gram = centred @ centred.T if n < centred.shape[1] else centred.T @ centred
+    trace_cov2 = np.sum(gram**2) / (n - 1) ** 2
+    squared_bias_se = float(
+        np.sqrt(4 * projected @ projected / ((n - 1) * n) + 2 * trace_cov2 / n**2)
+    )
     variance = float(np.sum(var))
     variance_se = float(np.sum(centred**2, axis=1).std(ddof=1) / np.sqrt(n))
     return {
