@@ -13,6 +13,20 @@ import nbformat
 from nbclient import NotebookClient
 
 
+def coalesce_streams(cell):
+    """One output per run of text printed to the same stream: how the kernel splits a
+    cell's prints depends on timing, which must not change the stored file."""
+    merged = []
+    for out in cell.outputs:
+        last = merged[-1] if merged else None
+        if out.output_type == "stream" and last and last.output_type == "stream":
+            if last.name == out.name:
+                last.text += out.text
+                continue
+        merged.append(out)
+    cell.outputs = merged
+
+
 def execute(path):
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -26,6 +40,9 @@ def execute(path):
     client.execute()
     elapsed = time.perf_counter() - start
     notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            coalesce_streams(cell)
     nbformat.write(notebook, path)
     return elapsed
 
