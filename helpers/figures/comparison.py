@@ -21,7 +21,8 @@ def _faded(label):
 def relative_error_by_budget(budgets, contestants, errors, title):
     """Relative error sqrt(MSE) / ||grad L|| of one estimate against the budget, one panel per
     block. errors: {panel title: {label: (relative error, its standard error)}}, one entry per
-    budget; bars are +- 2 standard errors; the line at 1 is the error of returning zero."""
+    budget; bars are +- 2 standard errors; the line at 1 is the error of returning zero. The
+    legend sits below the panels, where no line crosses it."""
     fig, axes = plt.subplots(1, len(errors), figsize=(11, 5), sharex=True, squeeze=False)
     for ax, (block, table) in zip(axes[0], errors.items(), strict=True):
         for label, (rel, rel_se) in table.items():
@@ -43,7 +44,9 @@ def relative_error_by_budget(budgets, contestants, errors, title):
         ax.set(xscale="log", yscale="log", title=block)
         ax.set_xlabel("model evaluations per estimate, $n_{\\mathrm{eval}}$")
     axes[0, 0].set_ylabel("relative error $\\sqrt{\\mathrm{MSE}}\\,/\\,\\|\\nabla L\\|$")
-    axes[0, -1].legend(fontsize=7, ncols=2, loc="lower left")
+    handles, labels = axes[0, -1].get_legend_handles_labels()  # one legend, below the panels
+    fig.legend(handles, labels, loc="lower center", ncols=4, fontsize=7)
+    fig.subplots_adjust(bottom=0.28)
     fig.suptitle(title)
     return fig
 
