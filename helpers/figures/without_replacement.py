@@ -55,8 +55,9 @@ def equal_cost_errors(errors, budgets, contestants):
     the second. A thin grey line joins each model's points at one budget, so a model's
     ranking can be read across the contestants; at 1 the error equals returning zero's.
 
-    errors: dict label -> array (budget, model, 2) with the logits' error first, then all
-    coordinates'; contestants: dict label -> its helpers.plotting.Contestant (its colour).
+    errors: dict label -> array (budget, model, blocks) with the logits' error first, then all
+    coordinates' (any further blocks are not drawn); contestants: dict label -> its
+    helpers.plotting.Contestant (its colour).
     """
     if len(budgets) > 2:
         raise ValueError(f"budgets: at most two budgets (circles and squares), got {budgets}")
