@@ -51,8 +51,8 @@ VARIANTS = {
     "sum-and-sample, top=1 + LOO (N=2)": ("sum_and_sample", dict(top=1, baseline="loo")),
     "unordered set (k=2)": ("unordered_set", {}),
     "REBAR": ("rebar", dict(tau=0.5, eta=1.0)),
-    "RELAX (r_rho of 8 units)": ("relax", dict(state=h.relax_state(5, tau=0.5, scale=1.0))),
-    "Gumbel-Rao (M=10)": ("gumbel_rao", dict(tau=0.5, n_gumbel=10)),
+    "RELAX (r of 8 units)": ("relax", dict(state=h.relax_state(5, tau=0.5, scale=1.0))),
+    "Gumbel-Rao (J=10)": ("gumbel_rao", dict(tau=0.5, n_gumbel=10)),
 }
 
 LATENT_REPLICATES = [10**3, 10**4, 10**5]
@@ -63,7 +63,7 @@ LATENT_VARIANTS = {
     "hybrid + LOO (N=2)": ("score_function", dict(baseline="loo")),
     "IndeCateR (M=1)": ("indecater", {}),
     "REBAR": ("rebar", dict(tau=0.5, eta=1.0)),
-    "Gumbel-Rao (M=10)": ("gumbel_rao", dict(tau=0.5, n_gumbel=10)),
+    "Gumbel-Rao (J=10)": ("gumbel_rao", dict(tau=0.5, n_gumbel=10)),
 }
 ENUMERATION_BUCKETS, ENUMERATION_LATENTS = 4, range(1, 7)
 
@@ -76,8 +76,8 @@ VAE_VARIANTS = {
     "IndeCateR (M = 1)": ("indecater", 1, {}),
     "Gumbel-softmax (N = 1)": ("gumbel_softmax", 1, {}),
     "REBAR (N = nK / 3)": ("rebar", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
-    "RELAX, phi learned (N = nK / 3)": ("relax", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
-    "Gumbel-Rao (N = nK, M = 4)": ("gumbel_rao", None, {"n_gumbel": 4}),
+    "RELAX, psi learned (N = nK / 3)": ("relax", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
+    "Gumbel-Rao (N = nK, J = 4)": ("gumbel_rao", None, {"n_gumbel": 4}),
     "VIMCO (k = nK)": ("vimco", None, {}),
 }
 ENUMERATION_EVALUATIONS = 2**22  # R = this / K**n replicates per timed call
