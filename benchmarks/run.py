@@ -51,7 +51,7 @@ VARIANTS = {
     "sum-and-sample, top=1 + LOO (N=2)": ("sum_and_sample", dict(top=1, baseline="loo")),
     "unordered set (k=2)": ("unordered_set", {}),
     "REBAR": ("rebar", dict(tau=0.5, eta=1.0)),
-    "RELAX (r_rho of 8 units)": ("relax", dict(state=h.relax_state(5, tau=0.5, scale=1.0))),
+    "RELAX (r of 8 units)": ("relax", dict(state=h.relax_state(5, tau=0.5, scale=1.0))),
     "Gumbel-Rao (J=10)": ("gumbel_rao", dict(tau=0.5, n_gumbel=10)),
 }
 
@@ -76,7 +76,7 @@ VAE_VARIANTS = {
     "IndeCateR (M = 1)": ("indecater", 1, {}),
     "Gumbel-softmax (N = 1)": ("gumbel_softmax", 1, {}),
     "REBAR (N = nK / 3)": ("rebar", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
-    "RELAX, phi learned (N = nK / 3)": ("relax", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
+    "RELAX, psi learned (N = nK / 3)": ("relax", VAE_ARCH.latents * VAE_ARCH.buckets // 3, {}),
     "Gumbel-Rao (N = nK, J = 4)": ("gumbel_rao", None, {"n_gumbel": 4}),
     "VIMCO (k = nK)": ("vimco", None, {}),
 }

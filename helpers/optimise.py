@@ -3,7 +3,7 @@
 Every run starts from the same theta with its own noise; the parameters carry a leading run
 axis, so each step evaluates all runs' surrogates at once, applies Adam to each run and records
 its exact objective. One loop serves every estimator: it threads the estimator's state
-(estimators.ControlVariate: none, a moving-average baseline, or RELAX's learned phi).
+(estimators.ControlVariate: none, a moving-average baseline, or RELAX's learned psi).
 """
 
 import numbers
@@ -39,8 +39,8 @@ def checked_names(names, argument, known):
 def distribution_names(problem, params, trainable):
     """The trainable parameters that the logits depend on, or all trainable ones if none.
 
-    RELAX's phi descends the variance of these parameters' estimate (Grathwohl et al.): the
-    others get their gradient pathwise, and counting their variance would penalise phi for
+    RELAX's psi descends the variance of these parameters' estimate (Grathwohl et al.): the
+    others get their gradient pathwise, and counting their variance would penalise psi for
     the pathwise noise its relaxed term adds to them."""
     with tf.GradientTape() as tape:
         tape.watch(params)
@@ -114,7 +114,7 @@ def optimise(
     each run's exponential moving average of past f values.
     trainable: the parameters Adam updates (("logits",): the discrete choice alone).
     state_learning_rate: Adam's rate (default learning_rate) for a learned state: each run
-    learns its own RELAX phi (options tau, eta or state) by descending the variance of its
+    learns its own RELAX psi (options tau, eta or state) by descending the variance of its
     distribution parameters' estimate (distribution_names).
     Returns {"loss": (steps + 1, n_runs), the exact objective before each step and after the
     last; "seconds": the runs' wall time, tracing excluded}; with a learned state also

@@ -36,6 +36,7 @@ STYLES = {
     "unordered_set": ("#117733", "unordered set"),
     # notebook 08: magenta, dark teal, dark red-brown, apart from each other and from the rest
     "rebar": ("#EE3377", "REBAR"),
+    "rebar_learned": ("#882255", "REBAR, eta and tau learned"),  # wine: REBAR's, darker
     "relax": ("#225555", "RELAX"),
     "gumbel_rao": ("#661100", "Gumbel-Rao"),
     "indecater": ("#44AA99", "IndeCateR"),

@@ -1,7 +1,7 @@
 """RELAX's variance gradient, for notebook 08 (the estimator is in estimators/control_variates.py).
 
 `relax_gradients` gives RELAX's per-replicate gradients and the gradient of their variance
-in the control variate's parameters phi, which `optimise` descends to learn phi beside theta.
+in the control variate's parameters psi, which `optimise` descends to learn psi beside theta.
 """
 
 import numpy as np
@@ -32,14 +32,14 @@ def _traced_variance(structure, names):
 
 
 def relax_gradients(model, n_replicates, n_samples=1, seed=0, f=square, wrt=None, **options):
-    """RELAX's per-replicate gradients and the gradient of its variance with respect to phi.
+    """RELAX's per-replicate gradients and the gradient of its variance with respect to psi.
 
     options: state (from relax_state, or a learned one), or tau and eta for a state with
-    r_rho = 0. wrt: the parameters whose estimates' variance is meant (default: all).
+    r = 0. wrt: the parameters whose estimates' variance is meant (default: all).
     Returns {"gradients": name -> (R, *shape), the numbers of gradient_samples(model,
     "relax", ...); "second_moment": the mean over all R n_samples draws of |g|^2 of one
     draw's estimate over wrt, an estimate of E|g|^2 = tr Cov + |grad L|^2 for one draw;
-    "state_gradient": its gradient in each entry of phi, which is that of tr Cov}.
+    "state_gradient": its gradient in each entry of psi, which is that of tr Cov}.
     The replicates share one pass (no chunks), so R * n_samples is limited.
     """
     model = as_model(model)

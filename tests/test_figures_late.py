@@ -108,6 +108,11 @@ def test_optimisation_gaps_draws_each_median_in_its_colour_and_line_style():
         assert median.get_linestyle() == contestant.line and len(median.get_xdata()) == 11
     with pytest.raises(ValueError, match="contestants"):
         control_variates.optimisation_gaps(gaps, CONTESTANTS, "a title")
+    banded = drawn(control_variates.optimisation_gaps, gaps, OPTIMISERS, "a title", ["LOO"])
+    (band,) = banded.axes[0].collections  # the quartile band of LOO alone, in its colour
+    assert same_color(band.get_facecolor()[0][:3], OPTIMISERS["LOO"].color)
+    with pytest.raises(ValueError, match="bands"):
+        control_variates.optimisation_gaps(gaps, OPTIMISERS, "a title", ["REBAR"])
 
 
 def test_every_figure_of_notebooks_07_and_08_is_tested_above():

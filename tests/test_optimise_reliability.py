@@ -48,7 +48,7 @@ def test_a_relax_state_is_checked_against_the_model_dtype(change, message):
 def test_a_state_learned_by_optimise_is_refused_with_how_to_pass_one_run():
     model = h.make_model(3, 4)
     learned = h.optimise(model, "relax", steps=2, n_runs=2)["state"]
-    with pytest.raises(ValueError, match=r"one run's phi .*eta of shape \(2,\)") as error:
+    with pytest.raises(ValueError, match=r"one run's psi .*eta of shape \(2,\)") as error:
         h.gradient_samples(model, "relax", 4, state=learned)
     assert "-1" not in str(error.value)
     one_run = {name: value[1] for name, value in learned.items()}

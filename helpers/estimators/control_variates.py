@@ -4,9 +4,9 @@ For n independent categoricals s (n = 1 or more), z = log p + G, s = argmax z, z
     grad = grad g(s) + [g(s) - c(z~)] grad log q(s) + grad c(z) - grad c(z~)
 is unbiased for every c: c(z) - c(z~) puts back the expected value that c(z~) grad log q(s)
 takes away. REBAR (Tucker et al. 2017): c = eta g(softmax(z / tau)). RELAX (Grathwohl et al.
-2018) adds r_rho, a one-hidden-layer tanh network of the relaxed sample (the n latents' K
-values side by side), and learns phi = (eta, log tau, rho), its *state*, by descending the
-variance: E[grad] does not depend on phi, so that is E|grad|^2.
+2018) adds r, a one-hidden-layer tanh network of the relaxed sample (the n latents' K
+values side by side), and learns psi = (eta, log tau, its weights), its *state*, by descending
+the variance: E[grad] does not depend on psi, so that is E|grad|^2.
 """
 
 import warnings
@@ -76,11 +76,11 @@ register(Estimator("rebar", rebar, uniform_twice, three_per_sample,
                    options={"tau": 1.0, "eta": 1.0}, check=_check_rebar_options))  # fmt: skip
 
 STATE_NAMES = ("eta", "log_tau", "W1", "b1", "w2")
-HIDDEN = 8  # tanh units of r_rho: small next to the model, enough to shape c_phi
+HIDDEN = 8  # tanh units of r: small next to the model, enough to shape c_psi
 
 
 def relax_state(buckets, tau=1.0, eta=1.0, hidden=HIDDEN, scale=0.0, seed=0, latents=1):
-    """An initial RELAX state phi, name -> float64 array: eta (), log_tau (), and r_rho(y) =
+    """An initial RELAX state psi, name -> float64 array: eta (), log_tau (), and r(y) =
     w2 . tanh(y W1 + b1), y the n latents' relaxed samples side by side, W1 (n K, hidden) ~
     0.1 N(0, 1), b1 = 0, w2 ~ scale N(0, 1); scale = 0 (the default) starts as REBAR."""
     buckets = checks.integer(buckets, "buckets", 2)
@@ -107,7 +107,7 @@ def checked_state(state, buckets, dtype=None, latents=1):
     state = {name: np.asarray(state[name], dtype=np.float64) for name in STATE_NAMES}
     if state["eta"].ndim:  # one state per run, as optimise returns
         raise ValueError(
-            f"a RELAX state is one run's phi (eta of shape ()), got eta of shape "
+            f"a RELAX state is one run's psi (eta of shape ()), got eta of shape "
             f"{state['eta'].shape}: for run r of optimise's state pass "
             "{name: value[r] for name, value in state.items()}"
         )
@@ -142,7 +142,7 @@ def _aligned(state, name, draw_axes):
 
 
 def learned_control(problem, params, state, z, eps):
-    """c_phi(z) for z (R, N, n, K) and eps (R, N): (R, N)."""
+    """c_psi(z) for z (R, N, n, K) and eps (R, N): (R, N)."""
     tau = tf.exp(_aligned(state, "log_tau", 3))
     y = tf.nn.softmax(z / tau, axis=-1)  # (R, N, n, K)
     flat = tf.reshape(y, tf.concat([tf.shape(y)[:2], [-1]], 0))  # (R, N, n K)
@@ -153,12 +153,12 @@ def learned_control(problem, params, state, z, eps):
 
 
 def relax(problem, params, noise, state):
-    """RELAX's surrogate, R scalars; its phi-path is kept for the variance gradient."""
+    """RELAX's surrogate, R scalars; its psi-path is kept for the variance gradient."""
     state = {name: tf.convert_to_tensor(value, problem.dtype) for name, value in state.items()}
     params = with_sample_axis(params)
     z, z_tilde, f_hard, log_q = rebar_draws(problem, params, noise)
     c, c_tilde = (learned_control(problem, params, state, x, noise["eps"]) for x in (z, z_tilde))
-    # No stop_gradient around (f_hard - c_tilde): phi reaches the estimate through it.
+    # No stop_gradient around (f_hard - c_tilde): psi reaches the estimate through it.
     surrogate = f_hard + (f_hard - c_tilde) * (log_q - tf.stop_gradient(log_q)) + c - c_tilde
     return tf.reduce_mean(surrogate, axis=1)
 
@@ -185,8 +185,8 @@ def variance_step(problem, params, noise, state, names):
     """(per-replicate RELAX gradients, m (R,), d sum_r m_r / d state) for params (R, ...) and
     noise of N draws per replicate. Each draw's estimate g_rn is computed (the draws as R N
     replicates of one sample); replicate r's gradient is their mean, and m_r = mean_n |g_rn|^2
-    over `names` estimates E|g|^2, whose gradient in phi is the variance's (E g does not depend
-    on phi). A per-replicate state (eta (R,)) gets its own m_r's."""
+    over `names` estimates E|g|^2, whose gradient in psi is the variance's (E g does not depend
+    on psi). A per-replicate state (eta (R,)) gets its own m_r's."""
     draws = tf.shape(noise["u"])[1]
     copies = {name: tf.repeat(value, draws, axis=0) for name, value in params.items()}
     noise = {name: _per_draw(value, draws) for name, value in noise.items()}
@@ -214,35 +214,35 @@ def variance_step(problem, params, noise, state, names):
 
 
 def _learned_init(problem, params, options):
-    """Each run's own phi, from the options' state, with Adam's zero moments and rate."""
+    """Each run's own psi, from the options' state, with Adam's zero moments and rate."""
     runs = tf.shape(problem.logits(params))[0]
-    phi = {
+    psi = {
         name: tf.broadcast_to(tf.constant(value, problem.dtype), [runs, *np.shape(value)])
         for name, value in options["state"].items()
     }
     rate = tf.constant(options["rate"], problem.dtype)
-    return {"phi": phi, "moments": zero_moments(phi), "rate": rate}
+    return {"psi": psi, "moments": zero_moments(psi), "rate": rate}
 
 
 def _learned_update(state, step, values, state_gradient):
-    """One Adam step of each run's phi down its m_r (the variance plus |grad L|^2)."""
-    phi = state["phi"]
-    phi, moments = adam(phi, state_gradient, state["moments"], step, state["rate"], tuple(phi))
-    return {**state, "phi": phi, "moments": moments}
+    """One Adam step of each run's psi down its m_r (the variance plus |grad L|^2)."""
+    psi = state["psi"]
+    psi, moments = adam(psi, state_gradient, state["moments"], step, state["rate"], tuple(psi))
+    return {**state, "psi": psi, "moments": moments}
 
 
 # Each step's estimates come from variance_step (m_r over the trainable distribution
-# parameters `names`); optimise reports every step's m_r and each run's learned phi.
+# parameters `names`); optimise reports every step's m_r and each run's learned psi.
 LEARNED = ControlVariate(
     init=_learned_init,
-    value=lambda state, step: {"state": state["phi"]},
+    value=lambda state, step: {"state": state["psi"]},
     update=_learned_update,
     gradients=lambda estimator, problem, params, noise, options, names: variance_step(
         problem, params, noise, options["state"], names
     ),
     report=lambda state, values: {
         "second_moment": values.numpy(),
-        "state": {name: value.numpy() for name, value in state["phi"].items()},
+        "state": {name: value.numpy() for name, value in state["psi"].items()},
     },
 )
 

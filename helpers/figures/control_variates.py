@@ -75,19 +75,24 @@ def equal_cost_errors(errors, contestants, budgets, blocks=("logits", "all coord
     plt.show()
 
 
-def optimisation_gaps(gaps, contestants, title):
+def optimisation_gaps(gaps, contestants, title, bands=None):
     """The gap L - min_s E[f | s] along an optimisation, one line per estimator: the median
-    over runs and a band from the first to the third quartile (log scale).
+    over runs and, for the labels in `bands` (None: all), a band from the first to the third
+    quartile (log scale).
 
     gaps: label -> array (steps + 1, runs); contestants: label -> its Contestant (its colour
     and line style)."""
     _check_contestants(gaps, contestants)
+    bands = list(gaps) if bands is None else list(bands)
+    if set(bands) - set(gaps):
+        raise ValueError(f"bands: {sorted(set(bands) - set(gaps))} are not labels of gaps")
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for label, gap in gaps.items():
         colour, ls = contestants[label].color, contestants[label].line
         steps = np.arange(len(gap))
         low, mid, high = np.percentile(gap, [25, 50, 75], axis=1)
-        ax.fill_between(steps, low, high, color=colour, alpha=0.15, lw=0)
+        if label in bands:
+            ax.fill_between(steps, low, high, color=colour, alpha=0.15, lw=0)
         ax.plot(steps, mid, color=colour, ls=ls, label=label)
     ax.set(
         yscale="log",
