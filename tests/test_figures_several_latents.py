@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 BUCKETS_AT = {1: 4, 2: 4, 8: 4, 16: 2}
 CONTESTANTS = {
     "IndeCateR": h.Contestant("indecater"),
-    "elementary": h.Contestant("elementary", line=":"),
+    "elementary": h.Contestant("elementary", line=":", marker="s"),
 }
 
 
@@ -32,12 +32,17 @@ def test_the_errors_figure_draws_a_line_per_contestant_and_k_on_both_blocks():
     both, logits = fig.axes
     assert [both.get_title(), logits.get_title()] == ["all coordinates", "logits block only"]
     for ax in fig.axes:
-        medians = [line for line in ax.lines if line.get_marker() == "."]
+        medians = [line for line in ax.lines if line.get_marker() in ("o", "s")]
         # IndeCateR: a K = 4 line (n = 1, 2, 8) and a K = 2 point (n = 16); elementary: K = 4
         assert sorted(len(line.get_xdata()) for line in medians) == [1, 2, 3]
         assert ax.get_xscale() == ax.get_yscale() == "log"
         assert {t.get_text() for t in ax.texts} == {"K = 4", "K = 2"}  # where K changes
-    assert [t.get_text() for t in logits.get_legend().get_texts()] == list(CONTESTANTS)
+        assert any(list(line.get_ydata()) == [1, 1] for line in ax.lines)  # returning zero
+    legend = [t.get_text() for t in logits.get_legend().get_texts()]
+    assert legend == [*CONTESTANTS, "returning zero"]  # the line at 1, in both panels
+    assert "_logits" in logits.get_ylabel() and "_logits" not in both.get_ylabel()
+    squares = [line for line in both.lines if line.get_marker() == "s"]
+    assert len(squares) == 1 and list(squares[0].get_xdata()) == [1, 2]  # elementary's marker
     dotted = [line for line in both.lines if line.get_linestyle() == ":"]
     assert len(dotted) == 1 and list(dotted[0].get_xdata()) == [1, 2]  # elementary's own style
     plt.close(fig)

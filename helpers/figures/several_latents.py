@@ -11,12 +11,13 @@ __all__ = ["errors_as_n_grows", "optimisation_gaps"]
 
 def errors_as_n_grows(relative, buckets_at, contestants):
     """Two panels, all coordinates and the logits block: each contestant's relative error
-    sqrt(MSE) / ||grad L|| against the number of latents n, median over the models and a band
-    from min to max, a separate line for each K (a vertical rule marks where K changes).
+    sqrt(MSE) / ||grad L|| of the block shown against the number of latents n, median over the
+    models and a band from min to max, in the contestant's marker, a separate line for each K
+    (a vertical rule marks where K changes); a line at 1 marks the error of returning zero.
 
     relative: dict (label, n, block) -> array of one value per model, block "all" or "logits",
     absent where the contestant did not run; buckets_at: n -> K; contestants: label ->
-    h.Contestant (its colour and line style). Returns the figure."""
+    h.Contestant (its colour, line style and marker). Returns the figure."""
     grid = list(buckets_at)
     if not grid or not contestants:
         raise ValueError("buckets_at and contestants must be non-empty")
@@ -37,7 +38,10 @@ def errors_as_n_grows(relative, buckets_at, contestants):
                     ls=entry.line,
                     alpha=0.08,
                 )
-                line.set_marker(".")  # a K reached at one n only is one point
+                line.set(marker=entry.marker, ms=4)  # a K reached at one n only is one point
+        ax.axhline(
+            1, color="k", lw=0.8, ls="-.", label="returning zero" if block == "logits" else None
+        )
         pairs = zip(grid[:-1], grid[1:], strict=True)
         changes = [(a, b) for a, b in pairs if buckets_at[a] != buckets_at[b]]
         for a, b in changes:
@@ -50,7 +54,7 @@ def errors_as_n_grows(relative, buckets_at, contestants):
             xscale="log",
             yscale="log",
             xlabel="latents n (budget 2nK evaluations per estimate)",
-            ylabel="relative error sqrt(MSE) / ||grad L||",
+            ylabel=f"sqrt(MSE) / ||grad{'' if block == 'all' else '_logits'} L||",
             title="all coordinates" if block == "all" else "logits block only",
         )
         ax.set_xticks(grid, [str(n) for n in grid])
