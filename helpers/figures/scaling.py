@@ -40,7 +40,8 @@ def sampling_ratio_and_its_prediction(rows):
             if not len(ratios):
                 continue
             x, mid = k * shift, np.median(ratios)
-            axes[0].plot(np.full(len(ratios), x), ratios, ".", color=colour, alpha=0.5, ms=5)
+            spread = 1.015 ** (np.arange(len(ratios)) - (len(ratios) - 1) / 2)  # beside the bar
+            axes[0].plot(x * 1.06 * spread, ratios, ".", color=colour, alpha=0.6, ms=5)
             axes[0].errorbar(
                 x,
                 mid,
@@ -63,10 +64,11 @@ def sampling_ratio_and_its_prediction(rows):
     axes[0].set(
         xlabel="number of categories $K$ (families side by side)",
         ylabel="MSE $\\times$ cost: sampling / enumeration",
-        title="All coordinates (dot: a model; diamond, bar: median, range)",
+        title="All coordinates (dots right of a bar: its models; diamond, bar: median, range)",
     )
     axes[1].set(
         xlabel="prediction $(1 + S)\\,K_{\\mathrm{eff}} / K$",
+        ylabel="logits: MSE $\\times$ cost, sampling / enumeration",
         title="Logits block, against the prediction",
     )
     for ax in axes:
