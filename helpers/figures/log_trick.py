@@ -78,7 +78,7 @@ def variance_against_cost(lines):
     the pure one is drawn wide and pale underneath, the hybrid's LOO dashed on top."""
     labels = {
         "score_function_pure": plotting.label("score_function_pure") + " + LOO",
-        "optimal": plotting.label("optimal") + " (oracle)",
+        "optimal": "score function + optimal shared constant (oracle)",
     }
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for block, ax in enumerate(axes):
