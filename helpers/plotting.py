@@ -31,7 +31,7 @@ STYLES = {
     "optimal": ("#8C6D1F", "score function + optimal baseline"),
     "moving_average": ("#6A3D9A", "score function + moving-average baseline"),  # far from orange
     "monte_carlo": ("#7F7F7F", "Monte Carlo"),
-    # notebook 06 (Paul Tol's muted palette, apart from the Okabe-Ito colours above)
+    # notebook 07 (Paul Tol's muted palette, apart from the Okabe-Ito colours above)
     "sum_and_sample": ("#332288", "sum-and-sample"),
     "unordered_set": ("#117733", "unordered set"),
     # notebook 08: magenta, dark teal, dark red-brown, apart from each other and from the rest

@@ -35,21 +35,22 @@ def validation_curves(runs, contestants, budget, ylim=(18.0, 26.5)):
     return fig
 
 
-def importance_sampling(sizes, excess, elbo_gap):
+def importance_sampling(sizes, excess, elbo_gap, style):
     """How far the importance-sampled -log p(x) lies above the exact value, against the number
     of samples S (log axis): the mean over the images with +-2 standard-error bars of the
     per-image differences; zero is the exact value, the dashed line the exact -ELBO's excess
     (the ELBO's gap), which S = 1 estimates.
 
     sizes: the S values; excess: array (len(sizes), images) of -log p^_S - (-log p(x)) per
-    image; elbo_gap: the exact mean -ELBO minus the exact mean -log p(x) over those images."""
+    image; elbo_gap: the exact mean -ELBO minus the exact mean -log p(x) over those images;
+    style: the STYLES key of the model's contestant (its colour)."""
     excess = np.asarray(excess, dtype=float)
     if excess.ndim != 2 or excess.shape[0] != len(sizes):
         raise ValueError(f"excess must have shape (len(sizes), images), got {excess.shape}")
     se = excess.std(axis=1, ddof=1) / np.sqrt(excess.shape[1])
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    label = "importance-sampled -log p(x), minus the exact"
-    plotting.two_se_bars(ax, sizes, excess.mean(axis=1), se, "vimco", marker="o", label=label)
+    label = "importance-sampled -log p(x), minus the exact (+-2 s.e.)"
+    plotting.two_se_bars(ax, sizes, excess.mean(axis=1), se, style, marker="o", label=label)
     ax.axhline(0.0, color=plotting.color("exact"), label="exact -log p(x)")
     ax.axhline(elbo_gap, color=plotting.color("exact"), ls="--", label="exact -ELBO")
     ax.set(
