@@ -35,7 +35,7 @@ def _step(estimator, latents, options, weights, moments, control, t, x, seeds, n
     takes its images x[s] (S, B, pixels), its noise from the seed seeds[s] folded with t,
     and its learning rate rates[c] (C,). Each copy's loss depends on its own weights only,
     so the gradient of their sum is every copy's own. Weights without the copy axis: one
-    copy (train). control: every copy's RELAX phi (vae_relax), learned in the same pass."""
+    copy (train). control: every copy's RELAX psi (vae_relax), learned in the same pass."""
     copies = tf.shape(rates)[0]
     repeats = copies // len(seeds)  # copies per seed
     x = tf.repeat(x, repeats, axis=0)  # (C, B, pixels)
@@ -43,7 +43,7 @@ def _step(estimator, latents, options, weights, moments, control, t, x, seeds, n
         tape.watch(weights)
         logits = vae_model.encode(weights, x, latents)  # (C, B, n, K)
         problem = vae_model.DecoderProblem.from_weights(weights, latents)
-        params = {"logits": vae_model.rows(logits), "x": tf.reshape(x, [-1, x.shape[-1]])}
+        params = {"logits": vae_model.rows(logits), "x": tf.reshape(x, [-1, tf.shape(x)[-1]])}
         sizes = tf.shape(x)[1], n_samples, tf.shape(logits)[-1]
         draws = [
             chunk_noise(estimator, problem, tf.random.experimental.stateless_fold_in(seed, t),
@@ -98,7 +98,7 @@ class Run:
     step_seconds: float  # mean wall time of one step (of all copies) after the first
     decoder_evaluations: int  # decoder passes per image per step
     checkpoints: list  # the weights at each checkpoint (name -> tensor)
-    state: dict = None  # "relax": the learned phi (name -> array) for gradient_samples' state=
+    state: dict = None  # "relax": the learned psi (name -> array) for gradient_samples' state=
     final: tuple = None  # (weights, Adam moments, control) after the last step: for resume=
     setup: dict = None  # seeds, learning rates, arch, batch_size, ...: what resume= must match
 
@@ -123,10 +123,10 @@ def train(estimator, train_x, test_x, arch=vae_model.Architecture(),  # noqa: B0
     noise is drawn from the seed and the step. anneal_to: lower tau geometrically from
     options["tau"] to anneal_to over the run (as Jang et al. 2017). The held-out loss is
     the -ELBO for "vimco" too: compare it with the ELBO's estimators on exact_scores'
-    -log p(x), which both objectives bound. "relax" learns its phi beside the weights
+    -log p(x), which both objectives bound. "relax" learns its psi beside the weights
     (helpers.vae_relax) from options["state"] or relax_state(K, tau, eta, latents=n), at
     the option state_learning_rate. resume: a Run to continue for `steps` more steps, from
-    its weights, Adam's moments and RELAX's phi, on the minibatches and noise of one longer
+    its weights, Adam's moments and RELAX's psi, on the minibatches and noise of one longer
     run; the Run returned holds both parts, and anneal_to holds tau at its end.
     """
     sizes = n_samples, steps, batch_size, [learning_rate], [seed], evaluate_every

@@ -82,7 +82,7 @@ def _replicated(weights, x, n_replicates, latents):
     the decoder's where they are copied (then each row gets its replicate's decoder)."""
     logits = vae_model.encode(weights, x[None], latents)  # (R, B, n, K)
     xs = tf.broadcast_to(x, tf.concat([[n_replicates], tf.shape(x)], 0))
-    params = {"logits": vae_model.rows(logits), "x": tf.reshape(xs, [-1, x.shape[-1]])}
+    params = {"logits": vae_model.rows(logits), "x": tf.reshape(xs, [-1, tf.shape(x)[-1]])}
     decoder = {k: v for k, v in weights.items() if k.startswith("dec_")}
     if decoder["dec_w1"].shape.rank == 3:
         decoder = {k: tf.repeat(v, tf.shape(x)[0], axis=0) for k, v in decoder.items()}

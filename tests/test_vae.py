@@ -464,3 +464,18 @@ def test_last_fifth_change_compares_the_last_checkpoint_with_the_one_at_four_fif
     nll = [vae.exact_scores(w, IMAGES, TINY.latents)[1].mean() for w in copies]
     got = vae.last_fifth_change(run, IMAGES, TINY.latents)
     np.testing.assert_allclose(got, [[nll[2] - nll[0]], [nll[3] - nll[1]]], rtol=1e-10)
+
+
+def test_training_after_calls_with_other_shapes_gives_the_same_numbers():
+    # TensorFlow relaxes a traced function's shapes after it meets several: the steps must
+    # not need the pixel count as a static size, and must compute the same numbers.
+    def losses(batch_size, pixels=4):
+        arch = vae.Architecture(latents=2, buckets=3, hidden=5, pixels=pixels)
+        data = np.tile(IMAGES, (2, pixels // 4))
+        run = vae.train("score_function", data, data, arch, steps=2, batch_size=batch_size)
+        return run.test_loss
+
+    first = losses(3)
+    for batch_size, pixels in [(1, 8), (2, 4), (4, 12), (2, 8)]:
+        losses(batch_size, pixels)
+    np.testing.assert_array_equal(losses(3), first)

@@ -1,4 +1,4 @@
-"""RELAX in the VAE's training: its control variate phi is learned beside the weights."""
+"""RELAX in the VAE's training: its control variate psi is learned beside the weights."""
 
 import helpers as h
 from helpers import vae
@@ -30,7 +30,7 @@ def test_relax_is_trainable_in_the_vae_without_a_state():
     assert vae.train("rebar", train, test, SMALL, 2, steps=2, evaluate_every=2).state is None
 
 
-def test_phi_is_learned_and_each_copy_learns_its_own():
+def test_psi_is_learned_and_each_copy_learns_its_own():
     train, test = digits_subset()
     start = h.relax_state(SMALL.buckets, tau=0.5, eta=0.8, latents=SMALL.latents)
     run = vae.train_copies("relax", train, test, SMALL, 2, steps=10, batch_size=8,
@@ -42,7 +42,7 @@ def test_phi_is_learned_and_each_copy_learns_its_own():
         assert all(not np.allclose(flat[i], flat[j]) for i in range(4) for j in range(i)), name
 
 
-def test_copies_learn_the_same_phi_as_one_run_each():
+def test_copies_learn_the_same_psi_as_one_run_each():
     train, test = digits_subset()
     sizes = dict(n_samples=2, steps=6, batch_size=8, evaluate_every=3, state_learning_rate=3e-2)
     seeds, rates = (0, 1), (1e-2, 3e-3)
@@ -60,9 +60,9 @@ def test_copies_learn_the_same_phi_as_one_run_each():
         np.testing.assert_allclose(copies.test_loss[s, r], alone.test_loss, rtol=RTOL)
 
 
-def test_the_learned_phi_lowers_the_encoder_gradients_variance():
-    # E g is the same for every phi (RELAX is unbiased), so E|g|^2 differs between two
-    # phi by exactly the difference of their total variances. With common noise (one
+def test_the_learned_psi_lowers_the_encoder_gradients_variance():
+    # E g is the same for every psi (RELAX is unbiased), so E|g|^2 differs between two
+    # psi by exactly the difference of their total variances. With common noise (one
     # seed) d_r = |g_r(initial)|^2 - |g_r(learned)|^2 are independent across the 400
     # replicates, and their mean is ~normal: an unbiased learner that did not lower the
     # variance would exceed 5 standard errors with probability 3e-7. Seen: E|g|^2 halved,
@@ -81,7 +81,7 @@ def test_the_learned_phi_lowers_the_encoder_gradients_variance():
     assert after.mean() < 0.8 * before.mean()  # clearly lower, not just detectably
 
 
-def test_relax_with_a_learned_phi_is_unbiased():
+def test_relax_with_a_learned_psi_is_unbiased():
     # Bonferroni over every coordinate of both networks: if the estimator is unbiased,
     # the worst |z| over 20,000 replicates exceeds the bound with probability at most ALPHA.
     rng = np.random.default_rng(0)
@@ -122,12 +122,12 @@ def test_anneal_to_with_relax_says_its_tau_is_part_of_its_state():
 
 
 @pytest.mark.parametrize("at_step", [0, 5])
-def test_one_pass_gives_the_two_pass_gradients_of_the_weights_and_phi(at_step):
+def test_one_pass_gives_the_two_pass_gradients_of_the_weights_and_psi(at_step):
     # One decoder pass per step (3 N evaluations per image) must give what the RELAX
-    # surrogate's gradient and, on the same draws, variance_step's gradient in phi give:
+    # surrogate's gradient and, on the same draws, variance_step's gradient in psi give:
     # the same sums in another order, so equal up to float64 rounding (1e-10). At step 5
     # from non-zero moments too: Adam's bias correction depends on the step, so a step
-    # counter stuck at 0 (or off by one) moves phi by far more than the rounding.
+    # counter stuck at 0 (or off by one) moves psi by far more than the rounding.
     from helpers.adam import adam
     from helpers.estimators.control_variates import variance_step
     from helpers.vae_relax import one_pass, per_row
@@ -136,15 +136,15 @@ def test_one_pass_gives_the_two_pass_gradients_of_the_weights_and_phi(at_step):
     x = tf.constant(np.random.default_rng(0).integers(0, 2, (copies, images, 4)), dtype)
     weights = [vae.init_weights(TINY, seed, dtype=dtype) for seed in range(copies)]
     weights = {k: tf.stack([w[k] for w in weights]) for k in weights[0]}
-    phi = [h.relax_state(3, tau=0.5 + c, eta=0.8, scale=0.3, seed=c, latents=2) for c in range(2)]
-    phi = {k: tf.constant(np.stack([p[k] for p in phi]), dtype) for k in phi[0]}
+    psi = [h.relax_state(3, tau=0.5 + c, eta=0.8, scale=0.3, seed=c, latents=2) for c in range(2)]
+    psi = {k: tf.constant(np.stack([p[k] for p in psi]), dtype) for k in psi[0]}
     estimator, _ = vae.checked_estimator("relax", TINY, draws, dtype, {})
     problem = vae.DecoderProblem.from_weights(weights, TINY.latents)
     noise = estimator.noise(problem, tf.constant([3, 4]), copies * images, draws, 3)
     step, rate = tf.constant(at_step, tf.int64), tf.constant(1e-2, dtype)
     rng = np.random.default_rng(1)
     moments = tuple(  # Adam's moments on entering the step: zero at step 0
-        {k: tf.constant(scale * rng.random(v.shape) * (at_step > 0), dtype) for k, v in phi.items()}
+        {k: tf.constant(scale * rng.random(v.shape) * (at_step > 0), dtype) for k, v in psi.items()}
         for scale in (1e-2, 1e-4)
     )
 
@@ -155,27 +155,27 @@ def test_one_pass_gives_the_two_pass_gradients_of_the_weights_and_phi(at_step):
 
     with tf.GradientTape() as tape:
         tape.watch(weights)
-        options = {"state": per_row(phi, images)}
+        options = {"state": per_row(psi, images)}
         surrogate = lambda p: vae.surrogate_loss(estimator, problem, p, noise, options)  # noqa: E731
         expected, params = loss_and_params(surrogate)
     expected = tape.gradient(expected, weights)
-    rows = variance_step(problem, params, noise, per_row(phi, images), ("logits",))[2]
-    phi_grads = {k: tf.reduce_sum(tf.reshape(g, [copies, images, -1]), 1) for k, g in rows.items()}
-    phi_grads = {k: tf.reshape(g, phi[k].shape) for k, g in phi_grads.items()}
-    expected_phi, expected_moments = adam(phi, phi_grads, moments, step, rate)
+    rows = variance_step(problem, params, noise, per_row(psi, images), ("logits",))[2]
+    psi_grads = {k: tf.reduce_sum(tf.reshape(g, [copies, images, -1]), 1) for k, g in rows.items()}
+    psi_grads = {k: tf.reshape(g, psi[k].shape) for k, g in psi_grads.items()}
+    expected_psi, expected_moments = adam(psi, psi_grads, moments, step, rate)
 
     with tf.GradientTape() as tape:
         tape.watch(weights)
         kl, params = loss_and_params(lambda p: vae.kl_to_uniform(p["logits"]))
-    control = {"phi": phi, "moments": moments, "rate": rate}
+    control = {"psi": psi, "moments": moments, "rate": rate}
     grads, control = one_pass(tape, kl, weights, problem, params, noise, control, step)
     for name, value in expected.items():
         np.testing.assert_allclose(grads[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
-    pairs = (control["phi"], expected_phi), *zip(control["moments"], expected_moments, strict=True)
-    for got, want in pairs:  # phi after Adam's step, and Adam's moments
+    pairs = (control["psi"], expected_psi), *zip(control["moments"], expected_moments, strict=True)
+    for got, want in pairs:  # psi after Adam's step, and Adam's moments
         for name, value in want.items():
             np.testing.assert_allclose(got[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
-    assert np.abs(phi_grads["w2"]).max() > 1e-3  # phi's gradient is not trivially zero
+    assert np.abs(psi_grads["w2"]).max() > 1e-3  # psi's gradient is not trivially zero
 
     train, test = digits_subset()
     run = vae.train("relax", train, test, SMALL, draws, steps=1, batch_size=4, evaluate_every=1)
@@ -183,10 +183,10 @@ def test_one_pass_gives_the_two_pass_gradients_of_the_weights_and_phi(at_step):
 
 
 @pytest.mark.parametrize("rate", [3e-2, 1e-3])
-def test_phi_first_step_moves_each_coordinate_by_the_state_learning_rate(rate):
+def test_psi_first_step_moves_each_coordinate_by_the_state_learning_rate(rate):
     # Adam's first step is rate * g / (|g| + 1e-8) per coordinate: never more than the
     # rate, and the rate to 1e-4 relative wherever |g| > 1e-4 (seen: all but 2 of 90
-    # coordinates to 1e-6, the other two to 4e-6). A phi learned at another rate (the
+    # coordinates to 1e-6, the other two to 4e-6). A psi learned at another rate (the
     # default 1e-2, or the weights' 3e-3) moves by that rate instead: a factor 3 at least.
     train, test = digits_subset()
     start = h.relax_state(SMALL.buckets, latents=SMALL.latents, scale=0.5, seed=1)
@@ -213,7 +213,7 @@ def test_phi_first_step_moves_each_coordinate_by_the_state_learning_rate(rate):
 def test_learned_state_is_seeds_by_learning_rates_when_they_differ_in_number():
     # With S = 2 seeds and L = 3 rates, state[s, l] is copy s L + l: what train with seed s
     # and rate l learns, to float32 batching rounding (RTOL, ATOL); shape (S, L, ...). A
-    # transposed or mis-split grid gives another copy's phi, a step apart (~1e-2).
+    # transposed or mis-split grid gives another copy's psi, a step apart (~1e-2).
     train, test = digits_subset()
     sizes = dict(n_samples=2, steps=3, batch_size=8, evaluate_every=3, state_learning_rate=3e-2)
     seeds, rates = (0, 1), (1e-2, 3e-3, 1e-3)
