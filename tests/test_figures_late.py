@@ -88,12 +88,18 @@ def test_gumbel_rao_variance_draws_a_point_with_error_bars_per_number_of_gumbels
 
 
 def test_08_equal_cost_errors_shows_every_model_in_a_panel_per_block():
-    errors = {(label, b): RNG.random((5, 2)) + 0.1 for label in CONTESTANTS for b in (0, 1)}
+    errors = {(label, at): RNG.random((5, 2)) * 4 + 0.1 for label in CONTESTANTS for at in (0, 1)}
     fig = drawn(control_variates.equal_cost_errors, errors, CONTESTANTS, (3, 6))
     assert [ax.get_title() for ax in fig.axes] == ["logits", "all coordinates"]
     for ax in fig.axes:
         for contestant in CONTESTANTS.values():
             assert [len(line.get_xdata()) for line in coloured(ax, contestant)] == [5, 5]
+        zero = [line for line in ax.lines if line.get_linestyle() == "--"]  # returning zero
+        assert len(zero) == 1 and list(zero[0].get_ydata()) == [1, 1]
+    left = fig.axes[0]  # the shared y axis's labels: plain numbers (0.5, 2), no powers of ten
+    ticks = [t.get_text() for t in left.get_yticklabels() + left.get_yticklabels(minor=True)]
+    assert any(ticks) and not any("^" in t or "times" in t for t in ticks), ticks
+    assert left.get_legend_handles_labels()[1][0] == "returning zero"
     with pytest.raises(ValueError, match="budgets"):
         control_variates.equal_cost_errors(errors, CONTESTANTS, (3, 6, 9))
     with pytest.raises(ValueError, match="contestants"):

@@ -1,12 +1,13 @@
 """Control variates built from a relaxation: REBAR, and RELAX, which learns its own (notebook 08).
 
-For n independent categoricals s (n = 1 or more), z = log p + G, s = argmax z, z~ ~ z | s:
-    grad = grad g(s) + [g(s) - c(z~)] grad log q(s) + grad c(z) - grad c(z~)
-is unbiased for every c: c(z) - c(z~) puts back the expected value that c(z~) grad log q(s)
-takes away. REBAR (Tucker et al. 2017): c = eta g(softmax(z / tau)). RELAX (Grathwohl et al.
-2018) adds r, a one-hidden-layer tanh network of the relaxed sample (the n latents' K
-values side by side), and learns psi = (eta, log tau, its weights), its *state*, by descending
-the variance: E[grad] does not depend on psi, so that is E|grad|^2.
+For n independent categoricals s (n = 1 or more), the perturbed logits zeta = log p + G,
+s = argmax zeta and zeta~ ~ zeta | s:
+    grad = grad g(s) + [g(s) - c(zeta~)] grad log q(s) + grad c(zeta) - grad c(zeta~)
+is unbiased for every c: c(zeta) - c(zeta~) puts back the expected value that
+c(zeta~) grad log q(s) takes away. REBAR (Tucker et al. 2017): c = eta g(softmax(zeta / tau)).
+RELAX (Grathwohl et al. 2018) adds r, a one-hidden-layer tanh network of the relaxed sample
+(the n latents' K values side by side), and learns psi = (eta, log tau, its weights), its
+*state*, by descending the variance: E[grad] does not depend on psi, so that is E|grad|^2.
 """
 
 import warnings
@@ -22,24 +23,26 @@ from .score_function import score_term
 
 
 def rebar_draws(problem, params, noise):
-    """What REBAR and RELAX share, for params with a sample axis: z = log p + G and z~ ~ z |
-    s = argmax z, (R, N, n, K) (the latents independent given s), g(s, eps) and log q(s) =
-    sum_i log p_i(s_i), (R, N)."""
+    """What REBAR and RELAX share, for params with a sample axis: zeta = log p + G and
+    zeta~ ~ zeta | s = argmax zeta, (R, N, n, K) (the latents independent given s), g(s, eps)
+    and log q(s) = sum_i log p_i(s_i), (R, N)."""
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
-    z = log_p + gumbel(noise["u"])  # (R, N, n, K)
-    s = tf.one_hot(tf.argmax(tf.stop_gradient(z), axis=-1), tf.shape(z)[-1], dtype=z.dtype)
-    z_tilde = conditional_gumbel(log_p, s, noise["v"])
+    zeta = log_p + gumbel(noise["u"])  # (R, N, n, K)
+    s = tf.one_hot(tf.argmax(tf.stop_gradient(zeta), axis=-1), tf.shape(zeta)[-1], dtype=zeta.dtype)
+    zeta_tilde = conditional_gumbel(log_p, s, noise["v"])
     log_q = tf.reduce_sum(s * log_p, axis=[-2, -1])
-    return z, z_tilde, problem.objective(params, s, noise["eps"]), log_q
+    return zeta, zeta_tilde, problem.objective(params, s, noise["eps"]), log_q
 
 
 def rebar(problem, params, noise, tau, eta=1.0):
-    """REBAR: c(z) = eta g(softmax(z / tau)), all three evaluations with the same eps; the
+    """REBAR: c(zeta) = eta g(softmax(zeta / tau)), all three evaluations with the same eps; the
     control variate has mean zero for every tau and eta."""
     params = with_sample_axis(params)
-    z, z_tilde, f_hard, log_q = rebar_draws(problem, params, noise)
-    f_relaxed = problem.objective(params, tf.nn.softmax(z / tau, axis=-1), noise["eps"])
-    f_conditional = problem.objective(params, tf.nn.softmax(z_tilde / tau, axis=-1), noise["eps"])
+    zeta, zeta_tilde, f_hard, log_q = rebar_draws(problem, params, noise)
+    f_relaxed = problem.objective(params, tf.nn.softmax(zeta / tau, axis=-1), noise["eps"])
+    f_conditional = problem.objective(
+        params, tf.nn.softmax(zeta_tilde / tau, axis=-1), noise["eps"]
+    )
     surrogate = f_hard + score_term(f_hard - eta * f_conditional, log_q)
     surrogate += eta * (f_relaxed - f_conditional)
     return tf.reduce_mean(surrogate, axis=1)
@@ -141,10 +144,10 @@ def _aligned(state, name, draw_axes):
     return tf.reshape(value, tf.concat([shape[:1], [1] * draw_axes, shape[1:]], 0))
 
 
-def learned_control(problem, params, state, z, eps):
-    """c_psi(z) for z (R, N, n, K) and eps (R, N): (R, N)."""
+def learned_control(problem, params, state, zeta, eps):
+    """c_psi(zeta) for zeta (R, N, n, K) and eps (R, N): (R, N)."""
     tau = tf.exp(_aligned(state, "log_tau", 3))
-    y = tf.nn.softmax(z / tau, axis=-1)  # (R, N, n, K)
+    y = tf.nn.softmax(zeta / tau, axis=-1)  # (R, N, n, K)
     flat = tf.reshape(y, tf.concat([tf.shape(y)[:2], [-1]], 0))  # (R, N, n K)
     w1 = _aligned(state, "W1", 1)  # (n K, H) or (R, 1, n K, H)
     hidden = tf.tanh(tf.reduce_sum(flat[..., None] * w1, axis=-2) + _aligned(state, "b1", 1))
@@ -156,8 +159,10 @@ def relax(problem, params, noise, state):
     """RELAX's surrogate, R scalars; its psi-path is kept for the variance gradient."""
     state = {name: tf.convert_to_tensor(value, problem.dtype) for name, value in state.items()}
     params = with_sample_axis(params)
-    z, z_tilde, f_hard, log_q = rebar_draws(problem, params, noise)
-    c, c_tilde = (learned_control(problem, params, state, x, noise["eps"]) for x in (z, z_tilde))
+    zeta, zeta_tilde, f_hard, log_q = rebar_draws(problem, params, noise)
+    c, c_tilde = (
+        learned_control(problem, params, state, x, noise["eps"]) for x in (zeta, zeta_tilde)
+    )
     # No stop_gradient around (f_hard - c_tilde): psi reaches the estimate through it.
     surrogate = f_hard + (f_hard - c_tilde) * (log_q - tf.stop_gradient(log_q)) + c - c_tilde
     return tf.reduce_mean(surrogate, axis=1)

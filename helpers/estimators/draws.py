@@ -59,14 +59,14 @@ def relaxed_one_hot(logits, u, tau, straight_through=False):
     return hard + (soft - tf.stop_gradient(soft))
 
 
-def conditional_gumbel(log_p, b, v):
-    """z~ ~ (log p + G) given argmax = b, from fresh uniforms v, in log space (Tucker et al.
-    2017). log_p normalised (logsumexp 0), b one-hot, v (..., K) strictly inside (0, 1). The
-    maximum is a standard Gumbel: z~_b = -log E_b with E = -log v; every other coordinate is
-    Gumbel(log p_i) truncated below it: z~_i = -log(E_i / p_i + E_b) = -logaddexp(log E_i -
-    log p_i, log E_b)."""
+def conditional_gumbel(log_p, s, v):
+    """zeta~ ~ (log p + G) given argmax = s, from fresh uniforms v, in log space (Tucker et al.
+    2017). log_p normalised (logsumexp 0), s one-hot, v (..., K) strictly inside (0, 1). The
+    maximum is a standard Gumbel: zeta~_s = -log E_s with E = -log v; every other coordinate
+    is Gumbel(log p_i) truncated to lie below zeta~_s: zeta~_i = -log(E_i / p_i + E_s) =
+    -logaddexp(log E_i - log p_i, log E_s)."""
     log_e = -gumbel(v)  # log(-log v)
-    log_e_b = tf.reduce_sum(b * log_e, axis=-1, keepdims=True)
-    a, c = log_e - log_p, log_e_b  # logaddexp by hand: no stacked copy, about 3x faster
+    log_e_s = tf.reduce_sum(s * log_e, axis=-1, keepdims=True)
+    a, c = log_e - log_p, log_e_s  # logaddexp by hand: no stacked copy, about 3x faster
     high, low = tf.maximum(a, c), tf.minimum(a, c)
-    return tf.where(b > 0, -log_e_b, -(high + tf.math.log1p(tf.exp(low - high))))
+    return tf.where(s > 0, -log_e_s, -(high + tf.math.log1p(tf.exp(low - high))))

@@ -40,13 +40,13 @@ register(Estimator("gumbel_softmax", gumbel_softmax, uniform_per_category, per_s
 def gumbel_rao(problem, params, noise, tau, n_gumbel):
     """Straight-through Gumbel with its gradient averaged over n_gumbel = J conditional
     Gumbels given s (Paulus et al. 2021): forward one-hot(s), gradient through
-    mean_j softmax((log p + G~_j) / tau), G~_j = z~_j - log p held constant, each latent's
+    mean_j softmax((log p + G~_j) / tau), G~_j = zeta~_j - log p held constant, each latent's
     drawn given its own s_i (given s the latents' Gumbels are independent)."""
     params = with_sample_axis(params)
     log_p = tf.nn.log_softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
     s = gumbel_max(tf.stop_gradient(log_p), noise["u"])  # (R, N, n, K)
-    z_tilde = conditional_gumbel(tf.stop_gradient(log_p)[:, :, None], s[:, :, None], noise["v"])
-    g_tilde = tf.stop_gradient(z_tilde - log_p[:, :, None])  # (R, N, J, n, K)
+    zeta_tilde = conditional_gumbel(tf.stop_gradient(log_p)[:, :, None], s[:, :, None], noise["v"])
+    g_tilde = tf.stop_gradient(zeta_tilde - log_p[:, :, None])  # (R, N, J, n, K)
     soft = tf.reduce_mean(tf.nn.softmax((log_p[:, :, None] + g_tilde) / tau, axis=-1), axis=2)
     y = s + soft - tf.stop_gradient(soft)
     return tf.reduce_mean(problem.objective(params, y, noise["eps"]), axis=1)

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import plotting
+from .without_replacement import _PLAIN, _PLAIN_MINOR
 
 __all__ = ["equal_cost_errors", "gumbel_rao_variance", "optimisation_gaps"]
 
@@ -48,24 +49,28 @@ def equal_cost_errors(errors, contestants, budgets, blocks=("logits", "all coord
 
     errors: (label, budget index) -> array (models, len(blocks)); contestants: label -> its
     Contestant (its colour); budgets: the evaluation budgets (circles for the first, squares
-    for the second). One panel per block, log scale, one point per model."""
+    for the second). One panel per block, log scale with plain tick labels, one point per model;
+    a dashed line at 1, where the error equals returning zero's."""
     if not 1 <= len(budgets) <= 2:
         raise ValueError(f"budgets: one or two (circles and squares), got {budgets}")
     _check_contestants({label for label, _ in errors}, contestants)
     fig, axes = plt.subplots(1, len(blocks), figsize=(11, 4.5), sharey=True)
     labels = list(contestants)
     for ax, (j, block) in zip(axes, enumerate(blocks), strict=True):
+        ax.axhline(1, color="0.3", lw=1, ls="--", label="returning zero" if j == 0 else None)
         for i, label in enumerate(labels):
-            for b, marker in enumerate(("o", "s")[: len(budgets)]):
-                if (label, b) not in errors:
+            for at, marker in enumerate(("o", "s")[: len(budgets)]):
+                if (label, at) not in errors:
                     continue
-                values = np.asarray(errors[label, b])[:, j]
-                x = np.full(len(values), i + 0.15 * (2 * b - 1))
-                legend = f"{budgets[b]} evaluations" if i == 0 else None
+                values = np.asarray(errors[label, at])[:, j]
+                x = np.full(len(values), i + 0.15 * (2 * at - 1))
+                legend = f"{budgets[at]} evaluations" if i == 0 else None
                 ax.plot(x, values, marker, ms=4, alpha=0.7, color=contestants[label].color)
                 if legend:
                     ax.plot([], [], marker, color="grey", label=legend)
         ax.set(xticks=range(len(labels)), yscale="log", title=block)
+        ax.yaxis.set_major_formatter(_PLAIN)
+        ax.yaxis.set_minor_formatter(_PLAIN_MINOR)
         ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
     axes[0].set_ylabel(
         "relative error $\\sqrt{\\mathrm{MSE}}/\\|\\nabla L\\|$, one point per model"
