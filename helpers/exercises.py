@@ -110,12 +110,16 @@ def _judge_value(answer, expected, slips=None):
             "compute in float64 to tell rounding from a slip"
         )
     if error <= CLOSE:
-        return f"not yet: close (relative error {error:.1e}) but more than rounding: a term is off"
+        return (
+            f"not yet: close (relative error {error:.1e}) but more than rounding: a term is off, "
+            "or the value is estimated by sampling rather than computed exactly"
+        )
     return "not yet"
 
 
-def _judge_choice(answer, accepted, options, name):
-    """A verdict on one of the allowed values, matched by the one rule (RTOL)."""
+def _judge_choice(answer, accepted, options, name, slips=None):
+    """A verdict on one of the allowed values, matched by the one rule (RTOL). Data can put
+    several slips on one value: the verdict then names each of them, so none misleads."""
     value = _number(answer)
     if value is None:
         return f"not yet: expected a single number, got {_describe(answer)}"
@@ -126,7 +130,10 @@ def _judge_choice(answer, accepted, options, name):
 
     if not among(options):
         return f"not yet: answer with one of the values in `{name}`"
-    return "correct" if among(accepted) else "not yet"
+    if among(accepted):
+        return "correct"
+    hints = [hint for hint, slip in (slips or {}).items() if among(slip)]
+    return f"not yet: {'; or '.join(hints)}" if hints else "not yet"
 
 
 def _judge_function(answer, spec, context):
@@ -169,9 +176,10 @@ def _verdict(spec, answer, context):
     if spec.kind == "function":
         return _judge_function(answer, spec, context)
     expected = spec.expected(**context)
+    slips = spec.slips(**context) if spec.slips else None
     if spec.kind == "choice":
-        return _judge_choice(answer, expected, context[spec.choices], spec.choices)
-    return _judge_value(answer, expected, spec.slips(**context) if spec.slips else None)
+        return _judge_choice(answer, expected, context[spec.choices], spec.choices, slips)
+    return _judge_value(answer, expected, slips)
 
 
 def check(exercise, answer, **context):
