@@ -1,6 +1,6 @@
 """Training the categorical VAE of notebook 10 with the series' estimators: any registered
 one that handles n latents, batched and traced, or "vimco", which maximises the
-importance-weighted bound L_k instead of the ELBO; the decoder's weights get their
+importance-weighted bound L_N instead of the ELBO; the decoder's weights get their
 gradient pathwise. `train_copies` trains many runs (seeds, learning rates) in one pass,
 `train` one; either continues a Run (resume=). `h.vae.X` also reaches helpers.vae_model
 (data, networks, scores), vae_gradients (gradient samples) and vae_exact (the exact

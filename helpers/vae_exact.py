@@ -114,12 +114,12 @@ def _refit(encoder, x, codes, log_px, steps, rate, latents):
 
 def importance_bounds(weights, x, latents, samples=(1, 10, 100, 1000), seed=0, chunk=50):
     """log p(x) per image by importance sampling with q(s | x) as the proposal, at each
-    sample size S in `samples`: an array (len(samples), B) of log (1/S) sum_m w_m,
-    w_m = p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q (`log_likelihood`, fresh draws per S).
+    sample size M in `samples`: an array (len(samples), B) of log (1/M) sum_m w_m,
+    w_m = p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q (`log_likelihood`, fresh draws per M).
 
-    By Jensen's inequality each is a lower bound on log p(x) in expectation, the ELBO at S = 1;
-    its expectation does not fall as S grows and reaches log p(x) as S -> infinity (Burda et
-    al. 2016, Theorem 1); its bias is about -chi2(p(s | x) || q) / (2 S) for large S."""
+    By Jensen's inequality each is a lower bound on log p(x) in expectation, the ELBO at M = 1;
+    its expectation does not fall as M grows and reaches log p(x) as M -> infinity (Burda et
+    al. 2016, Theorem 1); its bias is about -chi2(p(s | x) || q) / (2 M) for large M."""
     sizes = [checks.integer(size, "samples", 1) for size in np.atleast_1d(samples)]
     if not sizes:
         raise ValueError("samples must name at least one sample size, got none")

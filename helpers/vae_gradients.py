@@ -63,7 +63,7 @@ def checked_weights(weights, arch):
 
 def surrogate_loss(estimator, problem, params, noise, options):
     """One surrogate of the -ELBO per image (B,): the estimator's for the reconstruction
-    term (its gradient is the estimate), plus the exact KL; VIMCO's of -L_k, KL included."""
+    term (its gradient is the estimate), plus the exact KL; VIMCO's of -L_N, KL included."""
     loss = estimator.surrogate(problem, params, noise, **options)
     return loss if estimator is VIMCO else loss + vae_model.kl_to_uniform(params["logits"])
 
@@ -112,7 +112,7 @@ def gradient_samples(
     estimator, weights, x, arch, n_replicates, n_samples=1, seed=0, which="encoder", **options
 ):
     """n_replicates independent estimates of the gradient of the mean -ELBO (for "vimco":
-    -L_k, k = n_samples) over the images x, with respect to the encoder's weights
+    -L_N, N = n_samples) over the images x, with respect to the encoder's weights
     (which="encoder"; the decoder stays shared) or to all weights (which="all"): dict
     name -> array (R, *shape)."""
     prefixes = _prefixes(which)

@@ -4,7 +4,7 @@ scikit-learn's 1,797 8x8 digits (no download), binarised at half intensity. An e
 MLP q(s | x) gives n categoricals of K categories, a decoder MLP p(x | s) 64 Bernoulli
 pixels from their one-hot (or relaxed) codes; the prior is uniform. -ELBO(x) =
 E_q[-log p(x | s)] + KL(q(s | x) || uniform): the KL is exact, the first term is what the
-estimators differentiate (VIMCO, the VAE's own, aims at the importance-weighted bound L_k).
+estimators differentiate (VIMCO, the VAE's own, aims at the importance-weighted bound L_N).
 The decoder is a problem (helpers.problem.Problem) whose params, the encoder's logits and
 the images, lead with the batch axis, the estimators' replicate axis.
 """
@@ -255,11 +255,11 @@ def _sampled(weights, x, latents, u):
 
 
 def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
-    """log p(x) per image by importance sampling with q(s | x) as the proposal: log (1/S)
-    sum_m p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q, S = n_samples, a lower bound in
-    expectation (Burda et al. 2016) that tightens as S grows. The draws of all images come
+    """log p(x) per image by importance sampling with q(s | x) as the proposal: log (1/M)
+    sum_m p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q, M = n_samples, a lower bound in
+    expectation (Burda et al. 2016) that tightens as M grows. The draws of all images come
     from the seed at once; the decoder runs on `chunk` images at a time: the chunk bounds
-    the memory (chunk x S passes) and leaves the numbers as they are."""
+    the memory (chunk x M passes) and leaves the numbers as they are."""
     n_samples = checks.integer(n_samples, "n_samples", 1)
     chunk = checks.integer(chunk, "chunk", 1)
     x, latents, buckets = _checked(weights, x, latents)
@@ -275,12 +275,12 @@ def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
 
 
 def vimco(problem, params, noise):
-    """VIMCO (Mnih & Rezende 2016): a surrogate of -L_k per image (R,), whose gradient is
-    VIMCO's estimate of -grad L_k, L_k = E log (1/k) sum_j w_j with w_j = p(x, s_j) / q(s_j | x)
-    for k = n_samples draws s_j ~ q(s | x). Its value is -L^, L^ = log (1/k) sum_j w_j.
+    """VIMCO (Mnih & Rezende 2016): a surrogate of -L_N per image (R,), whose gradient is
+    VIMCO's estimate of -grad L_N, L_N = E log (1/N) sum_j w_j with w_j = p(x, s_j) / q(s_j | x)
+    for N = n_samples draws s_j ~ q(s | x). Its value is -L^, L^ = log (1/N) sum_j w_j.
 
     With the draws fixed,
-    grad L_k = E[sum_j L^ grad log q(s_j) + grad L^], and grad L^ = sum_j w~_j grad log w_j
+    grad L_N = E[sum_j L^ grad log q(s_j) + grad L^], and grad L^ = sum_j w~_j grad log w_j
     (w~ the normalised weights) is pathwise: the decoder's through log p(x | s_j), the
     encoder's through -log q(s_j). Each sample's learning signal L^ gets the baseline
     L^_{-j}: L^ with log w_j replaced by the mean of the other log weights (w_j by their
@@ -309,7 +309,7 @@ def _check_vimco(options, n_samples, latents, buckets, dtype=None):  # Estimator
     return options
 
 
-# Not in the registry: L_k is the VAE's objective, not a problem's expectation.
+# Not in the registry: L_N is the VAE's objective, not a problem's expectation.
 VIMCO = Estimator("vimco", vimco, uniform_per_category, per_sample, check=_check_vimco)
 
 

@@ -45,6 +45,7 @@ def test_the_importance_sampling_figure_draws_the_mean_excess_and_both_exact_lin
     np.testing.assert_allclose(ax.lines[0].get_ydata(), excess.mean(axis=1))
     assert [line.get_ydata()[0] for line in ax.lines[-2:]] == [0.0, 0.8]
     assert ax.get_xscale() == "log" and ax.get_legend() is not None
+    assert ax.get_xlabel() == "importance samples M"  # notebook 10: M importance samples
     plt.close(fig)
     with pytest.raises(ValueError, match="excess"):
         FIGURE.importance_sampling(sizes, excess[:2], 0.8, "loo")

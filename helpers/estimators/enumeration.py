@@ -53,7 +53,7 @@ register(Estimator("exact", exact, lambda problem, seed, *sizes: {},
 
 
 def indecater_noise(problem, seed, n_replicates, n_samples, buckets):
-    """u (R, M, n, K) for the M joint draws, and eps (R, M, n, 1): one per draw and latent,
+    """u (R, N, n, K) for the N joint draws, and eps (R, N, n, 1): one per draw and latent,
     shared by the latent's K evaluations (common random numbers: the categories are compared
     under the same continuous noise)."""
     shape = tf.stack([n_replicates, n_samples, problem.latents, buckets])
@@ -72,21 +72,21 @@ def one_latent_changed(s):
 def indecater(problem, params, noise):
     """For each latent i, sum over its K categories with the other latents at their draws.
 
-    With M joint draws s^m (Gumbel-max) and g_mik = g(s^m with s_i = k, eps_mi):
+    With N joint draws s^m (Gumbel-max) and g_mik = g(s^m with s_i = k, eps_mi):
         logits of latent i:     mean_m sum_k grad p_i(k) g_mik
         continuous parameters:  mean_m mean_i sum_k p_i(k) grad g_mik
     Each latent's term is an exact sum over s_i given draws of the others, so both parts are
-    unbiased, at M n K evaluations. For n = 1: the elementary estimator, one eps for all K.
+    unbiased, at N n K evaluations. For n = 1: the elementary estimator, one eps for all K.
     """
     params = with_sample_axis(params)
     p = tf.nn.softmax(problem.logits(params), axis=-1)  # (R, 1, n, K)
-    s = gumbel_max(tf.stop_gradient(tf.math.log(p)), noise["u"])  # (R, M, n, K)
+    s = gumbel_max(tf.stop_gradient(tf.math.log(p)), noise["u"])  # (R, N, n, K)
     if hasattr(problem, "objective_one_changed"):  # the problem's fast path: O(n K) per draw
-        g = problem.objective_one_changed(params, s, noise["eps"])  # (R, M, n, K)
-    else:  # the n K changed draws as one-hots (R, M, n, K, n, K): O((n K)**2) per draw
+        g = problem.objective_one_changed(params, s, noise["eps"])  # (R, N, n, K)
+    else:  # the n K changed draws as one-hots (R, N, n, K, n, K): O((n K)**2) per draw
         branch = with_sample_axis(with_sample_axis(params))  # (R, 1, 1, 1, ...)
-        eps = tf.broadcast_to(noise["eps"], tf.shape(s))  # (R, M, n, K): shared over k
-        g = problem.objective(branch, one_latent_changed(s), eps)  # (R, M, n, K)
+        eps = tf.broadcast_to(noise["eps"], tf.shape(s))  # (R, N, n, K): shared over k
+        g = problem.objective(branch, one_latent_changed(s), eps)  # (R, N, n, K)
     pathwise = tf.reduce_mean(tf.reduce_sum(tf.stop_gradient(p) * g, axis=-1), axis=-1)
     discrete = tf.reduce_sum(p * tf.stop_gradient(g), axis=[-2, -1])
     # Value: the pathwise average (an estimate of L); gradient: both parts.

@@ -37,11 +37,11 @@ def validation_curves(runs, contestants, budget, ylim=(18.0, 26.5)):
 
 def importance_sampling(sizes, excess, elbo_gap, style):
     """How far the importance-sampled -log p(x) lies above the exact value, against the number
-    of samples S (log axis): the mean over the images with +-2 standard-error bars of the
+    of samples M (log axis): the mean over the images with +-2 standard-error bars of the
     per-image differences; zero is the exact value, the dashed line the exact -ELBO's excess
-    (the ELBO's gap), which S = 1 estimates.
+    (the ELBO's gap), which M = 1 estimates.
 
-    sizes: the S values; excess: array (len(sizes), images) of -log p^_S - (-log p(x)) per
+    sizes: the M values; excess: array (len(sizes), images) of -log p^_M - (-log p(x)) per
     image; elbo_gap: the exact mean -ELBO minus the exact mean -log p(x) over those images;
     style: the STYLES key of the model's contestant (its colour)."""
     excess = np.asarray(excess, dtype=float)
@@ -55,9 +55,9 @@ def importance_sampling(sizes, excess, elbo_gap, style):
     ax.axhline(elbo_gap, color=plotting.color("exact"), ls="--", label="exact -ELBO")
     ax.set(
         xscale="log",
-        xlabel="importance samples S",
+        xlabel="importance samples M",
         ylabel="nats per image above -log p(x)",
-        title="the importance-sampled bound tightens with S",
+        title="the importance-sampled bound tightens with M",
     )
     ax.legend(fontsize=8)
     return fig
