@@ -102,6 +102,9 @@ def test_the_comparison_figures_draw_one_line_or_bar_per_contestant():
     assert [len(ax.get_legend_handles_labels()[0]) for ax in relative.axes] == [4, 4]
     assert len(split.axes[1].get_legend_handles_labels()[0]) == len(CONTESTANTS)
     assert [len(ax.patches) for ax in timing.axes] == [len(CONTESTANTS)] * 2
+    # a + c R, as the notebook and its exercise write it (b is only ever a baseline)
+    assert "a + c R" in timing.get_suptitle()
+    assert [ax.get_title()[:2] for ax in timing.axes] == ["a:", "c:"]
     handles, labels = split.axes[1].get_legend_handles_labels()
     line = handles[labels.index("Gumbel-softmax, tau = 1")][0]  # the look its record gives
     assert line.get_linestyle() == ":" and line.get_color() == h.plotting.color("gumbel_softmax")

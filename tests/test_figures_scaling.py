@@ -31,6 +31,7 @@ def test_the_k_study_figure_shows_every_model_and_the_line_of_equality():
     assert sum(len(c.get_offsets()) for c in right.collections) == len(_rows())
     assert "ratio = prediction" in [t.get_text() for t in right.get_legend().get_texts()]
     assert right.get_xscale() == right.get_yscale() == "log"
+    assert "\\rho" in right.get_xlabel()  # the separation ratio, rho throughout 05 and 06
     plt.close(fig)
 
 

@@ -87,8 +87,8 @@ def bias_and_variance_by_budget(budgets, contestants, results, relaxations, scal
 
 
 def time_per_estimate(contestants, per_call, per_estimate, n_samples=None):
-    """Wall-clock cost of a batched call, a + b R for R estimates: the fixed cost a per call
-    (left) and the cost b of each further estimate (right), in seconds, per contestant.
+    """Wall-clock cost of a batched call, a + c R for R estimates: the fixed cost a per call
+    (left) and the cost c of each further estimate (right), in seconds, per contestant.
     n_samples: the samples N of each estimate, named in the title when given."""
     labels = list(per_call)
     colours = [contestants[k].color for k in labels]
@@ -97,7 +97,7 @@ def time_per_estimate(contestants, per_call, per_estimate, n_samples=None):
     axes[1].barh(labels, [per_estimate[k] * 1e6 for k in labels], color=colours)
     axes[0].invert_yaxis()
     axes[0].set(xlabel="milliseconds", title="a: fixed cost of one call")
-    axes[1].set(xlabel="microseconds", title="b: cost of each estimate in the call")
+    axes[1].set(xlabel="microseconds", title="c: cost of each estimate in the call")
     each = "" if n_samples is None else f" of N = {n_samples} samples each"
-    fig.suptitle(f"Wall-clock time of R estimates{each} in one call, a + b R (this machine)")
+    fig.suptitle(f"Wall-clock time of R estimates{each} in one call, a + c R (this machine)")
     return fig

@@ -26,10 +26,11 @@ def sampling_ratio_and_its_prediction(rows):
     """Two panels for the K study. Left: each model's ratio of MSE x cost (sampling over
     enumeration, all coordinates) against K, the three families side by side, with the median
     and range of each family's models at each K. Right: the logits' ratio against its
-    prediction (1 + S) K_eff / K, one dot per model, and the line where the two are equal.
+    prediction (1 + rho) K_eff / K, one dot per model, and the line where the two are equal.
 
-    rows: one dict per model with keys family, K, prediction ((1 + S) K_eff / K) and the two
-    measured ratios, all (every coordinate) and logits. Returns the figure."""
+    rows: one dict per model with keys family, K, prediction ((1 + rho) K_eff / K, with rho
+    the separation ratio) and the two measured ratios, all (every coordinate) and logits.
+    Returns the figure."""
     rows = _checked_rows(rows)
     ks = sorted({row["K"] for row in rows})
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
@@ -67,7 +68,7 @@ def sampling_ratio_and_its_prediction(rows):
         title="All coordinates (dots right of a bar: its models; diamond, bar: median, range)",
     )
     axes[1].set(
-        xlabel="prediction $(1 + S)\\,K_{\\mathrm{eff}} / K$",
+        xlabel="prediction $(1 + \\rho)\\,K_{\\mathrm{eff}} / K$",
         ylabel="logits: MSE $\\times$ cost, sampling / enumeration",
         title="Logits block, against the prediction",
     )
