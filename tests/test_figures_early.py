@@ -138,6 +138,19 @@ def test_the_temperature_sweep_claims_less_bias_only_for_the_soft_estimator():
     plt.close(fig)
 
 
+def test_the_temperature_sweep_compares_enumeration_per_evaluation_only_from_k_evaluations():
+    # no elementary estimate costs one evaluation: its line must not claim N = 1's cost
+    fig = h.figures.gumbel_softmax.temperature_sweep(
+        *FIGURES[h.figures.gumbel_softmax.temperature_sweep]()
+    )
+    for ax in fig.axes:
+        (line,) = (line for line in ax.lines if line.get_linestyle() == ":")
+        assert np.allclose(line.get_ydata(), 0.01)
+        label = line.get_label()
+        assert "per evaluation" in label and "N \\geq K" in label and "N = 1" not in label
+    plt.close(fig)
+
+
 def test_the_running_mean_spans_three_standard_errors_of_a_30_sample_mean_around_the_exact_value():
     n = np.arange(1, 121)
     se = 0.6 / np.sqrt(n)  # a per-sample spread of 0.6

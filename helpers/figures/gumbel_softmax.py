@@ -90,8 +90,9 @@ def temperature_sweep(taus, sweep, elementary_variance):
     """Squared bias, variance and MSE of one estimate against tau, a panel per estimator
     (sweep: dict straight_through -> h.stats.decomposition's entries, one per tau). A squared
     bias within 2 standard errors of zero is drawn as its upper limit (an open triangle).
-    elementary_variance: the elementary estimator's variance times K, its cost in evaluations
-    made equal to one relaxed sample's (dotted line)."""
+    elementary_variance: the elementary estimator's variance times K, its variance per model
+    evaluation (dotted line). No elementary estimate costs fewer than K evaluations, so the
+    line compares with the relaxed MSE divided by N only for N >= K, not with N = 1."""
     titles = {
         False: "lower $\\tau$: less bias, more variance",
         True: "lower $\\tau$: more variance; the bias levels off",
@@ -109,7 +110,8 @@ def temperature_sweep(taus, sweep, elementary_variance):
                     color=colour, alpha=0.6, label="variance")  # fmt: skip
         ax.plot(taus, d["mse"], "-", lw=2.5, color="0.3", alpha=0.5, label="MSE ($N = 1$)")
         ax.axhline(elementary_variance, color=plotting.color("elementary"), ls=":",
-                   label="elementary variance $\\times K$ (same cost as $N = 1$)")  # fmt: skip
+                   label="elementary variance $\\times K$: per evaluation,\n"
+                   "comparable for $N \\geq K$")  # fmt: skip
         ax.set(xscale="log", yscale="log", xlabel="temperature $\\tau$")
         ax.set_title(f"{plotting.label(NAMES[st])}\n{titles[st]}")
     axes[0].set_ylabel("error of one estimate ($N = 1$), all coordinates")
