@@ -66,12 +66,17 @@ def _logits_gradient_half(model):
 
 
 def _logits_gradient_half_slips(model):
-    p, means, _ = _category_moments(model, shift=0.5)
+    """Exercise 02.1's likely slips: p_k (m_k - L) with one thing changed, m_k = E[(z - 0.5)^2 |
+    s = k] and L = sum_k p_k m_k."""
+    p, means, no_variance = _category_moments(model, shift=0.5)
     _, squares, _ = _category_moments(model)
     return {
         "check the sign": -p * (means - p @ means),
         "the loss here is (z - 0.5)^2, not z^2": p * (squares - p @ squares),
         "each term carries its category's probability": means - p @ means,
+        "each category's mean loss is compared with L": p * means,
+        "each category's E[(z - 0.5)^2] includes its variance sigma^2": p
+        * (no_variance - p @ no_variance),
     }
 
 

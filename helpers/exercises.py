@@ -53,6 +53,10 @@ def _values(answer, expected):
             return None, f"not yet: expected a single number, got {_describe(answer)}"
         return np.asarray(values), None
     wanted = f"not yet: expected an array of shape {expected.shape}, got "
+    if isinstance(answer, dict):  # a whole gradient: name the entry of the expected shape
+        keys = [k for k, v in answer.items() if tuple(np.shape(v)) == expected.shape]
+        entry = f"; take its {keys[0]!r} entry" if len(keys) == 1 else ""
+        return None, wanted + _describe(answer) + entry
     try:
         values = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):

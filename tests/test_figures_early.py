@@ -42,7 +42,7 @@ FIGURES = {
         RNG.random(10),
         0.5,
     ),  # fmt: skip
-    h.figures.model.error_against_samples: lambda: (2 ** np.arange(4), RNG.random(4), 400),
+    h.figures.model.error_against_samples: lambda: (2 ** np.arange(4), RNG.random(4), 400, 0.04),
     h.figures.exact_gradient.z_scores_by_coordinate: lambda: (
         {k: RNG.normal(size=np.shape(v)) for k, v in BLOCKS.items()},
         4.2,
@@ -112,6 +112,18 @@ def test_a_figure_draws_its_numbers_and_returns_the_figure(figure):
         assert any(ax.lines or ax.patches or ax.collections for ax in fig.axes)
         fig.canvas.draw()
         plt.close(fig)
+
+
+def test_the_error_figure_draws_the_exact_error_of_an_unbiased_mean():
+    sizes = 2 ** np.arange(5)
+    fig = h.figures.model.error_against_samples(sizes, RNG.random(5), 400, 0.04)
+    guide = [line for line in fig.axes[0].lines if "Var" in line.get_label()]
+    assert len(guide) == 1
+    np.testing.assert_allclose(guide[0].get_ydata(), np.sqrt(0.04 / sizes))
+    plt.close(fig)
+    for variance in (0.0, -0.1, np.nan):
+        with pytest.raises(ValueError, match="variance must be a positive number"):
+            h.figures.model.error_against_samples(sizes, RNG.random(5), 400, variance)
 
 
 def test_the_logits_panel_keeps_leave_one_out_on_top_of_the_pure_version():

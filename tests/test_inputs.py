@@ -214,7 +214,7 @@ def test_exercise_checks_follow_one_rule_and_name_the_slip(capsys):
         "correct",
         "not yet: check the sign",
         "not yet: expected an array of shape (3,), got an array of shape (2,)",
-        "not yet: expected an array of shape (3,), got a dict",
+        "not yet: expected an array of shape (3,), got a dict; take its 'logits' entry",
         "not yet",
     ]
     several = h.make_model(dim=2, buckets=3, latents=2)
@@ -592,6 +592,25 @@ def test_exercise_06_1_accepts_the_logits_gradient_built_from_the_categories(cap
         "not yet: each term carries its category's probability",
         "not yet",  # wrong in no named way
         "not yet: expected an array of shape (20,), got an array of shape (19,)",
+    ]
+
+
+def test_exercise_02_1_names_the_slips_of_the_logits_gradient_built_from_the_categories(capsys):
+    # 02.1: dL/dl_k = p_k (m_k - L) with m_k = (mu_k - 0.5)^2 + sigma_k^2, built in NumPy; each
+    # slip changes one thing in it. A whole gradient dict is pointed to its logits.
+    model = h.make_model(dim=10, buckets=5, seed=0)
+    mu, sigma = (t.numpy() for t in model.conditionals(np.eye(5)))
+    p, m, no_variance = model.probs().numpy(), (mu - 0.5) ** 2 + sigma**2, (mu - 0.5) ** 2
+    built = p * (m - p @ m)
+    whole = h.exact_gradient(model, lambda z: (z - 0.5) ** 2)
+    answers = [built, -built, p * m, p * (no_variance - p @ no_variance), m - p @ m, whole]
+    assert _verdicts(capsys, "02.1", answers, model=model) == [
+        "correct",
+        "not yet: check the sign",
+        "not yet: each category's mean loss is compared with L",
+        "not yet: each category's E[(z - 0.5)^2] includes its variance sigma^2",
+        "not yet: each term carries its category's probability",
+        "not yet: expected an array of shape (5,), got a dict; take its 'logits' entry",
     ]
 
 

@@ -77,13 +77,19 @@ def running_mean(n, mean, standard_error, exact):
     return fig
 
 
-def error_against_samples(sizes, rmse, repeats):
+def error_against_samples(sizes, rmse, repeats, variance):
     """The root-mean-square error of the Monte Carlo estimate of L against the number of
-    samples, on log-log axes, with a 1/sqrt(N) guide."""
+    samples, on log-log axes, with the exact error of an unbiased mean, sqrt(variance / N),
+    where variance is Var f for one sample."""
+    variance = float(variance)
+    if not np.isfinite(variance) or variance <= 0:
+        raise ValueError(f"variance must be a positive number (Var f), got {variance}")
+    sizes = np.asarray(sizes, dtype=float)
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     label = f"Monte Carlo, {repeats} repeats"
     ax.loglog(sizes, rmse, "o-", color=plotting.color("monte_carlo"), label=label)
-    plotting.reference_slope(ax, sizes, rmse[0], text="$\\propto 1/\\sqrt{N}$")
+    exact = "exact $\\sqrt{\\mathrm{Var}\\, f / N}$"
+    ax.loglog(sizes, np.sqrt(variance / sizes), "k--", lw=1, label=exact)
     ax.set(
         xlabel="number of samples $N$",
         ylabel="RMSE of the estimate of $L$",
