@@ -83,6 +83,7 @@ def test_gumbel_rao_variance_draws_a_point_with_error_bars_per_number_of_gumbels
     (bars,) = ax.containers
     assert list(bars.lines[0].get_xdata()) == [1, 3, 10]
     assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "3", "10"]  # plain J values
     with pytest.raises(ValueError, match="decompositions"):
         control_variates.gumbel_rao_variance({}, 1.2)
 

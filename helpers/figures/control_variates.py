@@ -40,6 +40,8 @@ def gumbel_rao_variance(decompositions, straight_through):
         ylabel="logits variance of one estimate",
         title="Gumbel-Rao: the variance falls with J, the mean stays",
     )
+    ax.set_xticks(draws, [str(j) for j in draws])  # plain J values, not powers of ten
+    ax.set_xticks([], minor=True)
     ax.legend()
     plt.show()
 
