@@ -101,6 +101,8 @@ def test_the_comparison_figures_draw_one_line_or_bar_per_contestant():
     relative, split, timing = figures
     assert [len(ax.get_legend_handles_labels()[0]) for ax in relative.axes] == [4, 4]
     assert len(split.axes[1].get_legend_handles_labels()[0]) == len(CONTESTANTS)
+    # the variance panel draws no legend of its own: its title points to the first figure's
+    assert split.axes[1].get_legend() is None and "legend" in split.axes[1].get_title()
     assert [len(ax.patches) for ax in timing.axes] == [len(CONTESTANTS)] * 2
     # a + c R, as the notebook and its exercise write it (b is only ever a baseline)
     assert "a + c R" in timing.get_suptitle()

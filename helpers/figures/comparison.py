@@ -75,7 +75,7 @@ def bias_and_variance_by_budget(budgets, contestants, results, relaxations, scal
     )
     axes[0].set(xscale="log", yscale="log", title="squared bias (where resolved above noise)")
     axes[0].set_ylabel("sum over all coordinates of one estimate's\nsquared bias or variance")
-    axes[1].set(xscale="log", title="variance")
+    axes[1].set(xscale="log", title="variance (colours as in the first figure's legend)")
     for ax in axes:
         ax.set_xlabel("$n_{\\mathrm{eval}}$")
     axes[0].legend(fontsize=7)
