@@ -48,6 +48,18 @@ def test_the_errors_figure_draws_a_line_per_contestant_and_k_on_both_blocks():
     plt.close(fig)
 
 
+def test_the_errors_figure_keeps_its_legend_and_labels_off_the_panels():
+    fig = several_latents.errors_as_n_grows(_relative(), BUCKETS_AT, CONTESTANTS)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    both, logits = fig.axes
+    legend = logits.get_legend().get_window_extent(renderer)
+    assert legend.x0 >= logits.get_window_extent(renderer).x1  # right of the logits panel
+    label = logits.yaxis.label.get_window_extent(renderer)
+    assert all(label.x0 > t.get_window_extent(renderer).x1 for t in both.texts)  # the K strip
+    plt.close(fig)
+
+
 def test_the_errors_figure_refuses_an_empty_grid():
     with pytest.raises(ValueError, match="non-empty"):
         several_latents.errors_as_n_grows(_relative(), {}, CONTESTANTS)

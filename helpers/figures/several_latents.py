@@ -13,7 +13,8 @@ def errors_as_n_grows(relative, buckets_at, contestants):
     """Two panels, all coordinates and the logits block: each contestant's relative error
     sqrt(MSE) / ||grad L|| of the block shown against the number of latents n, median over the
     models and a band from min to max, in the contestant's marker, a separate line for each K
-    (a vertical rule marks where K changes); a line at 1 marks the error of returning zero.
+    (a vertical rule marks where K changes); a line at 1 marks the error of returning zero. The
+    legend stands outside the panels, right of the logits one.
 
     relative: dict (label, n, block) -> array of one value per model, block "all" or "logits",
     absent where the contestant did not run; buckets_at: n -> K; contestants: label ->
@@ -21,7 +22,7 @@ def errors_as_n_grows(relative, buckets_at, contestants):
     grid = list(buckets_at)
     if not grid or not contestants:
         raise ValueError("buckets_at and contestants must be non-empty")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharex=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.3), sharex=True, layout="constrained")
     first_k = buckets_at[grid[0]]
     for ax, block in zip(axes, ("all", "logits"), strict=True):
         for label, entry in contestants.items():
@@ -59,7 +60,8 @@ def errors_as_n_grows(relative, buckets_at, contestants):
         )
         ax.set_xticks(grid, [str(n) for n in grid])
         ax.set_xticks([], minor=True)
-    axes[1].legend(fontsize=8)
+    # outside the panels, right of the logits one: it hides no band
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
     fig.suptitle("median over the models, band from min to max")
     return fig
 
