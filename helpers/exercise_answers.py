@@ -92,6 +92,16 @@ def _taus_near_best_for_10000(taus, squared_bias, squared_bias_se, variance, var
     return np.asarray(taus)[mse - mse[best] <= np.hypot(se, se[best])]
 
 
+def _taus_near_best_slips(taus, squared_bias, squared_bias_se, variance, variance_se):
+    """Exercise 03.1's likely slip: the best tau for the table's last budget, N = 1,000,
+    by the same rule. Where that tau is among the accepted ones the check says correct."""
+    mse = np.maximum(np.asarray(squared_bias), 0) + np.asarray(variance) / 1_000
+    return {
+        "that is the best temperature for N = 1,000 (the table's last row); this asks for "
+        "N = 10,000": float(np.asarray(taus)[np.argmin(mse)])
+    }
+
+
 def _optimal_baseline_hybrid(model):
     return optimal_baseline_at(model.problem(square), model.params, True)
 
@@ -313,7 +323,9 @@ def _kl_slips(weights, x, latents):
 EXERCISES = {
     "01.1": Exercise(_shifted_loss, "function", slips=_shifted_loss_slips),
     "02.1": Exercise(_logits_gradient_half, "array", slips=_logits_gradient_half_slips),
-    "03.1": Exercise(_taus_near_best_for_10000, "choice", choices="taus"),
+    "03.1": Exercise(
+        _taus_near_best_for_10000, "choice", choices="taus", slips=_taus_near_best_slips
+    ),
     "04.1": Exercise(_optimal_baseline_hybrid, "number", slips=_optimal_baseline_slips),
     "05.1": Exercise(
         _first_budget_below_1e3, "choice", choices="budgets", slips=_first_budget_slips

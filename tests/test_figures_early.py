@@ -170,3 +170,12 @@ def test_the_running_mean_spans_three_standard_errors_of_a_30_sample_mean_around
     low, high = fig.axes[0].get_ylim()
     assert np.isclose(high - 2.0, 3 * 0.6 / np.sqrt(30)) and np.isclose(2.0 - low, high - 2.0)
     plt.close(fig)
+
+
+def test_the_baseline_bars_mark_the_exact_expectation_baselines_as_oracles():
+    baselines = ("none", "constant", "optimal", "loo")
+    blocks = {(pz, b): {k: 1.0 for k in BLOCKS} for pz in (True, False) for b in baselines}
+    fig = h.figures.log_trick.baseline_variances(blocks, list(BLOCKS))
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["none", "constant (oracle)", "optimal (oracle)", "loo"]
+    plt.close(fig)

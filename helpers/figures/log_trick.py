@@ -44,6 +44,9 @@ def running_means(samples, exact, coordinates):
     return fig
 
 
+ORACLES = ("constant", "optimal")  # the baselines that take exact expectations
+
+
 def baseline_variances(blocks, names):
     """Bars of the variance of one estimate, summed over each parameter block, per baseline,
     a panel per version (blocks: dict (pathwise_z, baseline) -> dict block -> variance)."""
@@ -60,7 +63,9 @@ def baseline_variances(blocks, names):
                 else "#999999"
             )
             offset = (i - (len(baselines) - 1) / 2) * width
-            ax.bar(x + offset, heights, width, color=colour, label=baseline)
+            oracle = baseline in ORACLES  # exact L or 16K extra evaluations: not at equal cost
+            label = f"{baseline} (oracle)" if oracle else baseline
+            ax.bar(x + offset, heights, width, color=colour, label=label)
         ax.set(xticks=x, xticklabels=names, yscale="log", title=titles[pathwise_z])
     axes[0].set_ylabel("variance of one estimate ($N = 4$)")
     axes[0].legend(title="baseline", ncols=2)
