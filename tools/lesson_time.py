@@ -8,8 +8,9 @@ R, to read and run: the prose (markdown without the generated header and footer)
 words a minute, plus a minute for each code cell (run it), each figure and each display
 equation, plus a minute for every 10 lines of printed output, rounded up to five minutes.
 Calibrated on a student's timed run of notebooks 01-10 (working alone, reading every
-sentence and output): the rule is at or above each of those ten times, by 0 to 25
-minutes; the earlier rule (120 words a minute, half a minute a cell) was below every one.
+sentence and output): on the notebooks as they were timed, the rule was at or above each
+of those ten times, by 0 to 25 minutes; the earlier rule (120 words a minute, half a
+minute a cell) was below every one.
 E: the sum of the minutes the exercises' labels state, `**Exercise N** (about M minutes).`
 
 Run `python tools/lesson_time.py` to rewrite every notebook's Time line by the rule
