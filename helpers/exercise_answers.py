@@ -34,10 +34,15 @@ class Exercise:
     slips: Callable | None = None  # (**context) -> {hint: a likely wrong answer}
 
 
+def _conditionals(model):
+    """Each category's mu_k and sigma_k, as NumPy arrays."""
+    return tuple(t.numpy() for t in model.conditionals(tf.eye(model.buckets, dtype=model.dtype)))
+
+
 def _category_moments(model, shift=0.0):
     """p_k and each category's mean loss E[(z - shift)^2 | s = k] = (mu_k - shift)^2 + sigma_k^2,
     and the same without sigma^2, as NumPy arrays."""
-    mu, sigma = (t.numpy() for t in model.conditionals(tf.eye(model.buckets, dtype=model.dtype)))
+    mu, sigma = _conditionals(model)
     return model.probs().numpy(), (mu - shift) ** 2 + sigma**2, (mu - shift) ** 2
 
 
@@ -104,11 +109,6 @@ def _taus_near_best_slips(taus, squared_bias, squared_bias_se, variance, varianc
 
 def _optimal_baseline_hybrid(model):
     return optimal_baseline_at(model.problem(square), model.params, True)
-
-
-def _conditionals(model):
-    """Each category's mu_k and sigma_k, as NumPy arrays."""
-    return tuple(t.numpy() for t in model.conditionals(tf.eye(model.buckets, dtype=model.dtype)))
 
 
 def _optimal_baseline_slips(model):
