@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_lesson_size import EXERCISE_LABEL, TIME_LINE
+from lesson_time import EXERCISE_LABEL, TIME_LINE
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "teaching.md"

@@ -12,13 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from lesson_time import (
-    EXERCISE_LABEL,  # noqa: F401 (test_course_plan reads the labels with it)
-    TIME_LINE,
-    exercise_minutes,
-    measure,
-    reading_minutes,
-)
+from lesson_time import TIME_LINE, exercise_minutes, measure, reading_minutes
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
