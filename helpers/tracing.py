@@ -20,6 +20,7 @@ import types
 import numpy as np
 
 from ._tf import tf
+from .memory import give_back
 
 CACHE_SIZE = 32  # traced functions kept per cache, least recently used dropped first
 MAX_ITEMS = 10_000  # the most tuple, list and dict items one key compares, all told
@@ -88,12 +89,13 @@ def shareable(value):
 
 def release_traces():
     """Drop every traced function the helpers keep; returns how many there were. Later calls
-    trace again when they need to (the numbers do not change), and the dropped graphs' memory
-    is reused by the next experiment instead of adding to the peak."""
+    trace again when they need to (the numbers do not change), and the dropped graphs' memory,
+    with all the allocator kept, is handed back to the system (memory.give_back)."""
     count = sum(cache.cache_info().currsize for cache in _CACHES)
     for cache in _CACHES:
         cache.cache_clear()
     gc.collect()
+    give_back()
     return count
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from . import checks, vae_model
 from ._tf import tf
 from .adam import adam, zero_moments
+from .memory import give_back
 from .problem import check_enumerable
 from .vae_gradients import _prefixes, checked_weights
 from .vae_model import _batched
@@ -60,10 +61,18 @@ def refit_encoder(weights, x, arch, steps=100, learning_rate=1e-2):
     x = tf.constant(vae_model.images(x, arch.pixels), dtype)
     check_enumerable(arch.latents, arch.buckets, "refit_encoder")
     problem = vae_model.DecoderProblem.from_weights(weights, arch.latents)
-    _, codes, log_px = vae_model.decoded_codes(problem, x, arch.buckets, 0, None)
-    codes = tf.reshape(codes, [codes.shape[0], -1])  # (K**n, n K)
+    total = arch.buckets**arch.latents  # decoded EXACT_CHUNK codes at a time: a bounded peak
+    parts = [
+        vae_model.decoded_codes(problem, x, arch.buckets, start, min(EXACT_CHUNK, total - start))
+        for start in range(0, total, EXACT_CHUNK)
+    ]
+    codes = tf.reshape(tf.concat([p[1] for p in parts], 0), [total, -1])  # (K**n, n K)
+    log_px = tf.concat([p[2] for p in parts], 1)  # (B, K**n)
+    del parts
     encoder = {k: v for k, v in weights.items() if k.startswith("enc_")}
-    return {**weights, **_refit(encoder, x, codes, log_px, tf.constant(steps), rate, arch.latents)}
+    encoder = _refit(encoder, x, codes, log_px, tf.constant(steps), rate, arch.latents)
+    give_back()  # every code's decoder pass and the steps' tensors
+    return {**weights, **encoder}
 
 
 def refit_until_settled(weights, x, arch, rounds=50, tolerance=0.01, most=500, learning_rate=1e-2):
@@ -104,15 +113,18 @@ def _refit(encoder, x, codes, log_px, steps, rate, latents):
         with tf.GradientTape() as tape:
             tape.watch(encoder)
             logits = vae_model.encode(encoder, x, latents)
-            log_q = tf.reshape(tf.nn.log_softmax(logits), [tf.shape(x)[0], -1])
-            q = tf.exp(tf.matmul(log_q, codes, transpose_b=True))  # q(c | x) (B, K**n)
-            loss = vae_model.kl_to_uniform(logits) - tf.reduce_sum(q * log_px, axis=-1)
-            loss = tf.reduce_mean(loss)
+            log_q = tf.reshape(tf.nn.log_softmax(logits), [tf.shape(x)[0], -1])  # (B, n K)
+            q = tf.exp(tf.matmul(tf.stop_gradient(log_q), codes, transpose_b=True))  # (B, K**n)
+            # sum_c q(c | x) log p(x | c) has gradient (q log p(x | c)) codes with respect to
+            # log_q: its product with log_q has the same one, and the tape keeps no (B, K**n)
+            weighted = tf.matmul(q * log_px, codes)  # (B, n K)
+            loss = vae_model.kl_to_uniform(logits) - tf.reduce_sum(weighted * log_q, axis=-1)
+            loss = tf.reduce_mean(loss)  # its gradient is the exact mean -ELBO's
         encoder, moments = adam(encoder, tape.gradient(loss, encoder), moments, t, rate)
     return encoder
 
 
-def importance_bounds(weights, x, latents, samples=(1, 10, 100, 1000), seed=0, chunk=50):
+def importance_bounds(weights, x, latents, samples=(1, 10, 100, 1000), seed=0, chunk=20):
     """log p(x) per image by importance sampling with q(s | x) as the proposal, at each
     sample size M in `samples`: an array (len(samples), B) of log (1/M) sum_m w_m,
     w_m = p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q (`log_likelihood`, fresh draws per M).

@@ -18,6 +18,7 @@ from ._tf import tf
 from .estimators.draws import gumbel_max, uniform, uniform_per_category, with_sample_axis
 from .estimators.registry import Estimator, per_sample
 from .estimators.score_function import leave_one_out_mean, score_term
+from .memory import give_back
 from .problem import check_enumerable, configurations, joint_probs
 from .tracing import trace_cache
 
@@ -254,23 +255,25 @@ def _sampled(weights, x, latents, u):
     return params["logits"], s, problem.objective({"x": x[:, None]}, s, None)
 
 
-def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=50):
+def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=20):
     """log p(x) per image by importance sampling with q(s | x) as the proposal: log (1/M)
     sum_m p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q, M = n_samples, a lower bound in
-    expectation (Burda et al. 2016) that tightens as M grows. The draws of all images come
-    from the seed at once; the decoder runs on `chunk` images at a time: the chunk bounds
-    the memory (chunk x M passes) and leaves the numbers as they are."""
+    expectation (Burda et al. 2016) that tightens as M grows. Each image draws from a seed of
+    its own, split from `seed`; the decoder runs on `chunk` images at a time, drawn when they
+    run: the chunk bounds the memory (chunk x M passes) and leaves the numbers as they are."""
     n_samples = checks.integer(n_samples, "n_samples", 1)
     chunk = checks.integer(chunk, "chunk", 1)
     x, latents, buckets = _checked(weights, x, latents)
-    u = uniform(checks.seed(seed), [x.shape[0], n_samples, latents, buckets], x.dtype)
+    seeds = tf.random.experimental.stateless_split(checks.seed(seed), x.shape[0])
     out = []
     for start in range(0, x.shape[0], chunk):
         part = slice(start, start + chunk)
-        logits, s, recon = _sampled(weights, x[part], latents, u[part])
+        u = tf.stack([uniform(key, [n_samples, latents, buckets], x.dtype) for key in seeds[part]])
+        logits, s, recon = _sampled(weights, x[part], latents, u)
         log_q = tf.reduce_sum(s * tf.nn.log_softmax(logits)[:, None], axis=[-2, -1])
         log_ratio = -recon - latents * np.log(buckets) - log_q  # log p(x, s) / q(s | x)
         out.append(tf.reduce_logsumexp(log_ratio, axis=1) - np.log(n_samples))
+    give_back()  # the draws' and passes' memory
     return tf.concat(out, 0)
 
 

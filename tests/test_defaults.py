@@ -123,7 +123,7 @@ CALLS = {  # name -> (the call with defaults, the same call with them passed)
     "log_likelihood": (
         lambda: vae.log_likelihood(vae.init_weights(TINY), np.tile(IMAGES, (26, 1)), 2),
         lambda: vae.log_likelihood(
-            vae.init_weights(TINY), np.tile(IMAGES, (26, 1)), 2, n_samples=1000, seed=0, chunk=50
+            vae.init_weights(TINY), np.tile(IMAGES, (26, 1)), 2, n_samples=1000, seed=0, chunk=20
         ),
     ),
     "vae.gradient_samples": (

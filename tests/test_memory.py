@@ -2,6 +2,7 @@
 
 import math
 import os
+import platform
 import subprocess
 import sys
 
@@ -92,3 +93,13 @@ def _reset_file():
             assert text == "5", text  # 5 resets the peak (VmHWM) to the current level
 
     return lambda path, mode="r": Reset()
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_memory_the_allocator_kept_is_handed_back_under_glibc():
+    assert h.memory.give_back() is True
+
+
+def test_handing_back_is_skipped_where_the_c_library_cannot(monkeypatch):
+    monkeypatch.setattr(h.memory.ctypes, "CDLL", lambda name: object())  # no malloc_trim
+    assert h.memory.give_back() is False

@@ -1,6 +1,10 @@
 """The VAE's reliability: bad arguments get a clear ValueError, and the numbers hold at the
 edges (likelihoods far below what exp() can hold, any chunk size)."""
 
+import os
+import subprocess
+import sys
+
 from helpers import vae, vae_exact
 
 import numpy as np
@@ -58,7 +62,7 @@ def test_scores_refuse_latents_that_do_not_split_the_encoders_outputs(score, lat
 
 
 def test_log_likelihood_is_the_same_whatever_the_chunk():
-    # The draws come from the seed for all images at once; the chunk only bounds memory.
+    # Each image draws from its own seed; the chunk only bounds memory.
     images = np.tile(IMAGES, (3, 1))  # 9 images: chunks that divide them and ones that do not
     whole = vae.log_likelihood(weights(), images, TINY.latents, n_samples=7, seed=4, chunk=50)
     for chunk in (1, 2, 4, 9):
@@ -67,6 +71,43 @@ def test_log_likelihood_is_the_same_whatever_the_chunk():
             whole,
             rtol=1e-14,
         )
+
+
+# A fresh process (as in test_memory.py): in this one, memory other tests left could hide a peak.
+LIKELIHOOD_PEAKS = """
+import helpers as h
+import numpy as np
+from helpers import vae
+
+weights = vae.init_weights(vae.Architecture(latents=8, buckets=4, hidden=32), seed=0)
+images = (np.random.default_rng(0).random((400, 64)) < 0.3).astype(np.float32)
+
+
+def peak(count):  # from a level with what the allocator kept handed back
+    h.memory.give_back()
+    return h.memory.peak_bytes(lambda: vae.log_likelihood(weights, images[:count], 8, 1000))
+
+
+peak(40)  # the first call's one-off costs
+print(peak(40), peak(400))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peaks are measured on Linux")
+def test_log_likelihood_memory_does_not_grow_with_the_images():
+    # 400 images of 1,000 draws: 360 more than 40 would hold 360 x 1000 x 8 x 4 uniforms more
+    # (44 MiB of float32) if the draws of all images were made at once. Drawn chunk by chunk,
+    # the peak is a chunk's whatever the number of images.
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run(
+        [sys.executable, "-c", LIKELIHOOD_PEAKS],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    few, many = map(float, out.stdout.split()[-2:])
+    assert many - few < 360 * 1000 * 8 * 4 * 4
 
 
 def far_below_exp(dtype, bias):
