@@ -152,7 +152,10 @@ def _first_budget_below(budgets, mse, threshold=1e-3):
 def _first_budget_below_1e3(budgets, mse, elementary_mse=None, logits_mse=None):
     """Exercise 05.1: the first budget at which hybrid + LOO's MSE over all coordinates
     (mse, one entry per budget) is below 1e-3. The other MSEs only name slips."""
-    return [int(np.asarray(budgets)[np.argmax(np.asarray(mse) < 1e-3)])]
+    budget = _first_budget_below(budgets, mse)
+    if budget is None:
+        raise ValueError("mse is at or above 1e-3 at every budget: no budget answers 05.1")
+    return [budget]
 
 
 def _first_budget_slips(budgets, mse, elementary_mse=None, logits_mse=None):

@@ -456,6 +456,9 @@ def test_exercise_checks_of_notebooks_05_06_and_08(capsys):
         "or the MSE first falls below 1e-2 there, not below 1e-3",
         "not yet",
     ]
+    # No budget below 1e-3: no answer is right, and the check says why rather than pick one.
+    with pytest.raises(ValueError, match="^mse is at or above 1e-3 at every budget"):
+        h.exercises.check("05.1", 1000, budgets=budgets, mse=np.full(3, 1e-3))
     # 06.1: p(S = {0, 1, 2}) for K = 4 is the probability that category 3 is drawn last.
     model = h.make_model(dim=2, buckets=4, seed=6)
     p = model.probs().numpy()
