@@ -304,8 +304,8 @@ def render(estimators, latents, enumeration, vae_rows, peer, notebooks, seconds)
     lines += [
         "",
         "**Notebooks**, each executed top to bottom in a fresh kernel (kernel start and",
-        "TensorFlow's import included). Peak RSS is the kernel's maximum resident set; 400 to",
-        "520 MiB of it are TensorFlow's libraries mapped from disk (clean, shareable",
+        "TensorFlow's import included). Peak RSS is the kernel's maximum resident set; about",
+        "380 to 520 MiB of it are TensorFlow's libraries mapped from disk (clean, shareable",
         "pages, as many as the page cache maps). Peak anonymous is the kernel's own allocated",
         "memory (sampled every 50 ms).",
         "",

@@ -37,6 +37,19 @@ def peak_bytes(call):
     return 1024.0 * max(0, _kib("VmHWM:") - before)  # RSS may dip below `before`
 
 
+def _malloc_trim():
+    """glibc's malloc_trim, or None where the C library has none."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError, TypeError):  # not glibc
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+_TRIM = _malloc_trim()
+
+
 def give_back():
     """Hand the memory TensorFlow freed but the C allocator kept back to the system; True
     where it could (glibc, as on Linux), False elsewhere.
@@ -44,9 +57,7 @@ def give_back():
     glibc keeps a heap per thread and TensorFlow computes on many threads, so freed tensors'
     memory stays with the process: an evaluation that frees 100 MiB can leave the notebook
     100 MiB larger. malloc_trim(0) returns it; it takes milliseconds and changes no number."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError, TypeError):  # not glibc
+    if _TRIM is None:
         return False
-    trim(0)
+    _TRIM(0)
     return True

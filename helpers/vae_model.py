@@ -255,6 +255,12 @@ def _sampled(weights, x, latents, u):
     return params["logits"], s, problem.objective({"x": x[:, None]}, s, None)
 
 
+@tf.function(reduce_retracing=True)
+def _uniforms(keys, shape, dtype):
+    """uniform(key, shape, dtype) for each of the keys (B, 2), stacked: (B, *shape)."""
+    return tf.map_fn(lambda key: uniform(key, shape, dtype), keys, fn_output_signature=dtype)
+
+
 def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=20):
     """log p(x) per image by importance sampling with q(s | x) as the proposal: log (1/M)
     sum_m p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q, M = n_samples, a lower bound in
@@ -268,7 +274,7 @@ def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=20):
     out = []
     for start in range(0, x.shape[0], chunk):
         part = slice(start, start + chunk)
-        u = tf.stack([uniform(key, [n_samples, latents, buckets], x.dtype) for key in seeds[part]])
+        u = _uniforms(seeds[part], tf.constant([n_samples, latents, buckets]), x.dtype)
         logits, s, recon = _sampled(weights, x[part], latents, u)
         log_q = tf.reduce_sum(s * tf.nn.log_softmax(logits)[:, None], axis=[-2, -1])
         log_ratio = -recon - latents * np.log(buckets) - log_q  # log p(x, s) / q(s | x)

@@ -162,6 +162,17 @@ def test_exact_gradient_of_one_latent_in_chunks_is_the_gradient_in_one_pass(monk
         np.testing.assert_allclose(value, whole[name], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("latents,buckets", [(1, 5), (2, 3)])
+def test_refit_with_its_codes_in_chunks_is_the_refit_in_one_pass(monkeypatch, latents, buckets):
+    # refit_encoder decodes the codes a chunk at a time: 5 and 9 codes in chunks of 2.
+    arch = vae.Architecture(latents=latents, buckets=buckets, hidden=4, pixels=4)
+    model = vae.init_weights(arch, seed=1, dtype=tf.float64)
+    whole = vae.refit_encoder(model, IMAGES, arch, steps=5)
+    monkeypatch.setattr(vae_exact, "EXACT_CHUNK", 2)
+    for name, value in vae.refit_encoder(model, IMAGES, arch, steps=5).items():
+        np.testing.assert_allclose(value, whole[name], rtol=1e-12, atol=1e-15)
+
+
 def test_scores_refuse_no_images_and_one_category():
     with pytest.raises(ValueError, match="N >= 1"):
         vae.negative_elbo(weights(), np.zeros((0, TINY.pixels)), TINY.latents)
