@@ -1,6 +1,11 @@
 """What several test files share: the false-alarm level of the statistical tests, the
-unbiasedness check, parameter values other than make_model's, and a problem without the
-model's fast paths. Importable as `support` (pyproject.toml puts tests/ on the path)."""
+unbiasedness check, parameter values other than make_model's, a problem without the
+model's fast paths, and a fresh process for measuring memory. Importable as `support`
+(pyproject.toml puts tests/ on the path)."""
+
+import os
+import subprocess
+import sys
 
 import helpers as h
 
@@ -141,3 +146,12 @@ class Toy:
 
     def exact(self, params):
         return tf.reduce_sum(tf.nn.softmax(params["logits"]) * T, axis=-1)
+
+
+def printed_by_a_fresh_process(script):
+    """What a Python script prints, run in a process of its own: a test's own process holds
+    memory earlier tests freed, which a call can reuse and so hide part of its peak."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    ).stdout

@@ -1,14 +1,13 @@
 """Measured peak memory of one call (helpers.memory)."""
 
 import math
-import os
 import platform
-import subprocess
 import sys
 
 import helpers as h
 
 import pytest
+from support import printed_by_a_fresh_process
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
@@ -36,12 +35,7 @@ print(h.memory.peak_bytes(allocate))
 
 
 def measured_in_a_fresh_process(garbage):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    script = MEASURE.format(garbage=garbage)
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
-    )
-    return float(result.stdout.split()[-1])
+    return float(printed_by_a_fresh_process(MEASURE.format(garbage=garbage)).split()[-1])
 
 
 @linux_only
@@ -120,11 +114,7 @@ print(h.memory.give_back(), before - anon_mib())
 def test_memory_freed_but_kept_by_the_allocator_is_handed_back():
     # 100 MiB of holes: all but what the allocator keeps at their edges (a page or so each)
     # must leave the process.
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    out = subprocess.run(
-        [sys.executable, "-c", HOLES], capture_output=True, text=True, env=env, check=True
-    )
-    done, returned_mib = out.stdout.split()[-2:]
+    done, returned_mib = printed_by_a_fresh_process(HOLES).split()[-2:]
     assert done == "True" and float(returned_mib) > 90
 
 

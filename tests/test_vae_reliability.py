@@ -1,8 +1,6 @@
 """The VAE's reliability: bad arguments get a clear ValueError, and the numbers hold at the
 edges (likelihoods far below what exp() can hold, any chunk size)."""
 
-import os
-import subprocess
 import sys
 
 from helpers import vae, vae_exact
@@ -11,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from scipy.special import log_softmax, logsumexp
+from support import printed_by_a_fresh_process
 
 TINY = vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
 IMAGES = np.array([[1, 0, 1, 1], [0, 0, 1, 0], [1, 1, 0, 0]], dtype=np.float64)
@@ -73,7 +72,6 @@ def test_log_likelihood_is_the_same_whatever_the_chunk():
         )
 
 
-# A fresh process (as in test_memory.py): in this one, memory other tests left could hide a peak.
 LIKELIHOOD_PEAKS = """
 import helpers as h
 import numpy as np
@@ -98,15 +96,7 @@ def test_log_likelihood_memory_does_not_grow_with_the_images():
     # 400 images of 1,000 draws: 360 more than 40 would hold 360 x 1000 x 8 x 4 uniforms more
     # (44 MiB of float32) if the draws of all images were made at once. Drawn chunk by chunk,
     # the peak is a chunk's whatever the number of images.
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    out = subprocess.run(
-        [sys.executable, "-c", LIKELIHOOD_PEAKS],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    few, many = map(float, out.stdout.split()[-2:])
+    few, many = map(float, printed_by_a_fresh_process(LIKELIHOOD_PEAKS).split()[-2:])
     assert many - few < 360 * 1000 * 8 * 4 * 4
 
 
