@@ -1,19 +1,20 @@
 """The categorical VAE's exact gradient (all K**n codes, in chunks), the refit of an
-encoder down it, the decoder frozen (notebook 10's amortisation check), and the
-importance-sampled bounds on log p(x) at several sample sizes (h.vae.X)."""
+encoder down it, the decoder frozen (notebook 10's amortisation check), and log p(x) by
+importance sampling, at one sample size or several (h.vae.X)."""
 
 import numpy as np
 
 from . import checks, vae_model
 from ._tf import tf
 from .adam import adam, zero_moments
+from .estimators.draws import uniform
 from .memory import give_back
 from .problem import check_enumerable
 from .vae_gradients import _prefixes, checked_weights
 from .vae_model import _batched
 
 __all__ = ["exact_encoder_gradient", "exact_gradient", "importance_bounds", "last_fifth_change",
-           "refit_encoder", "refit_until_settled"]  # fmt: skip
+           "log_likelihood", "refit_encoder", "refit_until_settled"]  # fmt: skip
 
 # Codes per pass of the exact gradient: its memory is bounded by a chunk, not K**n.
 EXACT_CHUNK = 2**13
@@ -124,6 +125,34 @@ def _refit(encoder, x, codes, log_px, steps, rate, latents):
     return encoder
 
 
+@tf.function(reduce_retracing=True)
+def _uniforms(keys, shape, dtype):
+    """uniform(key, shape, dtype) for each of the keys (B, 2), stacked: (B, *shape)."""
+    return tf.map_fn(lambda key: uniform(key, shape, dtype), keys, fn_output_signature=dtype)
+
+
+def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=20):
+    """log p(x) per image by importance sampling with q(s | x) as the proposal: log (1/M)
+    sum_m p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q, M = n_samples, a lower bound in
+    expectation (Burda et al. 2016) that tightens as M grows. Each image draws from a seed of
+    its own, split from `seed`; the decoder runs on `chunk` images at a time, drawn when they
+    run: the chunk bounds the memory (chunk x M passes) and leaves the numbers as they are."""
+    n_samples = checks.integer(n_samples, "n_samples", 1)
+    chunk = checks.integer(chunk, "chunk", 1)
+    x, latents, buckets = vae_model._checked(weights, x, latents)
+    seeds = tf.random.experimental.stateless_split(checks.seed(seed), x.shape[0])
+    out = []
+    for start in range(0, x.shape[0], chunk):
+        part = slice(start, start + chunk)
+        u = _uniforms(seeds[part], tf.constant([n_samples, latents, buckets]), x.dtype)
+        logits, s, recon = vae_model._sampled(weights, x[part], latents, u)
+        log_q = tf.reduce_sum(s * tf.nn.log_softmax(logits)[:, None], axis=[-2, -1])
+        log_ratio = -recon - latents * np.log(buckets) - log_q  # log p(x, s) / q(s | x)
+        out.append(tf.reduce_logsumexp(log_ratio, axis=1) - np.log(n_samples))
+    give_back()  # the draws' and passes' memory
+    return tf.concat(out, 0)
+
+
 def importance_bounds(weights, x, latents, samples=(1, 10, 100, 1000), seed=0, chunk=20):
     """log p(x) per image by importance sampling with q(s | x) as the proposal, at each
     sample size M in `samples`: an array (len(samples), B) of log (1/M) sum_m w_m,
@@ -138,7 +167,7 @@ def importance_bounds(weights, x, latents, samples=(1, 10, 100, 1000), seed=0, c
     seed = checks.integer(seed, "seed", 0)
     return np.stack(
         [
-            vae_model.log_likelihood(weights, x, latents, size, seed=seed + i, chunk=chunk).numpy()
+            log_likelihood(weights, x, latents, size, seed=seed + i, chunk=chunk).numpy()
             for i, size in enumerate(sizes)
         ]
     )

@@ -18,13 +18,12 @@ from ._tf import tf
 from .estimators.draws import gumbel_max, uniform, uniform_per_category, with_sample_axis
 from .estimators.registry import Estimator, per_sample
 from .estimators.score_function import leave_one_out_mean, score_term
-from .memory import give_back
 from .problem import check_enumerable, configurations, joint_probs
 from .tracing import trace_cache
 
 __all__ = ["Architecture", "DecoderProblem", "HELD_OUT", "THRESHOLD", "VIMCO", "encode",
-           "exact_scores", "init_weights", "kl_to_uniform", "load_digits", "log_likelihood",
-           "negative_elbo", "validation_split", "vimco"]  # fmt: skip
+           "exact_scores", "init_weights", "kl_to_uniform", "load_digits", "negative_elbo",
+           "validation_split", "vimco"]  # fmt: skip
 
 # Pixel intensities run 0..16; a pixel is on when it is at least half that. A fixed
 # threshold (not stochastic binarisation) keeps the held-out ELBO a fixed target, so
@@ -253,34 +252,6 @@ def _sampled(weights, x, latents, u):
     problem, params = _batched(weights, x, latents)
     s = gumbel_max(tf.expand_dims(params["logits"], -3), u)
     return params["logits"], s, problem.objective({"x": x[:, None]}, s, None)
-
-
-@tf.function(reduce_retracing=True)
-def _uniforms(keys, shape, dtype):
-    """uniform(key, shape, dtype) for each of the keys (B, 2), stacked: (B, *shape)."""
-    return tf.map_fn(lambda key: uniform(key, shape, dtype), keys, fn_output_signature=dtype)
-
-
-def log_likelihood(weights, x, latents, n_samples=1000, seed=0, chunk=20):
-    """log p(x) per image by importance sampling with q(s | x) as the proposal: log (1/M)
-    sum_m p(x | s_m) p(s_m) / q(s_m | x), s_m ~ q, M = n_samples, a lower bound in
-    expectation (Burda et al. 2016) that tightens as M grows. Each image draws from a seed of
-    its own, split from `seed`; the decoder runs on `chunk` images at a time, drawn when they
-    run: the chunk bounds the memory (chunk x M passes) and leaves the numbers as they are."""
-    n_samples = checks.integer(n_samples, "n_samples", 1)
-    chunk = checks.integer(chunk, "chunk", 1)
-    x, latents, buckets = _checked(weights, x, latents)
-    seeds = tf.random.experimental.stateless_split(checks.seed(seed), x.shape[0])
-    out = []
-    for start in range(0, x.shape[0], chunk):
-        part = slice(start, start + chunk)
-        u = _uniforms(seeds[part], tf.constant([n_samples, latents, buckets]), x.dtype)
-        logits, s, recon = _sampled(weights, x[part], latents, u)
-        log_q = tf.reduce_sum(s * tf.nn.log_softmax(logits)[:, None], axis=[-2, -1])
-        log_ratio = -recon - latents * np.log(buckets) - log_q  # log p(x, s) / q(s | x)
-        out.append(tf.reduce_logsumexp(log_ratio, axis=1) - np.log(n_samples))
-    give_back()  # the draws' and passes' memory
-    return tf.concat(out, 0)
 
 
 def vimco(problem, params, noise):
