@@ -16,8 +16,14 @@ from .vae_model import _batched
 __all__ = ["exact_encoder_gradient", "exact_gradient", "importance_bounds", "last_fifth_change",
            "log_likelihood", "refit_encoder", "refit_until_settled"]  # fmt: skip
 
-# Codes per pass of the exact gradient: its memory is bounded by a chunk, not K**n.
+# Codes per pass of the exact gradient and the refit: their memory is bounded by a chunk, not K**n.
 EXACT_CHUNK = 2**13
+
+
+def _code_chunks(arch):
+    """(start, size) of each run of at most EXACT_CHUNK of the K**n codes, in order."""
+    total = arch.buckets**arch.latents
+    return [(start, min(EXACT_CHUNK, total - start)) for start in range(0, total, EXACT_CHUNK)]
 
 
 def exact_gradient(weights, x, arch, which="encoder"):
@@ -29,12 +35,11 @@ def exact_gradient(weights, x, arch, which="encoder"):
     x = tf.constant(vae_model.images(x, arch.pixels), dtype=tf.float64)
     wanted = {k: v for k, v in weights.items() if k.startswith(prefixes)}
     total = {k: 0.0 for k in wanted}
-    codes = arch.buckets**arch.latents
-    for start in range(0, codes, EXACT_CHUNK):  # the gradient of a sum: chunk by chunk
+    for start, size in _code_chunks(arch):  # the gradient of a sum: chunk by chunk
         with tf.GradientTape() as tape:
             tape.watch(wanted)
             problem, params = _batched({**weights, **wanted}, x, arch.latents)
-            loss = vae_model.reconstruction(problem, params, start, min(EXACT_CHUNK, codes - start))
+            loss = vae_model.reconstruction(problem, params, start, size)
             if start == 0:
                 loss += vae_model.kl_to_uniform(params["logits"])
             loss = tf.reduce_mean(loss)
@@ -62,14 +67,12 @@ def refit_encoder(weights, x, arch, steps=100, learning_rate=1e-2):
     x = tf.constant(vae_model.images(x, arch.pixels), dtype)
     check_enumerable(arch.latents, arch.buckets, "refit_encoder")
     problem = vae_model.DecoderProblem.from_weights(weights, arch.latents)
-    total = arch.buckets**arch.latents  # decoded EXACT_CHUNK codes at a time: a bounded peak
-    parts = [
-        vae_model.decoded_codes(problem, x, arch.buckets, start, min(EXACT_CHUNK, total - start))
-        for start in range(0, total, EXACT_CHUNK)
-    ]
-    codes = tf.reshape(tf.concat([p[1] for p in parts], 0), [total, -1])  # (K**n, n K)
+    # decoded a chunk of codes at a time: a bounded peak
+    parts = [vae_model.decoded_codes(problem, x, arch.buckets, *c) for c in _code_chunks(arch)]
+    codes = tf.concat([p[1] for p in parts], 0)
+    codes = tf.reshape(codes, [codes.shape[0], -1])  # (K**n, n K)
     log_px = tf.concat([p[2] for p in parts], 1)  # (B, K**n)
-    del parts
+    del parts  # the chunks, now copied into codes and log_px, not held through the steps
     encoder = {k: v for k, v in weights.items() if k.startswith("enc_")}
     encoder = _refit(encoder, x, codes, log_px, tf.constant(steps), rate, arch.latents)
     give_back()  # every code's decoder pass and the steps' tensors
