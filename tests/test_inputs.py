@@ -456,6 +456,9 @@ def test_exercise_checks_of_notebooks_05_06_and_08(capsys):
         "or the MSE first falls below 1e-2 there, not below 1e-3",
         "not yet",
     ]
+    # Two budgets below 1e-3: the first of them is the answer.
+    below_twice = dict(budgets=budgets, mse=np.array([2e-3, 5e-4, 1e-4]))
+    assert _verdicts(capsys, "05.1", [100, 1000], **below_twice) == ["correct", "not yet"]
     # No budget below 1e-3: no answer is right, and the check says why rather than pick one.
     with pytest.raises(ValueError, match="^mse is at or above 1e-3 at every budget"):
         h.exercises.check("05.1", 1000, budgets=budgets, mse=np.full(3, 1e-3))

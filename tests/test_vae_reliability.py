@@ -70,6 +70,8 @@ def test_log_likelihood_is_the_same_whatever_the_chunk():
             whole,
             rtol=1e-14,
         )
+    # Each image its own draws: the same image twice gets two different estimates.
+    assert whole[0] != whole[3]
 
 
 LIKELIHOOD_PEAKS = """
