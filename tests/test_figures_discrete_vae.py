@@ -37,13 +37,14 @@ def test_the_validation_curves_draw_a_median_line_per_contestant_in_its_style():
     plt.close(fig)
 
 
-def test_the_importance_sampling_figure_draws_the_mean_excess_and_both_exact_lines():
+def test_the_importance_sampling_figure_draws_the_mean_excess_both_exact_lines_and_1_over_m():
     sizes = (1, 10, 100)
     excess = RNG.random((3, 20)) / np.arange(1, 4)[:, None]
     fig = FIGURE.importance_sampling(sizes, excess, 0.8, "loo")
     ax = fig.axes[0]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), excess.mean(axis=1))
     assert [line.get_ydata()[0] for line in ax.lines[-2:]] == [0.0, 0.8]
+    np.testing.assert_allclose(ax.lines[-3].get_ydata(), excess[0].mean() / np.array(sizes))
     assert ax.get_xscale() == "log" and ax.get_legend() is not None
     assert ax.get_xlabel() == "importance samples M"  # notebook 10: M importance samples
     plt.close(fig)
