@@ -309,6 +309,7 @@ def _kl_slips(weights, x, latents):
         "that is minus the entropy of q: the uniform's log-probabilities enter too": (
             kl - latents * log_k
         ),
+        "that is KL(uniform || q): the expectation is under q": -np.sum(log_k + log_q[0].mean(-1)),
     }
     if latents > 1:  # else these are the answer
         slips["each latent has its own uniform: log K enters once per latent"] = (
