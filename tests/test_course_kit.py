@@ -167,6 +167,9 @@ def test_static_site_pages_links_and_images_exist(tmp_path):
             if parsed.scheme or target.startswith(("#", "data:", "mailto:")):
                 continue
             assert (site / parsed.path).exists(), f"{page.name} links to missing {target}"
+            if parsed.fragment and parsed.path in docs:  # a section of a docs page
+                anchor = f'id="{parsed.fragment}"'
+                assert anchor in (site / parsed.path).read_text(), f"{page.name}: no {target}"
     notebook_images = re.findall(
         r'<img[^>]+src="data:image/png', (site / "01_model.html").read_text()
     )

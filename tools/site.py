@@ -79,9 +79,21 @@ def rewrite_links(html):
         html,
     )
     html = re.sub(r'href="(?:\.\./)?README\.md"', 'href="index.html"', html)
-    html = re.sub(r'href="(?:\.\./)?(?:docs/)?(\w+)\.md"', r'href="\1.html"', html)
+    html = re.sub(r'href="(?:\.\./)?(?:docs/)?(\w+)\.md(#[^"]*)?"', r'href="\1.html\2"', html)
     # a docs page's figures sit beside it in docs/; the site keeps them in docs/ too
     return re.sub(r'src="(\w+\.png)"', r'src="docs/\1"', html)
+
+
+def heading_ids(html):
+    """Each heading gets GitHub's id for it (lower case, punctuation dropped, spaces to
+    hyphens), so a link to docs/page.md#section works on the site as on GitHub."""
+
+    def with_id(found):
+        text = re.sub(r"<[^>]+>", "", found[2]).strip().lower()
+        slug = re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+        return f'<h{found[1]} id="{slug}">{found[2]}</h{found[1]}>'
+
+    return re.sub(r"<h([1-6])>(.*?)</h\1>", with_id, html)
 
 
 def protect_math(markdown):
@@ -126,7 +138,7 @@ def render_markdown(path, title, student=False, text=None):
     return local_only(
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>"
         f"{MATHJAX}{STYLE}</head><body>{navigation(student)}<main class='readme'>"
-        f"{rewrite_links(body)}</main></body></html>"
+        f"{rewrite_links(heading_ids(body))}</main></body></html>"
     )
 
 
