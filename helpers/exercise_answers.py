@@ -321,6 +321,7 @@ def _kl_slips(weights, x, latents):
         slips["the first image only, x[:1], not the mean over all images"] = np.mean(
             np.sum(per_latent, axis=-1)
         )
+        slips["that is the second image's KL, x[1]; the first is x[:1]"] = np.sum(per_latent[1])
     return slips
 
 

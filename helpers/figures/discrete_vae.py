@@ -28,10 +28,10 @@ def validation_curves(runs, contestants, budget, ylim=(18.0, 26.5)):
     ax.set(xlabel="training step", ylabel="validation -ELBO (nats per image, 16 draws)")
     ax.set(
         ylim=ylim,
-        title=f"median, min-max of {seeds} seeds; n K = {budget} "
+        title=f"median, min-max of {seeds} seeds; at most n K = {budget} "
         "decoder evaluations per image and step",
     )
-    ax.legend(fontsize=8, ncol=2, loc="center right")
+    ax.legend(fontsize=8, ncol=2, loc="upper right", bbox_to_anchor=(1, 0.68))
     return fig
 
 
