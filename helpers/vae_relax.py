@@ -5,10 +5,10 @@ by Adam at every step down the gradient in psi of sum_b mean_n |g_bn|^2, g_bn dr
 estimate of the gradient of image b's reconstruction term in its encoder LOGITS (as
 estimators.control_variates.variance_step): E g does not depend on psi, so this is the
 gradient of the variance. The logits stand for Grathwohl et al.'s (2018) theta, as in
-their VAE code: one cheap gradient per image instead of one per weight and draw. Unlike
-that code, eta and tau are one scalar each per copy (theirs: one per latent), and the
-decoder's gradient keeps the control variate's terms (mean zero, extra noise), as REBAR's
-here does.
+their VAE code: one cheap gradient per image instead of one per weight and draw. Here eta
+and tau are one scalar each per copy (their scripts differ: scalars, or one per latent), and
+the decoder's gradient keeps the control variate's terms (mean zero, extra noise), as
+REBAR's here does.
 """
 
 from . import checks
