@@ -27,29 +27,19 @@ PAGE = ROOT / "docs" / "vae_rates.md"
 ARCH = vae.Architecture(latents=8, buckets=4, hidden=32)
 BUDGET = ARCH.latents * ARCH.buckets  # decoder evaluations per image per step: n K
 STEPS, BATCH, SEEDS, RATES, VALIDATION = 1000, 32, (0, 1, 2), (3e-3, 1e-2, 3e-2, 1e-1), 250
-# label: (estimator, samples per image, options, anneal tau to): notebook 10's contestants
-CONTESTANTS = {
-    "Gumbel-softmax, tau = 1": ("gumbel_softmax", BUDGET, {}, None),
-    "Gumbel-softmax, tau 1 -> 0.3": ("gumbel_softmax", BUDGET, {}, 0.3),
-    "straight-through, tau = 1": ("gumbel_softmax", BUDGET, {"straight_through": True}, None),
-    "Gumbel-Rao, J = 4": ("gumbel_rao", BUDGET, {"n_gumbel": 4}, None),
-    "score function + LOO": ("score_function", BUDGET, {"baseline": "loo"}, None),
-    "IndeCateR": ("indecater", 1, {}, None),
-    "REBAR": ("rebar", BUDGET // 3, {}, None),
-    "RELAX": ("relax", BUDGET // 3, {}, None),
-    "VIMCO": ("vimco", BUDGET, {}, None),
-}
+CONTESTANTS = vae.contestants(BUDGET)  # notebook 10's nine: label -> Contestant
 
 
 def choose(label):
     """(validation scores (seeds, rates), the chosen rate, seconds) for one contestant."""
-    estimator, samples, options, anneal = CONTESTANTS[label]
+    c = CONTESTANTS[label]
     train_x, _ = vae.load_digits(seed=0)
     fit_x, validation_x = vae.validation_split(train_x, VALIDATION, seed=0)
     start = time.perf_counter()
-    run = vae.train_copies(estimator, fit_x, validation_x, ARCH, samples, STEPS, BATCH, RATES,
-                           SEEDS, evaluate_every=STEPS, anneal_to=anneal, **options)  # fmt: skip
-    which = 1 if estimator == "vimco" else 0  # exact_scores: (-ELBO, -log p(x))
+    run = vae.train_copies(c.estimator, fit_x, validation_x, ARCH, c.samples, STEPS, BATCH, RATES,
+                           SEEDS, evaluate_every=STEPS, anneal_to=vae.ANNEAL_TO.get(label),
+                           **c.options)  # fmt: skip
+    which = 1 if c.estimator == "vimco" else 0  # exact_scores: (-ELBO, -log p(x))
     scores = np.empty((len(SEEDS), len(RATES)))
     for s, r in np.ndindex(scores.shape):
         weights = {name: value[s, r] for name, value in run.weights.items()}
@@ -59,7 +49,7 @@ def choose(label):
 
 
 def row(label, scores, rate):
-    measure = "-log p(x)" if CONTESTANTS[label][0] == "vimco" else "-ELBO"
+    measure = "-log p(x)" if CONTESTANTS[label].estimator == "vimco" else "-ELBO"
     cells = [f"{np.median(c):.2f} [{c.min():.2f}, {c.max():.2f}]" for c in scores.T]
     return f"| {label} | {measure} | " + " | ".join(cells) + f" | {rate:g} |"
 

@@ -19,7 +19,7 @@ from .estimators import conditional_gumbel, gumbel_max, optimal_baseline_at
 from .model import square
 from .model_math import conditionals_all
 from .problem import configurations
-from .vae import encode, kl_to_uniform
+from .vae import DecoderProblem, encode, exact_scores, kl_to_uniform
 
 __all__ = ["EXERCISES", "Exercise"]
 
@@ -325,6 +325,42 @@ def _kl_slips(weights, x, latents):
     return slips
 
 
+def _nll_first_image(weights, x, latents):
+    """-log p(x) of the first image by enumerating every code (vae.exact_scores, float64)."""
+    return float(exact_scores(weights, np.asarray(x)[:1], latents)[1][0])
+
+
+def _nll_slips(weights, x, latents):
+    """Exercise 11.1's likely slips, from -log p(x) = n log K - logsumexp_s log p(x | s)."""
+    nll = _nll_first_image(weights, x, latents)
+    weights64 = {name: tf.cast(value, tf.float64) for name, value in weights.items()}
+    decoder = DecoderProblem.from_weights(weights64, latents)
+    buckets = int(weights64["dec_w1"].shape[-2]) // latents
+    logits = decoder.pixel_logits(
+        tf.one_hot(configurations(latents, buckets), buckets, dtype=tf.float64)
+    )
+    image = tf.constant(np.asarray(x, np.float64)[:1])
+    log_px_s = tf.matmul(image, logits, transpose_b=True) - tf.reduce_sum(
+        tf.nn.softplus(logits), -1
+    )
+    prior = latents * np.log(buckets)
+    slips = {
+        "check the sign: -log p(x) is asked, and a probability's log is negative": -nll,
+        "the prior p(s) = K**-n enters: -log p(x) = n log K - logsumexp_s log p(x | s)": nll
+        - prior,
+        "sum over every code, not only the most likely one": prior - float(tf.reduce_max(log_px_s)),
+        "that is the -ELBO, which bounds -log p(x) from above": float(
+            exact_scores(weights, np.asarray(x)[:1], latents)[0][0]
+        ),
+        "use natural logarithms": nll / np.log(2),
+    }
+    if len(x) > 1:  # else the mean is the answer
+        slips["the first image only, x[:1], not the mean over all images"] = float(
+            np.mean(exact_scores(weights, x, latents)[1])
+        )
+    return slips
+
+
 EXERCISES = {
     "01.1": Exercise(_shifted_loss, "function", slips=_shifted_loss_slips),
     "02.1": Exercise(_logits_gradient_half, "array", slips=_logits_gradient_half_slips),
@@ -346,4 +382,5 @@ EXERCISES = {
         slips=_first_latent_gradient_slips,
     ),
     "10.1": Exercise(_kl_first_image, "number", slips=_kl_slips),
+    "11.1": Exercise(_nll_first_image, "number", slips=_nll_slips),
 }

@@ -1,11 +1,11 @@
-"""Training the categorical VAE of notebook 10 with the series' estimators: any registered
-one that handles n latents, batched and traced, or "vimco", which maximises the
-importance-weighted bound L_N instead of the ELBO; the decoder's weights get their
-gradient pathwise. `train_copies` trains many runs (seeds, learning rates) in one pass,
-`train` one; either continues a Run (resume=). `h.vae.X` also reaches helpers.vae_model
-(data, networks, scores), vae_gradients (gradient samples) and vae_exact (the exact
-gradient, the encoder's refit). Unlike the model's helpers (the model first), these take
-the estimator, the weights, the images, then the architecture.
+"""Training the categorical VAE of notebook 10 with the series' estimators: any registered one
+that handles n latents, batched and traced, or "vimco", which maximises the importance-weighted
+bound L_N instead of the ELBO; the decoder's weights get their gradient pathwise.
+`train_copies` trains many runs (seeds, learning rates) in one pass, `train` one; either
+continues a Run (resume=). `h.vae.X` also reaches helpers.vae_model (data, networks, scores),
+vae_gradients (gradient samples), vae_exact (the exact gradient, the encoder's refit) and
+vae_contestants (notebooks 10 and 11's nine contestants). Unlike the model's helpers (the model
+first), these take the estimator, the weights, the images, then the architecture.
 """
 
 import time
@@ -13,18 +13,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks, vae_exact, vae_gradients, vae_model, vae_relax
+from . import checks, vae_contestants, vae_exact, vae_gradients, vae_model, vae_relax
 from ._tf import tf
 from .adam import adam, zero_moments
 from .sampling import chunk_noise, split_options
 from .tracing import trace_cache
+from .vae_contestants import *  # noqa: F403  (h.vae.X reaches notebook 10's nine too)
 from .vae_exact import *  # noqa: F403  (h.vae.X reaches the exact gradient too)
 from .vae_gradients import *  # noqa: F403  (h.vae.X reaches the gradients too)
 from .vae_gradients import checked_estimator, surrogate_loss
 from .vae_model import *  # noqa: F403  (h.vae.X reaches the model's names too)
 
-__all__ = [*vae_model.__all__, *vae_gradients.__all__, *vae_exact.__all__, "Run", "train",
-           "train_copies"]  # fmt: skip
+__all__ = [*vae_model.__all__, *vae_gradients.__all__, *vae_exact.__all__,
+           *vae_contestants.__all__, "Run", "train", "train_copies"]  # fmt: skip
 
 EVALUATION_SEED = 10_000  # one fixed set of draws for every held-out -ELBO: common random numbers
 

@@ -230,11 +230,11 @@ def test_exercise_checks_follow_one_rule_and_name_the_slip(capsys):
 def test_every_named_slip_is_far_from_the_answer_and_told_by_name(capsys, exercise):
     # The rule's promise: each slip differs from the answer, and from the other slips, by far
     # more than RTOL (1e-3), so a slip is never taken for a right answer or for another slip.
-    # Each context holds every slip: several images and latents (10.1), a K >= 4 for
+    # Each context holds every slip: several images and latents (10.1, 11.1), a K >= 4 for
     # S = {1, 2, 3} (07.1), as many latents as categories for 09.1's column, and for 05.1
     # MSEs that put each slip on its own budget.
     spec = h.exercises.EXERCISES[exercise]
-    if exercise == "10.1":
+    if exercise in ("10.1", "11.1"):
         arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
         context = dict(weights=h.vae.init_weights(arch, seed=2), x=np.eye(4)[:2], latents=2)
     elif exercise == "05.1":
@@ -685,3 +685,28 @@ def test_exercise_09_1_slips_start_from_the_exact_sum_over_the_other_latents():
     slips = h.exercises.EXERCISES["09.1"].slips(model)
     exact = h.exact_gradient(model)["logits"][0]
     np.testing.assert_allclose(-slips["check the sign"], exact, rtol=1e-12)
+
+
+def _numpy_nll_first_image(weights, x, latents):
+    """-log p(x[0]) by enumerating every code through the decoder, in NumPy float64."""
+    w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+    buckets = w["dec_w1"].shape[0] // latents
+    codes = np.array(list(itertools.product(range(buckets), repeat=latents)))
+    one_hot = np.eye(buckets)[codes].reshape(len(codes), -1)  # (K**n, n K)
+    logits = np.tanh(one_hot @ w["dec_w1"] + w["dec_b1"]) @ w["dec_w2"] + w["dec_b2"]
+    image = np.asarray(x[0], dtype=np.float64)
+    log_px_s = (image * logits - np.logaddexp(0, logits)).sum(axis=1)
+    return latents * np.log(buckets) - float(np.logaddexp.reduce(log_px_s))
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+def test_exercise_11_1_accepts_the_likelihood_by_enumeration_and_names_the_prior(capsys, dtype):
+    arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
+    weights = h.vae.init_weights(arch, seed=2, dtype=dtype)
+    x = np.array([[1, 0, 1, 1], [0, 1, 0, 0]], dtype=np.float32)
+    nll = _numpy_nll_first_image(weights, x, 2)
+    context = dict(weights=weights, x=x, latents=2)
+    answers = [nll, np.float32(nll), -nll, nll - 2 * np.log(3)]
+    verdicts = _verdicts(capsys, "11.1", answers, **context)
+    assert verdicts[:2] == ["correct", "correct"]
+    assert "check the sign" in verdicts[2] and "the prior p(s) = K**-n enters" in verdicts[3]
