@@ -303,7 +303,11 @@ def _kl_slips(weights, x, latents):
     log_q = tf.nn.log_softmax(encode(weights, tf.cast(x, dtype), latents)).numpy()
     log_k = np.log(log_q.shape[-1])
     per_latent = np.sum(np.exp(log_q) * log_q, axis=-1) + log_k  # (images, latents)
+    logits = encode(weights, tf.cast(x[:1], dtype), latents).numpy()[0]  # (n, K), unnormalised
     slips = {
+        "normalise the logits first: q = softmax(logits)": float(
+            np.sum(np.exp(logits) * (logits + log_k))
+        ),
         "check the sign: a KL is never negative": -kl,
         "use natural logarithms": kl / np.log(2),
         "that is minus the entropy of q: the uniform's log-probabilities enter too": (
@@ -353,6 +357,13 @@ def _nll_slips(weights, x, latents):
             exact_scores(weights, np.asarray(x)[:1], latents)[0][0]
         ),
         "use natural logarithms": nll / np.log(2),
+        "a mean over the codes already weighs each by the prior K**-n: add n log K to a sum only": (
+            nll + prior
+        ),
+        "the prior's log-probability is -n log K, so it adds n log K to -log p(x)": nll - 2 * prior,
+        "the log of the sum over codes, not the mean of the logs": -float(tf.reduce_mean(log_px_s)),
+        "a pixel's log-probability x l - log(1 + e^l) is at most 0": prior
+        - float(tf.reduce_logsumexp(log_px_s + 2 * tf.reduce_sum(tf.nn.softplus(logits), -1))),
     }
     if len(x) > 1:  # else the mean is the answer
         slips["the first image only, x[:1], not the mean over all images"] = float(
