@@ -17,7 +17,7 @@ def equal(a, b):
     return all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a) and set(a) == set(b)
 
 
-def test_trained_weights_reads_back_what_training_saved_without_training_again(tmp_path):
+def test_trained_weights_reads_back_what_training_saved_without_training_again(tmp_path, capsys):
     path = tmp_path / "trained.npz"
     begin = time.perf_counter()
     runs, _ = h.vae.train_until_settled(ONE, FIT, VALIDATION, ARCH, (0, 1), save=path)
@@ -25,15 +25,16 @@ def test_trained_weights_reads_back_what_training_saved_without_training_again(t
     begin = time.perf_counter()
     first, final = h.vae.trained_weights(path, ONE, FIT, VALIDATION, ARCH, (0, 1))
     assert time.perf_counter() - begin < training / 5  # read, not trained again
+    assert capsys.readouterr().out.startswith(f"read {path}")
     assert equal(final["IndeCateR"], runs["IndeCateR"].weights)
     assert equal(first["IndeCateR"], runs["IndeCateR"].checkpoints[0])
     assert final["IndeCateR"]["enc_w1"].shape[:2] == (2, 1)  # (seeds, one rate, ...)
 
 
-def test_a_missing_file_or_another_trainings_file_is_trained_again_and_rewritten(tmp_path):
+def test_a_missing_file_or_another_trainings_file_is_trained_again_and_rewritten(tmp_path, capsys):
     path = tmp_path / "trained.npz"
     _, final = h.vae.trained_weights(path, ONE, FIT, VALIDATION, ARCH, (0, 1))  # missing
-    assert path.exists()
+    assert path.exists() and "training again" in capsys.readouterr().out
     runs, _ = h.vae.train_until_settled(ONE, FIT, VALIDATION, ARCH, (3,))
     _, other = h.vae.trained_weights(path, ONE, FIT, VALIDATION, ARCH, (3,))  # other seeds
     assert equal(other["IndeCateR"], runs["IndeCateR"].weights)
