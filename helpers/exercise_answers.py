@@ -19,7 +19,7 @@ from .estimators import conditional_gumbel, gumbel_max, optimal_baseline_at
 from .model import square
 from .model_math import conditionals_all
 from .problem import configurations
-from .vae import DecoderProblem, encode, exact_scores, kl_to_uniform
+from .vae import DecoderProblem, encode, exact_scores, kl_to_uniform, vimco
 
 __all__ = ["EXERCISES", "Exercise"]
 
@@ -372,6 +372,66 @@ def _nll_slips(weights, x, latents):
     return slips
 
 
+def _vimco_gradient(weights, x, u, latents, slip=None):
+    """Exercise 10.3: the gradient of VIMCO's surrogate, the mean over the images, with respect
+    to the encoder's output bias, for the draws u (B, N, n, K), in the dtype of the weights.
+    slip: None (the answer, through vae.vimco) or the name of a likely slip, written out."""
+    dtype = tf.convert_to_tensor(weights["enc_w1"]).dtype
+    weights = {name: tf.cast(value, dtype) for name, value in weights.items()}
+    x, u = tf.cast(x, dtype), tf.cast(u, dtype)
+    decoder = DecoderProblem.from_weights(weights, latents)
+    with tf.GradientTape() as tape:
+        tape.watch(weights["enc_b2"])
+        logits = encode(weights, x, latents)
+        if slip is None:
+            noise = {"u": u, "eps": decoder.noise(None, tuple(u.shape[:2]))}
+            surrogate = vimco(decoder, {"logits": logits, "x": x}, noise)
+        else:
+            surrogate = _vimco_slip(decoder, logits, x, u, latents, slip)
+        loss = tf.reduce_sum(surrogate) if slip == "sum" else tf.reduce_mean(surrogate)
+    return tape.gradient(loss, weights["enc_b2"]).numpy()
+
+
+def _vimco_slip(decoder, logits, x, u, latents, slip):
+    """VIMCO's surrogate per image written out, with one likely slip."""
+    log_q_all = tf.nn.log_softmax(logits)[:, None]  # (B, 1, n, K)
+    s = gumbel_max(tf.stop_gradient(log_q_all), u)  # (B, N, n, K)
+    log_q = tf.reduce_sum(s * log_q_all, axis=[-2, -1])  # (B, N)
+    buckets = tf.cast(tf.shape(u)[-1], u.dtype)
+    log_w = -latents * tf.math.log(buckets) - decoder.objective({"x": x[:, None]}, s, None) - log_q
+    n = tf.cast(tf.shape(log_w)[1], u.dtype)
+    bound = tf.reduce_logsumexp(log_w, axis=1) - tf.math.log(n)  # (B,)
+    k = log_w.shape[1]
+    if slip == "drops the draw":  # log-mean of the other N - 1 weights
+        mask = 1 - tf.eye(k, dtype=u.dtype)
+        others = tf.where(mask > 0, tf.repeat(log_w[:, None], k, axis=1), -np.inf)
+        baselines = tf.reduce_logsumexp(others, axis=-1) - tf.math.log(n - 1)
+    else:  # each log weight in turn replaced by the mean of the others
+        replaced = (tf.reduce_sum(log_w, axis=1, keepdims=True) - log_w) / (n - 1)
+        others = tf.linalg.set_diag(tf.repeat(log_w[:, None], k, axis=1), replaced)
+        baselines = tf.reduce_logsumexp(others, axis=-1) - tf.math.log(n)
+    signal = bound[:, None] if slip == "no baseline" else bound[:, None] - baselines
+    score = tf.reduce_sum(tf.stop_gradient(signal) * log_q, axis=1)
+    return -score if slip == "no pathwise term" else -bound - score
+
+
+def _vimco_slips(weights, x, u, latents):
+    """Exercise 10.3's likely slips: each written out by _vimco_slip."""
+    hints = {
+        "no baseline": "each draw's learning signal is L^ minus its baseline L^_-j",
+        "no pathwise term": "-L^ itself carries a gradient too: the surrogate is -L^ minus the "
+        "score terms",
+        "drops the draw": "the baseline replaces log w_j by the others' mean; it does not drop "
+        "draw j",
+        "sum": "average the surrogate over the images, do not sum it",
+    }
+    slips = {hint: _vimco_gradient(weights, x, u, latents, slip) for slip, hint in hints.items()}
+    slips["check the sign: VIMCO maximises L_N, so the surrogate to minimise is -L^ - ..."] = -(
+        _vimco_gradient(weights, x, u, latents)
+    )
+    return slips
+
+
 EXERCISES = {
     "01.1": Exercise(_shifted_loss, "function", slips=_shifted_loss_slips),
     "02.1": Exercise(_logits_gradient_half, "array", slips=_logits_gradient_half_slips),
@@ -393,5 +453,6 @@ EXERCISES = {
         slips=_first_latent_gradient_slips,
     ),
     "10.1": Exercise(_kl_first_image, "number", slips=_kl_slips),
+    "10.3": Exercise(_vimco_gradient, "array", slips=_vimco_slips),
     "11.1": Exercise(_nll_first_image, "number", slips=_nll_slips),
 }

@@ -237,6 +237,10 @@ def test_every_named_slip_is_far_from_the_answer_and_told_by_name(capsys, exerci
     if exercise in ("10.1", "11.1"):
         arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
         context = dict(weights=h.vae.init_weights(arch, seed=2), x=np.eye(4)[:2], latents=2)
+    elif exercise == "10.3":
+        arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
+        u = np.random.default_rng(3).uniform(0.01, 0.99, (3, 4, 2, 3))
+        context = dict(weights=h.vae.init_weights(arch, seed=2), x=np.eye(4)[:3], u=u, latents=2)
     elif exercise == "05.1":
         context = dict(
             budgets=np.array([5, 20, 80, 320, 1280]),  # the answer 320; 1e-2 is first met at 20
@@ -710,3 +714,38 @@ def test_exercise_11_1_accepts_the_likelihood_by_enumeration_and_names_the_prior
     verdicts = _verdicts(capsys, "11.1", answers, **context)
     assert verdicts[:2] == ["correct", "correct"]
     assert "check the sign" in verdicts[2] and "the prior p(s) = K**-n enters" in verdicts[3]
+
+
+def _vimco_by_hand(weights, x, u, latents):
+    """VIMCO's surrogate written out as a student would, and its gradient for enc_b2."""
+    x, u = tf.cast(x, weights["enc_w1"].dtype), tf.cast(u, weights["enc_w1"].dtype)
+    buckets, draws = u.shape[-1], u.shape[1]
+    decoder = h.vae.DecoderProblem.from_weights(weights, latents)
+    with tf.GradientTape() as tape:
+        tape.watch(weights["enc_b2"])
+        log_probs = tf.nn.log_softmax(h.vae.encode(weights, x, latents))[:, None]
+        s = tf.one_hot(
+            tf.argmax(log_probs - tf.math.log(-tf.math.log(u)), -1), buckets, dtype=u.dtype
+        )
+        log_q = tf.reduce_sum(s * log_probs, axis=[-2, -1])
+        log_w = -latents * np.log(buckets) - decoder.objective({"x": x[:, None]}, s, None) - log_q
+        bound = tf.reduce_logsumexp(log_w, axis=1) - np.log(draws)
+        others = (tf.reduce_sum(log_w, axis=1, keepdims=True) - log_w) / (draws - 1)
+        replaced = tf.linalg.set_diag(tf.repeat(log_w[:, None], draws, axis=1), others)
+        baselines = tf.reduce_logsumexp(replaced, axis=-1) - np.log(draws)
+        signal = tf.stop_gradient(bound[:, None] - baselines)
+        loss = tf.reduce_mean(-bound - tf.reduce_sum(signal * log_q, axis=1))
+    return tape.gradient(loss, weights["enc_b2"]).numpy()
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+def test_exercise_10_3_accepts_vimco_written_out_and_names_a_dropped_baseline(capsys, dtype):
+    # The check's answer comes from vae.vimco; a version written from the paper must match it.
+    arch = h.vae.Architecture(latents=2, buckets=3, hidden=5, pixels=4)
+    weights = h.vae.init_weights(arch, seed=2, dtype=dtype)
+    u = np.random.default_rng(3).uniform(0.01, 0.99, (3, 4, 2, 3))
+    x = np.eye(4)[:3]
+    answer = _vimco_by_hand(weights, x, u, 2)
+    context = dict(weights=weights, x=x, u=u, latents=2)
+    verdicts = _verdicts(capsys, "10.3", [answer, list(answer), 3 * answer], **context)
+    assert verdicts[0] == "correct" and "average the surrogate" in verdicts[2]
