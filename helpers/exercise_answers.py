@@ -361,14 +361,19 @@ def _nll_slips(weights, x, latents):
             nll + prior
         ),
         "the prior's log-probability is -n log K, so it adds n log K to -log p(x)": nll - 2 * prior,
+        "each of the n latents has K categories: the prior is K**-n, n log K in logs": (
+            nll - prior + np.log(buckets)
+        ),
         "the log of the sum over codes, not the mean of the logs": -float(tf.reduce_mean(log_px_s)),
         "a pixel's log-probability x l - log(1 + e^l) is at most 0": prior
         - float(tf.reduce_logsumexp(log_px_s + 2 * tf.reduce_sum(tf.nn.softplus(logits), -1))),
     }
     if len(x) > 1:  # else the mean is the answer
+        all_images = exact_scores(weights, x, latents)[1]
         slips["the first image only, x[:1], not the mean over all images"] = float(
-            np.mean(exact_scores(weights, x, latents)[1])
+            np.mean(all_images)
         )
+        slips["that is the second image's; the first is x[:1]"] = float(all_images[1])
     return slips
 
 
@@ -386,8 +391,13 @@ def _vimco_gradient(weights, x, u, latents, slip=None):
         if slip is None:
             noise = {"u": u, "eps": decoder.noise(None, tuple(u.shape[:2]))}
             surrogate = vimco(decoder, {"logits": logits, "x": x}, noise)
+        elif slip == "kl":
+            noise = {"u": u, "eps": decoder.noise(None, tuple(u.shape[:2]))}
+            surrogate = vimco(decoder, {"logits": logits, "x": x}, noise)
         else:
             surrogate = _vimco_slip(decoder, logits, x, u, latents, slip)
+        if slip == "kl":  # the ELBO's KL added, as the LOO cell does
+            surrogate += kl_to_uniform(logits)
         loss = tf.reduce_sum(surrogate) if slip == "sum" else tf.reduce_mean(surrogate)
     return tape.gradient(loss, weights["enc_b2"]).numpy()
 
@@ -424,6 +434,7 @@ def _vimco_slips(weights, x, u, latents):
         "drops the draw": "the baseline replaces log w_j by the others' mean; it does not drop "
         "draw j",
         "sum": "average the surrogate over the images, do not sum it",
+        "kl": "VIMCO's log w already holds log p(s) - log q: do not add the KL",
     }
     slips = {hint: _vimco_gradient(weights, x, u, latents, slip) for slip, hint in hints.items()}
     slips["check the sign: VIMCO maximises L_N, so the surrogate to minimise is -L^ - ..."] = -(

@@ -1,4 +1,4 @@
-"""Notebook 10's nine contestants, trained once and read back by notebook 11."""
+"""Notebook 10's nine contestants, trained once and read back by notebook 11 (helpers.vae)."""
 
 import time
 
